@@ -1,0 +1,28 @@
+{
+    "name": "EV Bundle Sale",
+    "summary": "Sell an e-bike as a bundle: scan the vehicle, battery and charger codes and bind them to the buyer",
+    "description": """
+Bundle sales and trade-ins for e-bike stores: vehicle, battery and charger are serial-tracked products whose
+codes are checked, reserved on the delivery and bound to the buyer for police registration and traceability.
+""",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Point of Sale",
+    "author": "EV Pay & Invoice",
+    "website": "https://github.com/ev-pay-invoice",
+    "license": "LGPL-3",
+    "depends": ["ev_pay_invoice", "sale_stock", "point_of_sale"],
+    "data": [
+        "security/ir.model.access.csv",
+        "views/product_template_views.xml",
+        "views/ev_bundle_sale_menus.xml",
+    ],
+    "demo": [
+        "demo/ev_product_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "ev_bundle_sale/static/tests/tours/**/*",
+        ],
+    },
+    "installable": True,
+}

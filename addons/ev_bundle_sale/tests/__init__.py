@@ -1,0 +1,2 @@
+from . import test_product_roles
+from . import test_ui

@@ -1,0 +1,37 @@
+from odoo import api, fields, models
+
+
+class EvStore(models.Model):
+    """An e-bike store: the settings a store manager owns for one company (a store is a company or a branch)."""
+
+    _name = "ev.store"
+    _description = "E-bike Store"
+    _inherit = ["mail.thread"]
+    _order = "name"
+
+    name = fields.Char(required=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True, ondelete="cascade",
+    )
+    active = fields.Boolean(default=True)
+    manager_id = fields.Many2one(
+        "res.users", string="Store Manager", tracking=True,
+        domain="[('company_ids', 'in', company_id)]",
+    )
+    phone = fields.Char()
+    address = fields.Char(related="company_id.partner_id.contact_address_complete", string="Address")
+    taxpayer_kind = fields.Selection(
+        [("general", "General taxpayer (13% VAT)"), ("small_scale", "Small-scale taxpayer (1% or 3% VAT)")],
+        string="VAT Taxpayer Kind", required=True, default="general", tracking=True,
+        help="Decides the VAT rate printed on the store's e-invoices unless a product sets its own.",
+    )
+
+    _sql_constraints = [
+        ("company_unique", "unique(company_id)", "A company holds one store; edit the existing store instead."),
+    ]
+
+    @api.model
+    def _get_current(self):
+        """The store of the current company (or branch's parent company), if any."""
+        company = self.env.company
+        return self.search([("company_id", "in", [company.id, company.root_id.id])], limit=1)

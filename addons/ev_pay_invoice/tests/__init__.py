@@ -1,0 +1,2 @@
+from . import test_store_security
+from . import test_ui

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# `make test`: the set-up, lint, the pure-Python tests (pytest), then both addons installed into a fresh database
+# and their tests run by Odoo's own runner, browser tours included (headless Chromium). One closing line:
+#   summary: N passed, N failed
+# Options (environment): TEST_TAGS=/ev_pay_invoice:TestClass.test_x runs only those Odoo tests;
+# KEEP_TEST_DB=1 reuses the test database (modules updated instead of installed from scratch).
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bash "$PROJECT_DIR/scripts/setup.sh"
+source "$DATA_DIR/env.sh"
+
+ADDONS=ev_pay_invoice,ev_bundle_sale
+TEST_DB=${EVPAY_TEST_DB:-evpay_test}
+TEST_TAGS=${TEST_TAGS:-/ev_pay_invoice,/ev_bundle_sale}
+TEST_HTTP_PORT=${EVPAY_TEST_HTTP_PORT:-8169}
+LOG_DIR=$DATA_DIR/test-logs
+mkdir -p "$LOG_DIR"
+passed=0 failed=0
+
+tally() {  # tally NAME PASSED FAILED
+    passed=$((passed + $2)); failed=$((failed + $3))
+    printf '%-8s %s passed, %s failed\n' "$1:" "$2" "$3"
+}
+
+cd "$PROJECT_DIR"
+
+say "Lint (ruff)"
+if "$VENV_DIR/bin/ruff" check addons tests bench scripts; then tally lint 1 0; else tally lint 0 1; fi
+
+say "Pure-Python tests (pytest: wire protocols, project files)"
+"$VENV_PY" -m pytest -q -p no:cacheprovider -p no:odoo tests --junitxml="$LOG_DIR/pytest.xml" || true
+read -r py_passed py_failed < <("$VENV_PY" - "$LOG_DIR/pytest.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    print(0, 1); sys.exit()
+suites = [root] if root.tag == "testsuite" else list(root)
+total = sum(int(s.get("tests", 0)) for s in suites)
+bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skipped = sum(int(s.get("skipped", 0)) for s in suites)
+print(total - bad - skipped, bad if total else 1)
+PY
+)
+tally pytest "$py_passed" "$py_failed"
+
+say "Odoo tests in a fresh database '$TEST_DB' (tags $TEST_TAGS), browser tours in headless Chromium"
+if [ "${KEEP_TEST_DB:-0}" = 1 ] && "$VENV_PY" -c "import psycopg2; psycopg2.connect(dbname='$TEST_DB').close()" 2>/dev/null; then
+    install_args=(-u "$ADDONS")
+else
+    "$VENV_PY" "$ODOO_DIR/setup/odoo" db drop "$TEST_DB" >/dev/null 2>&1 ||
+        "$VENV_PY" -c "
+import psycopg2
+c = psycopg2.connect(dbname='postgres'); c.autocommit = True
+c.cursor().execute('DROP DATABASE IF EXISTS \"$TEST_DB\" WITH (FORCE)')" 
+    rm -rf "$DATA_DIR/odoo-data/filestore/$TEST_DB"
+    install_args=(-i "$ADDONS" --without-demo=all)
+fi
+odoo_start=$(date +%s)
+set +e
+"$VENV_PY" "$PROJECT_DIR/scripts/odoo_test_runner.py" --report-json "$LOG_DIR/odoo.json" \
+    --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" \
+    -d "$TEST_DB" "${install_args[@]}" --test-enable --test-tags="$TEST_TAGS" \
+    --http-port="$TEST_HTTP_PORT" --stop-after-init --max-cron-threads=0 --log-level=info \
+    >"$LOG_DIR/odoo.log" 2>&1
+set -e
+grep -E "(ERROR|CRITICAL) .*|FAIL:|odoo: [0-9]+ passed" "$LOG_DIR/odoo.log" | grep -v "^odoo:" | head -80 || true
+read -r od_passed od_failed < <("$VENV_PY" -c "
+import json, sys
+try:
+    c = json.load(open('$LOG_DIR/odoo.json'))
+    print(c['passed'], c['failed'] or (0 if c['run'] else 1))
+except Exception:
+    print(0, 1)")
+tally odoo "$od_passed" "$od_failed"
+echo "Odoo run took $(( $(date +%s) - odoo_start ))s; full log: $LOG_DIR/odoo.log"
+
+echo "summary: $passed passed, $failed failed"
+[ "$failed" = 0 ]

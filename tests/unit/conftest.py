@@ -1,0 +1,9 @@
+"""Unit tests of the pure-Python wire protocols: no Odoo, no database.
+
+The protocol modules live inside the addon (``addons/ev_pay_invoice/protocols``) so that the models can import
+them; here they are imported as the top-level package ``protocols`` so the tests need neither Odoo nor a database.
+"""
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "addons" / "ev_pay_invoice"))
