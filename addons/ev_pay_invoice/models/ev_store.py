@@ -19,7 +19,7 @@ class EvStore(models.Model):
         domain="[('company_ids', 'in', company_id)]",
     )
     phone = fields.Char()
-    address = fields.Char(related="company_id.partner_id.contact_address_complete", string="Address")
+    address = fields.Char(related="company_id.partner_id.contact_address", string="Address")
     taxpayer_kind = fields.Selection(
         [("general", "General taxpayer (13% VAT)"), ("small_scale", "Small-scale taxpayer (1% or 3% VAT)")],
         string="VAT Taxpayer Kind", required=True, default="general", tracking=True,

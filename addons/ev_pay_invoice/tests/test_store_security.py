@@ -1,5 +1,8 @@
+from psycopg2 import IntegrityError
+
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from .common import make_store_users
 
@@ -37,8 +40,9 @@ class TestStoreSecurity(TransactionCase):
         self.assertIn(self.store, visible)
         self.assertNotIn(self.other_store, visible)
 
+    @mute_logger("odoo.sql_db")
     def test_one_store_per_company(self):
-        with self.assertRaises(Exception), self.cr.savepoint():
+        with self.assertRaises(IntegrityError), self.cr.savepoint():
             self.env["ev.store"].create({"name": "Duplicate", "company_id": self.env.company.id})
 
     def test_current_store_follows_company(self):
