@@ -1,0 +1,83 @@
+"""Checks of the project's own files that no Odoo run covers: the docker compose deployment (no Docker engine
+runs here, so its structure is checked instead), the configurations, the manifests and the translations."""
+import ast
+import configparser
+import pathlib
+import re
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ADDONS = ("ev_pay_invoice", "ev_bundle_sale")
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+def test_compose_uses_official_images(compose):
+    assert compose["services"]["odoo"]["image"] == "odoo:18.0"
+    assert compose["services"]["db"]["image"] == "postgres:16"
+
+
+def test_compose_mounts_addons_and_config(compose):
+    volumes = compose["services"]["odoo"]["volumes"]
+    assert "./addons:/mnt/extra-addons:ro" in volumes
+    assert "./odoo.conf:/etc/odoo/odoo.conf:ro" in volumes
+    db_volume = compose["services"]["db"]["volumes"][0].split(":")[0]
+    assert db_volume in compose["volumes"], "the database lives in a named volume"
+
+
+def test_compose_waits_for_healthy_database_and_checks_odoo(compose):
+    odoo = compose["services"]["odoo"]
+    assert odoo["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "pg_isready" in " ".join(compose["services"]["db"]["healthcheck"]["test"])
+    assert "/web/health" in " ".join(odoo["healthcheck"]["test"])
+
+
+def test_compose_installs_both_addons_on_first_start(compose):
+    command = compose["services"]["odoo"]["command"]
+    init = re.search(r"--init=(\S+)", command)
+    assert init and set(init.group(1).split(",")) == set(ADDONS)
+
+
+def test_compose_config_matches_the_containers(compose):
+    conf = configparser.ConfigParser()
+    conf.read(ROOT / "odoo.conf")
+    options = conf["options"]
+    assert options["addons_path"] == "/mnt/extra-addons"
+    assert options["db_host"] in compose["services"]
+    assert options["db_user"] == compose["services"]["db"]["environment"]["POSTGRES_USER"]
+
+
+def test_production_config_is_hardened():
+    conf = configparser.ConfigParser()
+    conf.read(ROOT / "deploy" / "odoo.production.conf")
+    options = conf["options"]
+    assert int(options["workers"]) >= 2
+    assert options.getboolean("proxy_mode") is True
+    assert options.getboolean("list_db") is False
+    assert options["dbfilter"]
+
+
+@pytest.mark.parametrize("addon", ADDONS)
+def test_manifest_declares_existing_files(addon):
+    manifest = ast.literal_eval((ROOT / "addons" / addon / "__manifest__.py").read_text(encoding="utf-8"))
+    assert manifest["version"].startswith("18.0.")
+    assert manifest["license"] == "LGPL-3"
+    for key in ("data", "demo"):
+        for path in manifest.get(key, []):
+            assert (ROOT / "addons" / addon / path).is_file(), f"{addon}: {key} file {path} is missing"
+
+
+@pytest.mark.parametrize("addon", ADDONS)
+def test_every_term_has_a_chinese_translation(addon):
+    polib = pytest.importorskip("polib")
+    i18n = ROOT / "addons" / addon / "i18n"
+    template = polib.pofile(str(i18n / f"{addon}.pot"))
+    chinese = {entry.msgid: entry for entry in polib.pofile(str(i18n / "zh_CN.po")) if not entry.obsolete}
+    missing = [entry.msgid for entry in template if not (chinese.get(entry.msgid) and chinese[entry.msgid].msgstr)]
+    assert not missing, f"{addon}: {len(missing)} terms without Chinese translation, e.g. {missing[:5]}"
+    assert len(template) > 10, "the template holds the addon's terms (run make i18n)"
