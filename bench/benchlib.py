@@ -1,0 +1,66 @@
+"""Shared helpers of the benchmarks: open the bench database in-process, measure time, queries and memory.
+
+Run a benchmark with `make bench` (all of them) or `bash scripts/bench.sh bench/bench_x.py`; the script prepares
+the database named by EVPAY_BENCH_DB with both addons installed and sets the variables read here.
+"""
+import contextlib
+import os
+import resource
+import time
+
+import odoo
+from odoo.modules.registry import Registry
+from odoo.tools import config
+
+
+def _configure():
+    args = [
+        "--addons-path", os.environ["EVPAY_ADDONS_PATH"],
+        "--data-dir", os.environ["EVPAY_DATA_DIR"],
+        "-d", os.environ["EVPAY_BENCH_DB"],
+        "--log-level", os.environ.get("EVPAY_BENCH_LOG_LEVEL", "warn"),
+    ]
+    config.parse_config(args, setup_logging=True)
+
+
+@contextlib.contextmanager
+def odoo_env(commit=False):
+    """An environment on the bench database as superuser; rolled back unless ``commit``."""
+    _configure()
+    registry = Registry(config["db_name"])
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        try:
+            yield env
+        finally:
+            if commit:
+                cr.commit()
+            else:
+                cr.rollback()
+
+
+@contextlib.contextmanager
+def measure():
+    """Yields a dict filled on exit with wall seconds and SQL queries spent inside the block."""
+    figures = {}
+    queries_before = odoo.sql_db.sql_counter
+    start = time.perf_counter()
+    try:
+        yield figures
+    finally:
+        figures["seconds"] = time.perf_counter() - start
+        figures["queries"] = odoo.sql_db.sql_counter - queries_before
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process in MB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def report(title, rows):
+    """Print a small aligned table: rows are (label, value, unit-or-target)."""
+    print(f"\n== {title}")
+    width = max(len(label) for label, *_ in rows)
+    for label, value, *rest in rows:
+        shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
+        print(f"  {label:<{width}}  {shown:>12}  {' '.join(str(r) for r in rest)}")
