@@ -3,4 +3,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 [ -f "$DATA_DIR/env.sh" ] || die "Run 'make setup' (or 'make run') first."
 source "$DATA_DIR/env.sh"
-exec "$VENV_PY" "$ODOO_DIR/setup/odoo" --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" "$@"
+# Odoo wants its sub-command (shell, db, ...) first.
+command=()
+case "${1:-}" in -*|"") ;; *) command=("$1"); shift ;; esac
+exec "$VENV_PY" "$ODOO_DIR/setup/odoo" "${command[@]}" --addons-path="$PROJECT_DIR/addons" \
+    --data-dir="$DATA_DIR/odoo-data" "$@"

@@ -24,7 +24,8 @@ else
     say "Creating the demo database '$DB_NAME' (both addons, demo data, Chinese) — a few minutes"
     odoo -d "$DB_NAME" -i "$ADDONS" --load-language=zh_CN --stop-after-init --log-level=warn
     # Dealers read Chinese: the demo logs in in Chinese, in the demo store.
-    odoo shell -d "$DB_NAME" --log-level=warn --no-http <<'PY' >/dev/null
+    "$VENV_PY" "$ODOO_DIR/setup/odoo" shell --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" \
+        -d "$DB_NAME" --log-level=warn --no-http <<'PY' >/dev/null
 env.ref("base.user_admin").write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
 env.cr.commit()
 PY
