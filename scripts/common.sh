@@ -16,6 +16,7 @@ venv_key() {
     { "$PYTHON" -c 'import sys; print(sys.version)'; cat "$PROJECT_DIR/requirements.txt"; } | sha1sum | cut -c1-12
 }
 VENV_DIR=$CACHE_DIR/venv-$(venv_key)
+INTEROP_VENV_DIR=$CACHE_DIR/interop-$( { "$PYTHON" --version; cat "$PROJECT_DIR/requirements-interop.txt"; } | sha1sum | cut -c1-12)
 VENV_PY=$VENV_DIR/bin/python
 
 # Database: the configured server (PGHOST/PGPORT/PGUSER as libpq reads them), else a private cluster.

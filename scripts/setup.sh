@@ -87,8 +87,20 @@ ensure_venv() {
         rm -rf "$VENV_DIR"
         "$PYTHON" -m venv "$VENV_DIR"
         "$VENV_PY" -m pip install -q --upgrade pip wheel 'setuptools<81' >/dev/null
-        "$VENV_PY" -m pip install -q -r "$PROJECT_DIR/requirements.txt"
+        "$VENV_PY" -m pip install -q -r "$PROJECT_DIR/requirements.txt" 2>&1 | grep -v "is ignored" || true
+        "$VENV_PY" -c "import odoo" 2>/dev/null || "$VENV_PY" -c "import psycopg2, lxml, werkzeug" ||
+            die "Installing requirements.txt failed (see the pip output above)."
         touch "$VENV_DIR/.complete"
+    fi
+    if [ ! -f "$INTEROP_VENV_DIR/.complete" ]; then
+        say "Creating the SDK interop virtualenv $INTEROP_VENV_DIR"
+        rm -rf "$INTEROP_VENV_DIR"
+        "$PYTHON" -m venv "$INTEROP_VENV_DIR"
+        "$INTEROP_VENV_DIR/bin/python" -m pip install -q -r "$PROJECT_DIR/requirements-interop.txt" 2>&1 |
+            grep -v "is ignored" || true
+        "$INTEROP_VENV_DIR/bin/python" -c "import wechatpayv3, alipay, pytest" ||
+            die "Installing requirements-interop.txt failed (see the pip output above)."
+        touch "$INTEROP_VENV_DIR/.complete"
     fi
     # Odoo is imported from the remembered source tree, not installed into the virtualenv.
     "$VENV_PY" - "$ODOO_DIR" <<'PY'

@@ -12,7 +12,7 @@ ADDONS=ev_pay_invoice,ev_bundle_sale
 TEST_DB=${EVPAY_TEST_DB:-evpay_test}
 TEST_TAGS=${TEST_TAGS:-/ev_pay_invoice,/ev_bundle_sale}
 TEST_HTTP_PORT=${EVPAY_TEST_HTTP_PORT:-8169}
-LOG_DIR=$DATA_DIR/test-logs
+LOG_DIR=$DATA_DIR/test-logs/$TEST_DB
 mkdir -p "$LOG_DIR"
 passed=0 failed=0
 
@@ -27,8 +27,8 @@ say "Lint (ruff)"
 if "$VENV_DIR/bin/ruff" check addons tests bench scripts; then tally lint 1 0; else tally lint 0 1; fi
 
 say "Pure-Python tests (pytest: wire protocols, project files)"
-"$VENV_PY" -m pytest -q -p no:cacheprovider -p no:odoo tests --junitxml="$LOG_DIR/pytest.xml" || true
-read -r py_passed py_failed < <("$VENV_PY" - "$LOG_DIR/pytest.xml" <<'PY'
+junit_counts() {  # prints "passed failed" from a JUnit XML file; a missing or empty report counts as a failure
+    "$VENV_PY" - "$1" <<'PY'
 import sys, xml.etree.ElementTree as ET
 try:
     root = ET.parse(sys.argv[1]).getroot()
@@ -40,8 +40,18 @@ bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
 skipped = sum(int(s.get("skipped", 0)) for s in suites)
 print(total - bad - skipped, bad if total else 1)
 PY
-)
+}
+
+"$VENV_PY" -m pytest -q -p no:cacheprovider -p no:odoo tests --ignore=tests/unit/test_payment_sdk_interop.py \
+    --junitxml="$LOG_DIR/pytest.xml" || true
+read -r py_passed py_failed < <(junit_counts "$LOG_DIR/pytest.xml")
 tally pytest "$py_passed" "$py_failed"
+
+say "SDK interop tests (our wire protocols against the PyPI SDKs of WeChat Pay and Alipay)"
+"$INTEROP_VENV_DIR/bin/python" -m pytest -q -p no:cacheprovider tests/unit/test_payment_sdk_interop.py \
+    --junitxml="$LOG_DIR/interop.xml" || true
+read -r sdk_passed sdk_failed < <(junit_counts "$LOG_DIR/interop.xml")
+tally interop "$sdk_passed" "$sdk_failed"
 
 say "Odoo tests in a fresh database '$TEST_DB' (tags $TEST_TAGS), browser tours in headless Chromium"
 if [ "${KEEP_TEST_DB:-0}" = 1 ] && "$VENV_PY" -c "import psycopg2; psycopg2.connect(dbname='$TEST_DB').close()" 2>/dev/null; then

@@ -44,7 +44,7 @@ def test_compose_installs_both_addons_on_first_start(compose):
 
 
 def test_compose_config_matches_the_containers(compose):
-    conf = configparser.ConfigParser()
+    conf = configparser.ConfigParser(interpolation=None)
     conf.read(ROOT / "odoo.conf")
     options = conf["options"]
     assert options["addons_path"] == "/mnt/extra-addons"
@@ -53,7 +53,7 @@ def test_compose_config_matches_the_containers(compose):
 
 
 def test_production_config_is_hardened():
-    conf = configparser.ConfigParser()
+    conf = configparser.ConfigParser(interpolation=None)
     conf.read(ROOT / "deploy" / "odoo.production.conf")
     options = conf["options"]
     assert int(options["workers"]) >= 2
