@@ -26,7 +26,7 @@ def test_signature_is_pkcs1v15_sha256_base64(key_pair):
     signature = keys.rsa_sha256_sign(private_pem, "签名 message")
     public_key = serialization.load_pem_public_key(public_pem.encode(), backend=default_backend())
     # Independent check with cryptography directly; raises if the scheme or the encoding differ.
-    public_key.verify(base64.b64decode(signature), "签名 message".encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+    public_key.verify(base64.b64decode(signature), "签名 message".encode(), padding.PKCS1v15(), hashes.SHA256())
 
 
 def test_verify_rejects_other_message_garbage_and_empty(key_pair):

@@ -115,7 +115,7 @@ def test_response_message_is_three_lines_over_raw_bytes():
 
 def test_round_trip_in_public_key_mode(wechat_public_key):
     private_pem, public_pem = wechat_public_key
-    body = '{"code_url":"weixin://wxpay/bizpayurl?pr=abc"}'.encode()
+    body = b'{"code_url":"weixin://wxpay/bizpayurl?pr=abc"}'
     headers = _signed_headers(body, private_pem, PUB_KEY_ID)
     assert wp.verify_response_signature(headers, body, {PUB_KEY_ID: public_pem}, now=NOW) == PUB_KEY_ID
 
@@ -348,7 +348,8 @@ def test_native_order_partner_and_direct():
     {"notify_url": "https://x.example/n?order=1"},  # no query string allowed
 ])
 def test_native_order_validation(kwargs):
-    arguments = dict(out_trade_no="SO000042", description="d", total_fen=100, notify_url="https://x.example/n")
+    arguments = {"out_trade_no": "SO000042", "description": "d", "total_fen": 100,
+                 "notify_url": "https://x.example/n"}
     arguments.update(kwargs)
     with pytest.raises(ValueError):
         wp.native_order_request(PARTNER, **arguments)

@@ -94,7 +94,8 @@ def test_signed_json_answer_verifies_with_merchant_side_code():
 
 
 def test_error_answers_use_the_documented_statuses():
-    assert platform.error_answer("SIGN_ERROR", "签名错误") == (401, '{"code":"SIGN_ERROR","message":"签名错误"}'.encode())
+    expected_body = '{"code":"SIGN_ERROR","message":"签名错误"}'.encode()
+    assert platform.error_answer("SIGN_ERROR", "签名错误") == (401, expected_body)
     assert platform.error_answer("ORDER_NOT_EXIST", "x")[0] == 404
     assert platform.error_answer("OUT_TRADE_NO_USED", "x")[0] == 403
     assert platform.error_answer("FREQUENCY_LIMITED", "x")[0] == 429
@@ -194,8 +195,9 @@ def test_all_bill_with_payments_refund_and_day_cut():
     assert refund["应结订单金额"] == "0.00" and refund["订单金额"] == "0.00"
     assert refund["退款类型"] == "ORIGINAL" and refund["退款状态"] == "SUCCESS"
     assert refund["手续费"] == "-6.00000"
-    assert totals == {"总交易单数": "4", "应结订单总金额": "3099.00", "退款总金额": "1000.00", "充值券退款总金额": "0.00",
-                      "手续费总金额": "12.59000", "订单总金额": "3099.00", "申请退款总金额": "1000.00"}
+    assert totals == {"总交易单数": "4", "应结订单总金额": "3099.00", "退款总金额": "1000.00",
+                      "充值券退款总金额": "0.00", "手续费总金额": "12.59000", "订单总金额": "3099.00",
+                      "申请退款总金额": "1000.00"}
 
 
 def test_success_bill_has_20_columns_and_no_refund_rows():

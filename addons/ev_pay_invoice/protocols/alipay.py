@@ -107,9 +107,9 @@ def serialize_biz_content(biz_content):
 
 def beijing_timestamp(moment=None):
     """``yyyy-MM-dd HH:mm:ss`` in Beijing time whatever the server's time zone (§2.1, §3.1.2)."""
-    moment = moment or datetime.datetime.now(datetime.timezone.utc)
+    moment = moment or datetime.datetime.now(datetime.UTC)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
+        moment = moment.replace(tzinfo=datetime.UTC)
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -141,7 +141,7 @@ def generate_self_signed_certificate(private_key_text, common_name, serial_numbe
     ``serial_number`` (int) makes the serial predictable in tests; otherwise it is random (160 bits max).
     """
     key = load_private_key(private_key_text)
-    now = now or datetime.datetime.utcnow()
+    now = now or datetime.datetime.now(datetime.UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     certificate = (
         x509.CertificateBuilder()

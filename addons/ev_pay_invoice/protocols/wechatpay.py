@@ -170,7 +170,7 @@ class DirectMerchant:
 # --------------------------------------------------------------------------------------------------------------
 
 ApiRequest = namedtuple("ApiRequest", "method path body")
-ApiRequest.__doc__ = """A request to send: ``path`` is the canonical URL (path + '?' + query), ``body`` a dict or None."""
+ApiRequest.__doc__ = """A request to send: ``path`` = canonical URL (path + '?' + query), ``body`` = dict or None."""
 
 PreparedRequest = namedtuple("PreparedRequest", "method url headers body")
 PreparedRequest.__doc__ = """Ready to send as is: ``body`` is the exact bytes that were signed (b"" for GET)."""

@@ -161,7 +161,7 @@ def rfc3339_beijing(moment=None):
     """``2015-05-20T13:29:35+08:00``, the time format of APIv3 payloads."""
     moment = moment or datetime.datetime.now(BEIJING)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
+        moment = moment.replace(tzinfo=datetime.UTC)
     return moment.astimezone(BEIJING).replace(microsecond=0).isoformat()
 
 

@@ -1,0 +1,110 @@
+"""Cross-checks against the PyPI SDKs named in §3 of the protocol note, as independent implementations.
+
+They are NOT project dependencies (§3.2 recommendation): these tests are skipped unless ``wechatpayv3`` or
+``python-alipay-sdk`` happens to be installed, e.g. in a throw-away venv:
+``pip install wechatpayv3 python-alipay-sdk pytest`` then run this file.
+"""
+import json
+from urllib.parse import parse_qs
+
+import pytest
+
+from protocols import alipay, alipay_platform, keys, wechatpay_platform
+from protocols import wechatpay as wp
+
+API_V3_KEY = "0123456789abcdefghijklmnopqrstuv"
+
+
+@pytest.fixture(scope="module")
+def wechat_utils():
+    return pytest.importorskip("wechatpayv3.utils")
+
+
+@pytest.fixture(scope="module")
+def alipay_sdk():
+    module = pytest.importorskip("alipay")
+    if not hasattr(module, "AliPay"):
+        pytest.skip("the installed 'alipay' package is not python-alipay-sdk")
+    return module
+
+
+@pytest.fixture(scope="module")
+def key_pair():
+    return keys.generate_rsa_keypair()
+
+
+def test_wechatpayv3_authorization_passes_our_gateway_check(wechat_utils, key_pair):
+    private_pem, public_pem = key_pair
+    data = {"sp_mchid": "1900000001", "sub_mchid": "1900000002"}
+    header = wechat_utils.build_authorization("/v3/pay/partner/transactions/out-trade-no/SO000042/close", "POST",
+                                              "1900000001", "SERIAL1", keys.load_private_key(private_pem), data=data)
+    fields = wechatpay_platform.verify_authorization(
+        "POST", "/v3/pay/partner/transactions/out-trade-no/SO000042/close", json.dumps(data).encode(), header,
+        {"SERIAL1": public_pem})
+    assert fields["mchid"] == "1900000001"
+
+
+def test_our_signed_answer_and_ciphertext_pass_wechatpayv3(wechat_utils, key_pair):
+    private_pem, public_pem = key_pair
+    body = '{"trade_state":"SUCCESS","payer":{"sp_openid":"o-1"}}'
+    headers = wechatpay_platform.sign_response(body.encode(), "PUB_KEY_ID_1", private_pem)
+    assert wechat_utils.rsa_verify(headers["Wechatpay-Timestamp"], headers["Wechatpay-Nonce"], body,
+                                   headers["Wechatpay-Signature"], keys.load_public_key(public_pem))
+    ciphertext = wp.aead_encrypt(API_V3_KEY, "abcdefghijkl", "解密后的资源", "transaction")
+    assert wechat_utils.aes_decrypt("abcdefghijkl", ciphertext, "transaction", API_V3_KEY) == "解密后的资源"
+
+
+def test_our_request_signature_equals_python_alipay_sdk(alipay_sdk, key_pair):
+    private_pem, public_pem = key_pair
+    app = alipay.AlipayApp("2021000000000001", private_pem)
+    params = alipay.precreate_params(app, "SO000042", "2599.00", "电动自行车", notify_url="https://shop.example/n",
+                                     app_auth_token="tok", timestamp="2024-01-01 10:00:00")
+    sdk = alipay_sdk.AliPay(appid="2021000000000001", app_private_key_string=private_pem,
+                            alipay_public_key_string=public_pem)
+    unsigned = {key: value for key, value in params.items() if key != "sign"}
+    assert parse_qs(sdk.sign_data(dict(unsigned)))["sign"][0] == params["sign"]
+
+
+def test_our_notification_and_answer_pass_python_alipay_sdk(alipay_sdk, key_pair):
+    private_pem, public_pem = key_pair
+    sdk = alipay_sdk.AliPay(appid="2021000000000001", app_private_key_string=private_pem,
+                            alipay_public_key_string=public_pem)
+    form = alipay_platform.build_notification_form(
+        {"out_trade_no": "SO000042", "trade_no": "2024010222001", "trade_status": "TRADE_SUCCESS",
+         "total_amount": "2599.00", "subject": "电动自行车"}, "2021000000000001", private_pem)
+    data = dict(form)
+    signature = data.pop("sign")
+    assert sdk.verify(data, signature)  # (no empty field here: that SDK does not drop them, §3.1.3)
+    raw = alipay_platform.build_response_text(
+        "alipay.trade.query", alipay_platform.result_payload(trade_status="TRADE_SUCCESS", out_trade_no="SO000042"),
+        private_pem)
+    assert sdk._verify_and_return_sync_response(raw, "alipay_trade_query_response")["out_trade_no"] == "SO000042"
+
+
+def test_python_alipay_sdk_signature_passes_our_gateway_check(alipay_sdk, key_pair):
+    private_pem, public_pem = key_pair
+    sdk = alipay_sdk.AliPay(appid="2021000000000001", app_private_key_string=private_pem,
+                            alipay_public_key_string=public_pem)
+    data = sdk.build_body("alipay.trade.query", {"out_trade_no": "SO000042"})
+    signed = {key: values[0] for key, values in parse_qs(sdk.sign_data(data), keep_blank_values=True).items()}
+    assert alipay_platform.verify_request(signed, public_pem) == {"out_trade_no": "SO000042"}
+
+
+@pytest.mark.parametrize("mode", ["public_key", "certificate"])
+def test_our_callback_is_accepted_by_wechatpayv3_core(wechat_utils, key_pair, tmp_path, mode):
+    core_module = pytest.importorskip("wechatpayv3.core")
+    merchant_private, _ = key_pair
+    platform_private, platform_public = keys.generate_rsa_keypair()
+    transaction = {"out_trade_no": "SO000042", "trade_state": "SUCCESS", "amount": {"total": 259900}}
+    if mode == "public_key":
+        serial = "PUB_KEY_ID_0114232134912410000000000000"
+        core = core_module.Core("1900000001", "MCHSERIAL", merchant_private, API_V3_KEY, public_key=platform_public,
+                                public_key_id=serial)
+    else:
+        cert_pem, serial = keys.generate_self_signed_certificate(platform_private, "platform")
+        (tmp_path / "platform.pem").write_text(cert_pem)
+        core = core_module.Core("1900000001", "MCHSERIAL", merchant_private, API_V3_KEY, cert_dir=str(tmp_path))
+    body, headers = wechatpay_platform.build_transaction_notification(transaction, API_V3_KEY, serial,
+                                                                      platform_private)
+    result = core.callback(headers, body)
+    assert result["resource"] == transaction and result["event_type"] == "TRANSACTION.SUCCESS"
