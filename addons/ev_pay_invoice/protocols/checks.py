@@ -4,10 +4,10 @@ A validator never raises on bad user input: it returns a ``CheckResult`` whose `
 Odoo constraint or a wizard can turn it into a message without parsing exception text.
 """
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Why a value was rejected. The string values are stable: models may store or translate them."""
 
     EMPTY = "empty"

@@ -71,6 +71,12 @@ def money(value, what: str = "amount") -> Decimal:
     return number.quantize(CENT)
 
 
+def plain_decimal(number: Decimal) -> str:
+    """Decimal → plain text without exponent or trailing zeros ("1", "2919.46902655"), for price and quantity."""
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def round_cents(value: Decimal) -> Decimal:
     """Round half up to 2 decimals (四舍五入)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
@@ -245,8 +251,8 @@ def allocate_amount(total, weights) -> list[Decimal]:
 def validate_tax_classification_code(raw: str | None) -> CheckResult:
     """商品和服务税收分类编码: 19 digits (§4.4). Rejects the printer code copied from Nuonuo's documentation.
 
-    The real codes for 电动自行车 / 锂离子蓄电池 / 充电器 are UNCONFIRMED (§4.4, §8.4): keep them per product and have the
-    accountant confirm them against the current official table.
+    The real codes for 电动自行车 / 锂离子蓄电池 / 充电器 are UNCONFIRMED (§4.4, §8.4): keep them per product and
+    have the accountant confirm them against the current official table.
     """
     code = (raw or "").strip()
     if not code:

@@ -15,7 +15,7 @@ Rules (protocol doc §4.3, GB 32100-2015):
 import re
 import unicodedata
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from .checks import CheckResult, Reason
 
@@ -45,7 +45,7 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 _MOBILE_SEPARATORS = re.compile(r"[\s\-()（）.]")
 
 
-class TaxpayerIdKind(str, Enum):
+class TaxpayerIdKind(StrEnum):
     USCC = "uscc"
     ID_CARD = "id_card"
     LEGACY = "legacy"

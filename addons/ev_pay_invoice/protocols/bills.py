@@ -1,0 +1,568 @@
+"""Parsers of settlement bill files: WeChat Pay trade bill and fund-flow bill, Alipay business detail bill.
+
+Formats (protocol doc §1.7, §1.8, §2.8):
+
+* WeChat (UTF-8 via the API, optionally gzip): a header row without backticks; detail rows where every value is
+  prefixed with a backtick and separated by commas; then a summary header row and one totals row (backticked too).
+  Amounts are in **yuan** (unlike the JSON APIs' fen); 手续费 has 5 decimals. A refunded order keeps its SUCCESS row
+  and gets an extra REFUND row whose 应结订单金额 is 0.00.
+* Alipay ``trade`` detail (a zip of GBK CSVs): ``#`` preamble (account, period), a header, detail rows whose
+  identifier fields carry a trailing tab, then a ``#`` footer with ``交易合计`` / ``退款合计`` lines. Refund rows
+  have negative amounts; 服务费 is negative when charged.
+
+Every parser checks the bill's own summary against its lines (counts and totals). A file without its summary is
+truncated; any malformed line raises ``BillFormatError`` naming the line. Nothing partial is ever returned.
+
+Sign conventions of ``TradeLine`` (the same for both channels): ``gross_amount`` is what a payment line settles to
+the merchant, ``refund_amount`` what a refund line gives back (both ≥ 0), ``fee`` is the fee charged (> 0) or
+returned (< 0), and ``net_amount = gross − refund − fee`` is the line's effect on the merchant's balance.
+"""
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")  # bill times are Beijing time (§1.7 day cut)
+ZERO = Decimal("0")
+
+
+class BillFormatError(ValueError):
+    """The file is not a complete, self-consistent bill. ``line_no`` is 1-based, when one line is to blame."""
+
+    def __init__(self, message: str, line_no: int | None = None):
+        self.line_no = line_no
+        super().__init__(f"line {line_no}: {message}" if line_no else message)
+
+
+class Channel(StrEnum):
+    WECHAT = "wechat"
+    ALIPAY = "alipay"
+
+
+class TradeKind(StrEnum):
+    PAYMENT = "payment"
+    REFUND = "refund"
+    REVOKED = "revoked"  # WeChat 交易状态 REVOKED (撤销)
+
+
+class FlowDirection(StrEnum):
+    INCOME = "income"  # 收入
+    EXPENSE = "expense"  # 支出
+
+
+@dataclass(frozen=True)
+class TradeLine:
+    channel: Channel
+    line_no: int
+    kind: TradeKind
+    trade_time: datetime  # payment success / refund time, aware (Beijing)
+    transaction_id: str  # 微信订单号 / 支付宝交易号 (of the original payment, also on refund lines)
+    out_trade_no: str  # 商户订单号
+    gross_amount: Decimal
+    refund_amount: Decimal
+    fee: Decimal
+    order_amount: Decimal = ZERO  # 订单金额 of a payment line (before non-cash coupons); 0 on refund lines
+    refund_id: str | None = None  # 微信退款单号
+    out_refund_no: str | None = None  # 商户退款单号 / 退款批次号/请求号 (= out_request_no)
+    sub_merchant_id: str | None = None  # 特约商户号 (WeChat service-provider mode)
+    status: str = ""  # the line's status / business type as printed
+    fee_rate: str = ""  # as printed, e.g. "0.60%"
+    goods_name: str = ""
+    raw: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def net_amount(self) -> Decimal:
+        return self.gross_amount - self.refund_amount - self.fee
+
+
+@dataclass(frozen=True)
+class TradeBillSummary:
+    line_count: int
+    payment_count: int
+    refund_count: int
+    gross_total: Decimal
+    refund_total: Decimal
+    fee_total: Decimal
+    reported: Mapping[str, Decimal]  # the bill's own summary figures, by their printed names
+
+    @property
+    def net_total(self) -> Decimal:
+        return self.gross_total - self.refund_total - self.fee_total
+
+
+@dataclass(frozen=True)
+class TradeBill:
+    channel: Channel
+    lines: tuple[TradeLine, ...]
+    summary: TradeBillSummary
+    account: str | None = None  # Alipay: #账号 (PID + "0156")
+    partner_id: str | None = None  # Alipay: the 16-digit PID
+    period_start: datetime | None = None  # Alipay: #起始日期
+    period_end: datetime | None = None  # Alipay: 终止日期
+
+
+@dataclass(frozen=True)
+class FundFlowLine:
+    line_no: int
+    booked_at: datetime  # 记账时间
+    business_id: str  # 微信支付业务单号
+    flow_id: str  # 资金流水单号
+    business_name: str  # 业务名称: 交易 / 退款 / 充值/提现 / 企业付款 / 分账 …
+    business_type: str  # 业务类型: 交易 / 扣除交易手续费 / 退款 / 退款关闭 / 退还交易手续费 …
+    direction: FlowDirection
+    amount: Decimal  # 收支金额, ≥ 0
+    balance: Decimal  # 账户结余 after this movement
+    applicant: str = ""
+    remark: str = ""
+    voucher_no: str = ""  # 业务凭证号
+    raw: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return self.amount if self.direction is FlowDirection.INCOME else -self.amount
+
+
+@dataclass(frozen=True)
+class FundFlowSummary:
+    line_count: int
+    income_count: int
+    income_total: Decimal
+    expense_count: int
+    expense_total: Decimal
+
+
+@dataclass(frozen=True)
+class FundFlowBill:
+    lines: tuple[FundFlowLine, ...]
+    summary: FundFlowSummary
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Bytes → text
+# ---------------------------------------------------------------------------------------------------------------
+
+def check_sha1(data: bytes, expected: str):
+    """WeChat's ``hash_value`` (``hash_type`` SHA1) covers the *uncompressed* file (§1.7)."""
+    actual = hashlib.sha1(data).hexdigest()
+    if actual != (expected or "").strip().lower():
+        raise BillFormatError(f"SHA1 of the bill is {actual}, the download answer said {expected}")
+
+
+def _gunzip(data: bytes) -> bytes:
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as error:
+        raise BillFormatError(f"the gzip archive is damaged or cut short ({error})") from None
+
+
+def decode_bill_text(data: bytes) -> str:
+    """UTF-8 (WeChat, or a re-saved file with BOM) or GBK (Alipay), told apart safely.
+
+    Chinese text in GBK is practically never valid UTF-8, so strict UTF-8 is tried first and GB18030 (a superset of
+    GBK) second; a pure-ASCII file reads the same either way.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+        encodings = ("utf-8",)
+    else:
+        encodings = ("utf-8", "gb18030")
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise BillFormatError("the bill is neither UTF-8 nor GBK text")
+
+
+def _numbered_lines(text: str):
+    """(line number, line) for every non-blank line; numbers count blank lines too, as an editor shows them."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            yield number, line.rstrip()
+
+
+def _amount(value: str, column: str, line_no: int) -> Decimal:
+    text = (value or "").strip().replace(",", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise BillFormatError(f"{column} {value!r} is not an amount", line_no) from None
+    if not amount.is_finite():
+        raise BillFormatError(f"{column} {value!r} is not an amount", line_no)
+    return amount
+
+
+def _count(value: str, column: str, line_no: int) -> int:
+    """Counts are printed as ``12`` or, in fund bills, ``20.0``."""
+    number = _amount(value, column, line_no)
+    if number != number.to_integral_value() or number < 0:
+        raise BillFormatError(f"{column} {value!r} is not a count", line_no)
+    return int(number)
+
+
+def _time(value: str, column: str, line_no: int) -> datetime:
+    text = " ".join((value or "").split())  # old bills print two spaces between date and time
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA_TZ)
+    except ValueError:
+        raise BillFormatError(f"{column} {value!r} is not a date and time", line_no) from None
+
+
+def _optional_id(value: str) -> str | None:
+    """WeChat prints ``0`` or nothing where a payment row has no refund id or sub-merchant."""
+    value = (value or "").strip()
+    return None if value in ("", "0") else value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# WeChat: backtick-prefixed CSV with a summary section
+# ---------------------------------------------------------------------------------------------------------------
+
+def _backticked(line: str, line_no: int) -> list[str]:
+    """Values of a detail or totals row: each one starts with a backtick, so split on ',`' (commas inside values
+    such as goods names survive)."""
+    if not line.startswith("`"):
+        raise BillFormatError("expected a bill row whose values start with a backtick (`)", line_no)
+    return [value.strip() for value in line[1:].split(",`")]
+
+
+def _header(line: str) -> list[str]:
+    """Column names. The documented header has no backticks (tolerated anyway); NFKC folds full-width brackets,
+    since both "收支金额（元）" and "收支金额(元)" spellings are in circulation."""
+    return [unicodedata.normalize("NFKC", name).strip().lstrip("`").strip() for name in line.split(",")]
+
+
+def _parse_wechat_sections(text: str, required: tuple[str, ...], summary_starts: tuple[str, ...], kind: str):
+    """Split a WeChat bill into (header, [(line_no, row dict)], summary dict, summary line number)."""
+    lines = _numbered_lines(text)
+    try:
+        header_no, header_line = next(lines)
+    except StopIteration:
+        raise BillFormatError(f"the {kind} is empty") from None
+    header = _header(header_line)
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise BillFormatError(f"not a WeChat {kind} header: missing column(s) {', '.join(missing)}", header_no)
+    rows, summary_header, last_no = [], None, header_no
+    for line_no, line in lines:
+        last_no = line_no
+        if _header(line)[0] in summary_starts:
+            summary_header = _header(line)
+            break
+        values = _backticked(line, line_no)
+        if len(values) != len(header):
+            raise BillFormatError(f"has {len(values)} values, the header has {len(header)} columns", line_no)
+        rows.append((line_no, dict(zip(header, values))))
+    if summary_header is None:
+        raise BillFormatError(f"the {kind} ends after line {last_no} without its summary rows "
+                              f"({summary_starts[0]}…): the file is truncated")
+    try:
+        totals_no, totals_line = next(lines)
+    except StopIteration:
+        raise BillFormatError(f"the {kind} ends after the summary header without the totals row: the file is "
+                              "truncated", last_no) from None
+    totals = _backticked(totals_line, totals_no)
+    if len(totals) != len(summary_header):
+        raise BillFormatError(f"the totals row has {len(totals)} values, its header has {len(summary_header)}",
+                              totals_no)
+    for extra_no, _ in lines:
+        raise BillFormatError("unexpected content after the totals row", extra_no)
+    return header, rows, dict(zip(summary_header, totals)), totals_no
+
+
+def _verify(reported, computed, what: str, line_no: int):
+    if reported != computed:
+        raise BillFormatError(f"the summary says {what} is {reported} but the lines add up to {computed}", line_no)
+
+
+# Summary column → detail column it totals (None: the number of rows). The old names are those of the legacy
+# layout some merchants still get (§1.7); the current ALL bill uses the first name of each pair.
+_WECHAT_TRADE_TOTALS = {
+    "总交易单数": None, "总交易单": None,
+    "应结订单总金额": "应结订单金额", "总交易额": "总金额",
+    "退款总金额": "退款金额", "总退款金额": "退款金额",
+    "充值券退款总金额": "充值券退款金额", "总企业红包退款金额": "企业红包退款金额",
+    "手续费总金额": "手续费", "订单总金额": "订单金额", "申请退款总金额": "申请退款金额",
+}
+_WECHAT_TRADE_KINDS = {"SUCCESS": TradeKind.PAYMENT, "REFUND": TradeKind.REFUND, "REVOKED": TradeKind.REVOKED}
+
+
+def _wechat_trade_line(line_no: int, row: dict[str, str]) -> TradeLine:
+    status = row["交易状态"]
+    if status not in _WECHAT_TRADE_KINDS:
+        raise BillFormatError(f"交易状态 {status!r} is not SUCCESS, REFUND or REVOKED", line_no)
+    amounts = {column: _amount(row[column], column, line_no)
+               for column in _WECHAT_TRADE_TOTALS.values() if column and column in row}
+    gross_column = "应结订单金额" if "应结订单金额" in row else "总金额"  # legacy layout has no 应结订单金额
+    fee = _amount(row["手续费"], "手续费", line_no)
+    return TradeLine(
+        channel=Channel.WECHAT,
+        line_no=line_no,
+        kind=_WECHAT_TRADE_KINDS[status],
+        trade_time=_time(row["交易时间"], "交易时间", line_no),
+        transaction_id=row["微信订单号"],
+        out_trade_no=row["商户订单号"],
+        gross_amount=amounts.get(gross_column, ZERO),
+        refund_amount=amounts.get("退款金额", ZERO),
+        fee=fee,
+        order_amount=amounts.get("订单金额", ZERO),
+        refund_id=_optional_id(row.get("微信退款单号", "")),
+        out_refund_no=_optional_id(row.get("商户退款单号", "")),
+        sub_merchant_id=_optional_id(row.get("特约商户号", row.get("子商户号", ""))),
+        status=status,
+        fee_rate=row.get("费率", ""),
+        goods_name=row.get("商品名称", ""),
+        raw=row,
+    )
+
+
+def parse_wechat_trade_bill(data: bytes, *, sha1: str | None = None) -> TradeBill:
+    """Parse a ``/v3/bill/tradebill`` file (ALL; SUCCESS and REFUND layouts too, read by column name).
+
+    ``sha1``: the download answer's ``hash_value``, checked against the uncompressed bytes.
+    """
+    data = _gunzip(data)
+    if sha1 is not None:
+        check_sha1(data, sha1)
+    header, rows, totals, totals_no = _parse_wechat_sections(
+        decode_bill_text(data), ("交易时间", "微信订单号", "商户订单号", "交易状态", "手续费"),
+        ("总交易单数", "总交易单"), "trade bill")
+    if "应结订单金额" not in header and "总金额" not in header:
+        raise BillFormatError("the trade bill has neither 应结订单金额 nor 总金额", 1)
+    lines = tuple(_wechat_trade_line(line_no, row) for line_no, row in rows)
+    reported = {}
+    for name, value in totals.items():
+        if name not in _WECHAT_TRADE_TOTALS:
+            raise BillFormatError(f"unknown summary column {name!r}: cannot check it", totals_no)
+        column = _WECHAT_TRADE_TOTALS[name]
+        if column is None:
+            reported[name] = Decimal(_count(value, name, totals_no))
+            _verify(reported[name], len(lines), "the number of trades", totals_no)
+            continue
+        if column not in header:
+            raise BillFormatError(f"summary column {name} totals {column}, which the detail rows lack", totals_no)
+        reported[name] = _amount(value, name, totals_no)
+        computed = sum((_amount(line.raw[column], column, line.line_no) for line in lines), ZERO)
+        _verify(reported[name], computed, name, totals_no)
+    if not any(_WECHAT_TRADE_TOTALS[name] is None for name in totals):
+        raise BillFormatError("the summary has no trade count (总交易单数)", totals_no)
+    return TradeBill(Channel.WECHAT, lines, _trade_summary(lines, reported))
+
+
+def _trade_summary(lines: tuple[TradeLine, ...], reported: dict[str, Decimal]) -> TradeBillSummary:
+    return TradeBillSummary(
+        line_count=len(lines),
+        payment_count=sum(1 for line in lines if line.kind is TradeKind.PAYMENT),
+        refund_count=sum(1 for line in lines if line.kind is TradeKind.REFUND),
+        gross_total=sum((line.gross_amount for line in lines), ZERO),
+        refund_total=sum((line.refund_amount for line in lines), ZERO),
+        fee_total=sum((line.fee for line in lines), ZERO),
+        reported=reported,
+    )
+
+
+_FUND_COLUMNS = ("记账时间", "微信支付业务单号", "资金流水单号", "业务名称", "业务类型", "收支类型", "收支金额(元)",
+                 "账户结余(元)")
+_FUND_DIRECTIONS = {"收入": FlowDirection.INCOME, "支出": FlowDirection.EXPENSE}
+
+
+def _fund_line(line_no: int, row: dict[str, str]) -> FundFlowLine:
+    direction = _FUND_DIRECTIONS.get(row["收支类型"])
+    if direction is None:
+        raise BillFormatError(f"收支类型 {row['收支类型']!r} is neither 收入 nor 支出", line_no)
+    amount = _amount(row["收支金额(元)"], "收支金额(元)", line_no)
+    if amount < 0:
+        raise BillFormatError(f"收支金额(元) {amount} is negative; the direction is in 收支类型", line_no)
+    return FundFlowLine(
+        line_no=line_no,
+        booked_at=_time(row["记账时间"], "记账时间", line_no),
+        business_id=row["微信支付业务单号"],
+        flow_id=row["资金流水单号"],
+        business_name=row["业务名称"],
+        business_type=row["业务类型"],
+        direction=direction,
+        amount=amount,
+        balance=_amount(row["账户结余(元)"], "账户结余(元)", line_no),
+        applicant=row.get("资金变更提交申请人", ""),
+        # Texts are kept as written: WeChat replaces \1 by a space and writes CR/LF as literal \r \n (§1.8).
+        remark=row.get("备注", ""),
+        voucher_no=row.get("业务凭证号", ""),
+        raw=row,
+    )
+
+
+def parse_wechat_fundflow_bill(data: bytes, *, sha1: str | None = None) -> FundFlowBill:
+    """Parse a fund-flow bill (``/v3/bill/fundflowbill`` or the sub-merchant one, once decrypted; §1.8)."""
+    data = _gunzip(data)
+    if sha1 is not None:
+        check_sha1(data, sha1)
+    _, rows, totals, totals_no = _parse_wechat_sections(decode_bill_text(data), _FUND_COLUMNS, ("资金流水总笔数",),
+                                                        "fund-flow bill")
+    lines = tuple(_fund_line(line_no, row) for line_no, row in rows)
+    try:
+        summary = FundFlowSummary(
+            line_count=_count(totals["资金流水总笔数"], "资金流水总笔数", totals_no),
+            income_count=_count(totals["收入笔数"], "收入笔数", totals_no),
+            income_total=_amount(totals["收入金额"], "收入金额", totals_no),
+            expense_count=_count(totals["支出笔数"], "支出笔数", totals_no),
+            expense_total=_amount(totals["支出金额"], "支出金额", totals_no),
+        )
+    except KeyError as missing:
+        raise BillFormatError(f"the summary lacks {missing.args[0]}", totals_no) from None
+    incomes = [line for line in lines if line.direction is FlowDirection.INCOME]
+    expenses = [line for line in lines if line.direction is FlowDirection.EXPENSE]
+    _verify(summary.line_count, len(lines), "资金流水总笔数", totals_no)
+    _verify(summary.income_count, len(incomes), "收入笔数", totals_no)
+    _verify(summary.income_total, sum((line.amount for line in incomes), ZERO), "收入金额", totals_no)
+    _verify(summary.expense_count, len(expenses), "支出笔数", totals_no)
+    _verify(summary.expense_total, sum((line.amount for line in expenses), ZERO), "支出金额", totals_no)
+    return FundFlowBill(lines, summary)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Alipay: GBK CSV with '#' preamble and footer
+# ---------------------------------------------------------------------------------------------------------------
+
+_ALIPAY_COLUMNS = ("支付宝交易号", "商户订单号", "业务类型", "完成时间", "订单金额(元)", "商家实收(元)", "商家优惠(元)",
+                   "退款批次号/请求号", "服务费(元)")
+_ALIPAY_KINDS = {"交易": TradeKind.PAYMENT, "退款": TradeKind.REFUND}
+_ALIPAY_END = "业务明细列表结束"
+_ALIPAY_PAYMENTS = re.compile(r"#交易合计:(\d+)笔,商家实收共(-?[\d.]+)元,商家优惠共(-?[\d.]+)元")
+_ALIPAY_REFUNDS = re.compile(r"#退款合计:(\d+)笔,商家实收退款共(-?[\d.]+)元,商家优惠退款共(-?[\d.]+)元")
+_ALIPAY_ACCOUNT = re.compile(r"#账号:\[(\w+)\]")
+_ALIPAY_PERIOD = re.compile(r"#起始日期:\[(.+?)\]\s*终止日期:\[(.+?)\]")
+
+
+def _fold(text: str) -> str:
+    """NFKC for the header and the '#' lines only (（元）→(元), ：→:, ，→,); detail values are kept as written."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def extract_alipay_detail_csv(archive: bytes) -> bytes:
+    """The ``…_业务明细.csv`` member of Alipay's bill zip (the ``(汇总)`` summary member sorts first; §2.8)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+            for info in zipped.infolist():
+                name = info.filename
+                if not info.flag_bits & 0x800:  # no UTF-8 flag: the name is GBK bytes read as cp437
+                    try:
+                        name = name.encode("cp437").decode("gbk")
+                    except (UnicodeEncodeError, UnicodeDecodeError):
+                        pass
+                if name.endswith("业务明细.csv") and "汇总" not in name:
+                    return zipped.read(info)
+    except zipfile.BadZipFile as error:
+        raise BillFormatError(f"the Alipay bill zip is damaged or cut short ({error})") from None
+    raise BillFormatError("the Alipay bill zip has no …_业务明细.csv member")
+
+
+def _alipay_time(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text.strip(), "%Y年%m月%d日 %H:%M:%S").replace(tzinfo=CHINA_TZ)
+    except ValueError:
+        return None
+
+
+def _alipay_line(line_no: int, row: dict[str, str]) -> TradeLine:
+    business = row["业务类型"]
+    kind = _ALIPAY_KINDS.get(business)
+    if kind is None:
+        raise BillFormatError(f"业务类型 {business!r} is neither 交易 nor 退款", line_no)
+    received = _amount(row["商家实收(元)"], "商家实收(元)", line_no)
+    # Refund rows are negative; a payment with a negative amount (or the reverse) is a damaged line.
+    if (kind is TradeKind.PAYMENT and received < 0) or (kind is TradeKind.REFUND and received > 0):
+        raise BillFormatError(f"商家实收(元) {received} has the wrong sign for a {business} row", line_no)
+    finished = row["完成时间"] or row.get("创建时间", "")
+    return TradeLine(
+        channel=Channel.ALIPAY,
+        line_no=line_no,
+        kind=kind,
+        trade_time=_time(finished, "完成时间", line_no),
+        transaction_id=row["支付宝交易号"],
+        out_trade_no=row["商户订单号"],
+        gross_amount=received if kind is TradeKind.PAYMENT else ZERO,
+        refund_amount=ZERO - received if kind is TradeKind.REFUND else ZERO,
+        fee=ZERO - _amount(row["服务费(元)"], "服务费(元)", line_no),  # negative in the file when charged
+        order_amount=_amount(row["订单金额(元)"], "订单金额(元)", line_no) if kind is TradeKind.PAYMENT else ZERO,
+        out_refund_no=row["退款批次号/请求号"] or None,
+        status=business,
+        goods_name=row.get("商品名称", ""),
+        raw=row,
+    )
+
+
+def parse_alipay_trade_bill(data: bytes) -> TradeBill:
+    """Parse Alipay's ``trade`` business detail bill: the downloaded zip, or its ``…_业务明细.csv`` member."""
+    if data[:4] == b"PK\x03\x04":
+        data = extract_alipay_detail_csv(data)
+    numbered = list(_numbered_lines(decode_bill_text(data)))
+    preamble, index = [], 0
+    while index < len(numbered) and numbered[index][1].startswith("#"):
+        preamble.append(_fold(numbered[index][1]))
+        index += 1
+    if index == len(numbered):
+        raise BillFormatError("the Alipay bill has no header row")
+    header_no, header_line = numbered[index]
+    header = [_fold(name).strip() for name in next(csv.reader([header_line]))]
+    missing = [name for name in _ALIPAY_COLUMNS if name not in header]
+    if missing:
+        raise BillFormatError(f"not an Alipay business detail header: missing {', '.join(missing)}", header_no)
+    lines, footer = [], []
+    for line_no, line in numbered[index + 1:]:
+        if line.startswith("#") or footer:
+            footer.append((line_no, _fold(line)))
+            continue
+        values = [value.strip() for value in next(csv.reader([line]))]  # strips the identifiers' trailing tab
+        if len(values) != len(header):
+            raise BillFormatError(f"has {len(values)} values, the header has {len(header)} columns", line_no)
+        lines.append(_alipay_line(line_no, dict(zip(header, values))))
+    last_no = numbered[-1][0]
+    for line_no, line in footer:
+        if not line.startswith("#"):
+            raise BillFormatError("a detail row after the end of the detail list", line_no)
+    footer_text = [line for _, line in footer]
+    if not any(_ALIPAY_END in line for line in footer_text):
+        raise BillFormatError(f"the bill ends after line {last_no} without '{_ALIPAY_END}': the file is truncated")
+    payments = next((m for m in map(_ALIPAY_PAYMENTS.match, footer_text) if m), None)
+    refunds = next((m for m in map(_ALIPAY_REFUNDS.match, footer_text) if m), None)
+    if not payments or not refunds:
+        raise BillFormatError(f"the bill ends after line {last_no} without its 交易合计/退款合计 lines: the file is "
+                              "truncated")
+    lines = tuple(lines)
+    paid = [line for line in lines if line.kind is TradeKind.PAYMENT]
+    refunded = [line for line in lines if line.kind is TradeKind.REFUND]
+    discount = "商家优惠(元)"
+    reported = {
+        "交易笔数": Decimal(payments[1]), "商家实收": Decimal(payments[2]), "商家优惠": Decimal(payments[3]),
+        "退款笔数": Decimal(refunds[1]), "商家实收退款": Decimal(refunds[2]), "商家优惠退款": Decimal(refunds[3]),
+    }
+    _verify(reported["交易笔数"], len(paid), "交易合计笔数", last_no)
+    _verify(reported["商家实收"], sum((line.gross_amount for line in paid), ZERO), "交易合计商家实收", last_no)
+    _verify(reported["商家优惠"], sum((_amount(line.raw[discount], discount, line.line_no) for line in paid), ZERO),
+            "交易合计商家优惠", last_no)
+    _verify(reported["退款笔数"], len(refunded), "退款合计笔数", last_no)
+    _verify(reported["商家实收退款"], -sum((line.refund_amount for line in refunded), ZERO), "退款合计商家实收退款",
+            last_no)
+    _verify(reported["商家优惠退款"],
+            sum((_amount(line.raw[discount], discount, line.line_no) for line in refunded), ZERO),
+            "退款合计商家优惠退款", last_no)
+    account = next((m[1] for m in map(_ALIPAY_ACCOUNT.match, preamble) if m), None)
+    period = next((m for m in map(_ALIPAY_PERIOD.match, preamble) if m), None)
+    # §2.8: the account is the 16-digit PID followed by 0156.
+    partner_id = account[:16] if account and len(account) == 20 and account.endswith("0156") else account
+    return TradeBill(
+        Channel.ALIPAY, lines, _trade_summary(lines, reported), account=account, partner_id=partner_id,
+        period_start=_alipay_time(period[1]) if period else None,
+        period_end=_alipay_time(period[2]) if period else None,
+    )
