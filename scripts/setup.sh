@@ -86,7 +86,7 @@ ensure_venv() {
         say "Creating the virtualenv $VENV_DIR"
         rm -rf "$VENV_DIR"
         "$PYTHON" -m venv "$VENV_DIR"
-        "$VENV_PY" -m pip install -q --upgrade pip wheel 'setuptools<81' >/dev/null
+        "$VENV_PY" -m pip install -q --upgrade pip wheel "setuptools<81" 2>&1 | grep -v "is ignored" || true
         "$VENV_PY" -m pip install -q -r "$PROJECT_DIR/requirements.txt" 2>&1 | grep -v "is ignored" || true
         "$VENV_PY" -c "import odoo" 2>/dev/null || "$VENV_PY" -c "import psycopg2, lxml, werkzeug" ||
             die "Installing requirements.txt failed (see the pip output above)."
