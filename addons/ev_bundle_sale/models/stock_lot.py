@@ -1,0 +1,277 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.ev_bundle_sale.tools import code_rules
+
+from .product_template import BATTERY_CHEMISTRIES, SERIAL_ROLES
+
+
+class EvCodeError(UserError):
+    """A scanned code is refused. ``reason`` is a stable key (tests, UI), the message says which code and why."""
+
+    def __init__(self, message, role=None, code=None, reason=None):
+        super().__init__(message)
+        self.role, self.code, self.reason = role, code, reason
+
+
+class StockLot(models.Model):
+    _inherit = "stock.lot"
+
+    ev_role = fields.Selection(related="product_id.product_tmpl_id.ev_role", store=True, index=True,
+                               string="E-bike Role")
+    ev_motor_code = fields.Char(string="Motor Code", help="电动机编码, as stamped on the motor.")
+    ev_certificate_no = fields.Char(string="Product Certificate No.", help="产品合格证编号 of this vehicle.")
+    ev_ccc_no = fields.Char(string="CCC Certificate No.", help="CCC certificate number (vehicle, battery or charger).")
+    ev_battery_maker = fields.Char(
+        string="Battery Maker", compute="_compute_ev_battery", store=True, readonly=False, precompute=True)
+    ev_battery_chemistry = fields.Selection(
+        BATTERY_CHEMISTRIES, string="Battery Chemistry", compute="_compute_ev_battery", store=True,
+        readonly=False, precompute=True)
+    ev_battery_capacity = fields.Float(
+        string="Capacity (Ah)", compute="_compute_ev_battery", store=True, readonly=False, precompute=True)
+    ev_battery_voltage = fields.Float(
+        string="Voltage (V)", compute="_compute_ev_battery", store=True, readonly=False, precompute=True)
+    ev_bundle_id = fields.Many2one(
+        "ev.bundle", string="Bound in Bundle", readonly=True, copy=False, index="btree_not_null",
+        help="The bundle sale this code is currently bound to. Empty once the bundle is unbound.")
+
+    def init(self):
+        super().init()
+        # Scans look lots up by exact code; the standard index on name is a trigram index.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS stock_lot_ev_name_idx ON stock_lot (name, company_id)")
+
+    @api.depends("product_id")
+    def _compute_ev_battery(self):
+        for lot in self:
+            template = lot.product_id.product_tmpl_id
+            if template.ev_role == "battery":
+                lot.ev_battery_maker = lot.ev_battery_maker or template.ev_battery_maker
+                lot.ev_battery_chemistry = lot.ev_battery_chemistry or template.ev_battery_chemistry
+                lot.ev_battery_capacity = lot.ev_battery_capacity or template.ev_battery_capacity
+                lot.ev_battery_voltage = lot.ev_battery_voltage or template.ev_battery_voltage
+            else:
+                lot.ev_battery_maker = lot.ev_battery_chemistry = False
+                lot.ev_battery_capacity = lot.ev_battery_voltage = 0
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        products = self.env["product.product"].browse([v["product_id"] for v in vals_list if v.get("product_id")])
+        roles = {p.id: p.product_tmpl_id.ev_role for p in products}
+        for vals in vals_list:
+            role = roles.get(vals.get("product_id"))
+            if role in SERIAL_ROLES and vals.get("name"):
+                vals["name"] = code_rules.normalize_for_role(role, vals["name"])
+        return super().create(vals_list)
+
+    @api.constrains("name", "product_id", "ev_battery_maker")
+    def _check_ev_code_format(self):
+        patterns_by_maker = {}
+        for lot in self:
+            role = lot.product_id.product_tmpl_id.ev_role
+            if role not in SERIAL_ROLES:
+                continue
+            maker = (lot.ev_battery_maker or "").strip().lower()
+            if role == "battery" and maker not in patterns_by_maker:
+                patterns_by_maker[maker] = self.env["ev.battery.code.rule"]._ev_patterns(maker, lot.company_id)
+            error = lot._ev_format_error(role, lot.name, patterns_by_maker.get(maker, ()))
+            if error:
+                raise ValidationError(error.args[0])
+
+    # ------------------------------------------------------------------------------------------------ scanning
+    @api.model
+    def _ev_role_label(self, role):
+        return dict(self.env["product.template"]._fields["ev_role"]._description_selection(self.env)).get(role, role)
+
+    @api.model
+    def _ev_format_error(self, role, code, patterns=()):
+        """An ``EvCodeError`` when ``code`` breaks the format rules of ``role``, else None."""
+        checker = code_rules.CHECKERS[role]
+        check = checker(code, patterns) if role == "battery" else checker(code)
+        if check:
+            return None
+        params = {"code": check.value or code or "", "role": self._ev_role_label(role)}
+        messages = {
+            code_rules.CodeReason.EMPTY: _("Scan or type the %(role)s code.", **params),
+            code_rules.CodeReason.VIN: _(
+                "%(code)s is a 17-character VIN: it identifies an electric motorcycle or moped, which cannot be "
+                "sold as an e-bike. An e-bike's vehicle code has 15 digits (GB 17761).", **params),
+            code_rules.CodeReason.LENGTH: {
+                "vehicle": _("Vehicle code %(code)s has %(length)s characters: a vehicle code has 15 digits "
+                             "(GB 17761).", length=len(check.value), **params),
+                "charger": _("Charger code %(code)s has %(length)s characters: a charger code has 13 characters "
+                             "(GB 42296).", length=len(check.value), **params),
+                "battery": _("Battery code %(code)s has %(length)s characters: a battery code has 4 to 40.",
+                             length=len(check.value), **params),
+            }[role],
+            code_rules.CodeReason.CHARSET: {
+                "vehicle": _("Vehicle code %(code)s contains letters or symbols: a vehicle code has only digits "
+                             "(GB 17761).", **params),
+                "charger": _("Charger code %(code)s contains symbols: a charger code has only letters and digits.",
+                             **params),
+                "battery": _("Battery code %(code)s contains characters other than letters, digits and '-'.",
+                             **params),
+            }[role],
+            code_rules.CodeReason.MAKER: _(
+                "Charger code %(code)s: characters 1 to 9 must be the maker's credit-code part (no I, O, Z, S or V) "
+                "or JW followed by 7 characters.", **params),
+            code_rules.CodeReason.YEAR: _(
+                "Charger code %(code)s: characters 10 and 11 must be the 2-digit production year.", **params),
+            code_rules.CodeReason.MODEL: _(
+                "Charger code %(code)s: characters 12 and 13 are the model code, which never uses I, O or Z.",
+                **params),
+            code_rules.CodeReason.PATTERN: _(
+                "Battery code %(code)s does not follow its maker's code format (see Configuration > Battery Code "
+                "Formats).", **params),
+        }
+        return EvCodeError(messages[check.reason], role, check.value, f"format_{check.reason.value}")
+
+    @api.model
+    def _ev_scan(self, role, raw_code, vehicle_lot=None, company=None):
+        """Check a scanned code of ``role`` for a bundle sold by ``company`` (default: the current one).
+
+        Returns ``(lot, warnings)``; raises ``EvCodeError`` saying which code failed and why: bad format, unknown
+        code, code of another role, already sold or bound, not in this store's stock, not compatible with
+        ``vehicle_lot``'s model.
+        """
+        company = company or self.env.company
+        code = code_rules.normalize_for_role(role, raw_code)
+        label = self._ev_role_label(role)
+        if not code:
+            raise self._ev_format_error(role, code)
+        lots = self.sudo().search([("name", "=", code)])
+        own = lots.filtered(lambda lot: lot.company_id.id in (company.id, False))
+        if not own:
+            if lots:
+                raise EvCodeError(_(
+                    "%(role)s code %(code)s is not in this store's stock: it is registered to another store "
+                    "(%(company)s).", role=label, code=code, company=lots[0].company_id.name), role, code,
+                    "other_store")
+            raise self._ev_format_error(role, code) or EvCodeError(_(
+                "%(role)s code %(code)s is unknown: no %(role_lower)s with this code was received in stock. Check "
+                "the code or receive the product first.", role=label, code=code, role_lower=label.lower()),
+                role, code, "unknown")
+        matching = own.filtered(lambda lot: lot.ev_role == role)
+        if not matching:
+            other = own[0]
+            raise EvCodeError(_(
+                "%(code)s is the code of a %(other_role)s (%(product)s), not a %(role)s code. Scan the code on the "
+                "%(role_lower)s.", code=code, other_role=self._ev_role_label(other.ev_role).lower() if other.ev_role
+                else _("product without e-bike role"), product=other.product_id.display_name, role=label.lower(),
+                role_lower=label.lower()), role, code, "wrong_role")
+        lot = matching[0]
+        if len(matching) > 1:  # the same code on two products of this role: prefer the one in stock here
+            in_stock = matching.filtered(lambda lot: lot.quant_ids.filtered(
+                lambda q: q.location_id.usage == "internal" and q.quantity > 0 and q.company_id == company))
+            lot = in_stock[:1] or lot
+        patterns = ()
+        if role == "battery":
+            patterns = self.env["ev.battery.code.rule"]._ev_patterns(lot.ev_battery_maker, company)
+        error = self._ev_format_error(role, code, patterns)
+        if error:
+            raise error
+        if lot.ev_bundle_id and lot.ev_bundle_id.state == "bound":
+            bundle = lot.ev_bundle_id
+            raise EvCodeError(_(
+                "%(role)s code %(code)s is already sold and bound in bundle %(bundle)s (order %(order)s, "
+                "%(date)s). Scan another %(role_lower)s.", role=label, code=code, bundle=bundle.name,
+                order=bundle.sale_order_id.name or "-", date=bundle.date_bound.date() if bundle.date_bound else "-",
+                role_lower=label.lower()), role, code, "bound")
+        self._ev_check_stock(lot, role, code, company)
+        if role in ("battery", "charger") and vehicle_lot:
+            self._ev_check_compatible(lot, role, code, vehicle_lot)
+        warnings = []
+        if role == "vehicle":
+            check = code_rules.check_vehicle_code(code)
+            if code_rules.CodeWarning.VEHICLE_TYPE in check.warnings:
+                warnings.append(_("Digit 5 of vehicle code %(code)s is not 2 (e-bike): check the vehicle type on "
+                                  "its certificate.", code=code))
+            if code_rules.CodeWarning.VEHICLE_YEAR in check.warnings:
+                warnings.append(_("The production year in vehicle code %(code)s is in the future.", code=code))
+        return lot.with_env(self.env), warnings
+
+    @api.model
+    def _ev_check_stock(self, lot, role, code, company):
+        label = self._ev_role_label(role)
+        # One query on the happy path (no display names: they are fetched only to explain a refusal).
+        quants = self.env["stock.quant"].sudo().search_fetch(
+            [("lot_id", "=", lot.id), ("quantity", ">", 0), ("location_id.usage", "=", "internal")],
+            ["company_id", "location_id", "quantity", "reserved_quantity"])
+        here = quants.filtered(lambda q: q.company_id == company)
+        if here:
+            if all(q.reserved_quantity >= q.quantity for q in here):
+                raise EvCodeError(_(
+                    "%(role)s code %(code)s is reserved for another delivery in %(location)s. Scan another "
+                    "%(role_lower)s or cancel that delivery first.", role=label, code=code,
+                    location=here[0].location_id.display_name, role_lower=label.lower()), role, code, "reserved")
+            return
+        if quants:
+            raise EvCodeError(_(
+                "%(role)s code %(code)s is not in this store's stock: it is at %(location)s of another store.",
+                role=label, code=code, location=quants[0].location_id.display_name), role, code, "other_store")
+        delivered = self.env["stock.move.line"].sudo().search(
+            [("lot_id", "=", lot.id), ("state", "=", "done"), ("location_dest_id.usage", "=", "customer")],
+            order="date desc", limit=1)
+        if delivered:
+            raise EvCodeError(_(
+                "%(role)s code %(code)s is already sold: it left the store on %(date)s (%(reference)s).",
+                role=label, code=code, date=delivered.date.date(), reference=delivered.reference or "-"),
+                role, code, "sold")
+        raise EvCodeError(_(
+            "%(role)s code %(code)s is not in this store's stock (no unit with this code is on hand).",
+            role=label, code=code), role, code, "not_in_stock")
+
+    @api.model
+    def _ev_check_compatible(self, lot, role, code, vehicle_lot):
+        # Happy path in one query; the ORM explains a refusal.
+        table, column = (("ev_vehicle_battery_rel", "battery_tmpl_id") if role == "battery"
+                         else ("ev_vehicle_charger_rel", "charger_tmpl_id"))
+        self.env.cr.execute(f"""
+            SELECT 1 FROM stock_lot vehicle_lot
+              JOIN product_product vehicle ON vehicle.id = vehicle_lot.product_id
+              JOIN {table} rel ON rel.vehicle_tmpl_id = vehicle.product_tmpl_id
+              JOIN product_product part ON part.product_tmpl_id = rel.{column}
+             WHERE vehicle_lot.id = %s AND part.id = %s
+        """, [vehicle_lot.id, lot.product_id.id])
+        if self.env.cr.fetchone():
+            return
+        vehicle = vehicle_lot.sudo().product_id.product_tmpl_id
+        allowed = vehicle.ev_compatible_battery_ids if role == "battery" else vehicle.ev_compatible_charger_ids
+        model = lot.sudo().product_id.product_tmpl_id
+        if model in allowed:
+            return
+        label = self._ev_role_label(role)
+        if not allowed:
+            raise EvCodeError(_(
+                "No compatible %(role_lower)s is set for vehicle model %(vehicle)s, so %(role_lower)s code %(code)s "
+                "cannot be bound to it. A store manager sets the compatible models on the vehicle model.",
+                role_lower=label.lower(), vehicle=vehicle.name, code=code), role, code, "incompatible")
+        raise EvCodeError(_(
+            "%(role)s code %(code)s (%(model)s) is not compatible with vehicle model %(vehicle)s. Compatible "
+            "%(role_lower)s models: %(allowed)s.", role=label, code=code, model=model.name, vehicle=vehicle.name,
+            role_lower=label.lower(), allowed=", ".join(allowed.mapped("name"))), role, code, "incompatible")
+
+    def _ev_deliver_to_customer(self, partner, origin):
+        """Deliver exactly this serial (one unit) from its company's stock to ``partner``; returns the picking."""
+        self.ensure_one()
+        lot = self.sudo()
+        company = lot.company_id or self.env.company
+        warehouse = self.env["stock.warehouse"].sudo().search([("company_id", "=", company.id)], limit=1)
+        product = lot.product_id.with_company(company)
+        picking = self.env["stock.picking"].sudo().with_company(company).create({
+            "picking_type_id": warehouse.out_type_id.id, "partner_id": partner.id, "origin": origin,
+            "location_id": warehouse.lot_stock_id.id,
+            "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+            "move_ids": [fields.Command.create({
+                "name": product.display_name, "product_id": product.id, "product_uom_qty": 1,
+                "product_uom": product.uom_id.id, "location_id": warehouse.lot_stock_id.id,
+                "location_dest_id": self.env.ref("stock.stock_location_customers").id, "company_id": company.id,
+            })],
+        })
+        picking.action_confirm()
+        move = picking.move_ids
+        move._do_unreserve()
+        move.lot_ids = [fields.Command.set(lot.ids)]
+        move.picked = True
+        picking.with_context(skip_backorder=True, picking_ids_not_to_backorder=picking.ids).button_validate()
+        return picking

@@ -1,0 +1,2 @@
+from . import ev_bundle_wizard
+from . import ev_bundle_replace
