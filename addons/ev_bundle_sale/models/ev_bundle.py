@@ -35,8 +35,11 @@ class EvBundle(models.Model):
     date_bound = fields.Datetime(string="Sale Date", required=True, readonly=True, default=fields.Datetime.now)
     sale_order_id = fields.Many2one("sale.order", string="Sales Order", readonly=True, index=True,
                                     ondelete="restrict", check_company=True)
-    amount_total = fields.Monetary(related="sale_order_id.amount_total", string="Amount")
-    currency_id = fields.Many2one(related="sale_order_id.currency_id")
+    pos_order_id = fields.Many2one("pos.order", string="POS Order", readonly=True, index="btree_not_null",
+                                   ondelete="restrict", check_company=True,
+                                   help="The Point of Sale order that sold this bundle (a sales order otherwise).")
+    amount_total = fields.Monetary(string="Amount", compute="_compute_amount_total")
+    currency_id = fields.Many2one("res.currency", related="company_id.currency_id")
     # Buyer (snapshot at sale time; the partner may change later).
     partner_id = fields.Many2one("res.partner", string="Buyer", required=True, readonly=True, index=True)
     buyer_name = fields.Char(required=True, readonly=True)
@@ -69,6 +72,11 @@ class EvBundle(models.Model):
                     ON ev_bundle ({column}) WHERE state = 'bound' AND {column} IS NOT NULL
             """)
 
+    @api.depends("sale_order_id.amount_total", "pos_order_id.amount_total")
+    def _compute_amount_total(self):
+        for bundle in self:
+            bundle.amount_total = (bundle.sale_order_id or bundle.pos_order_id).amount_total
+
     @api.depends("company_id")
     def _compute_store_id(self):
         stores = self.env["ev.store"].sudo().search([("company_id", "in", self.company_id.ids)])
@@ -86,7 +94,7 @@ class EvBundle(models.Model):
             lots = bundle.vehicle_lot_id | bundle.battery_lot_id | bundle.charger_lot_id
             lots.sudo().write({"ev_bundle_id": bundle.id})
             bundle._ev_log("bound", lots, note=_("Sold to %(buyer)s on order %(order)s.", buyer=bundle.buyer_name,
-                                                 order=bundle.sale_order_id.name or "-"))
+                                                 order=(bundle.sale_order_id or bundle.pos_order_id).name or "-"))
         return bundles
 
     def _ev_log(self, event, lots=None, previous_lots=None, picking=None, note=None):

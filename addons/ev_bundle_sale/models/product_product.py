@@ -1,8 +1,39 @@
-from odoo import api, models
+from odoo import api, fields, models
+
+from .product_template import SERIAL_ROLES
 
 
 class ProductProduct(models.Model):
     _inherit = "product.product"
+
+    ev_is_bundle_entry = fields.Boolean(
+        string="Opens the Bundle Scan", compute="_compute_ev_is_bundle_entry",
+        help="In the Point of Sale, adding this product (a vehicle model that has a bundle product, or that bundle "
+        "product) asks for the vehicle, battery and charger codes and sells the bundle.")
+
+    def _compute_ev_is_bundle_entry(self):
+        vehicles = self.env["product.template"].sudo().search_fetch(
+            [("ev_role", "=", "vehicle"), ("ev_combo_product_id", "!=", False), "|",
+             ("id", "in", self.product_tmpl_id.ids), ("ev_combo_product_id", "in", self.product_tmpl_id.ids)],
+            ["ev_combo_product_id"])
+        entries = set(vehicles.ids) | set(vehicles.ev_combo_product_id.ids)
+        for product in self:
+            product.ev_is_bundle_entry = product.product_tmpl_id.id in entries
+
+    def _ev_bundle_vehicle_template(self):
+        """The vehicle model whose bundle this POS entry product (a vehicle variant or its bundle product) sells."""
+        self.ensure_one()
+        template = self.sudo().product_tmpl_id
+        if template.ev_role == "vehicle":
+            return template
+        return self.env["product.template"].sudo().search([("ev_combo_product_id", "=", template.id)], limit=1)
+
+    @api.model
+    def _load_pos_data_fields(self, config_id):
+        return super()._load_pos_data_fields(config_id) + ["ev_role", "ev_is_bundle_entry"]
+
+    def _ev_is_serial_role(self):
+        return self.product_tmpl_id.ev_role in SERIAL_ROLES
 
     def _ev_receive_serials(self, company, codes, location=None, inventory=True):
         """Receive one unit of this product per code into ``location`` (default: ``company``'s main stock), as an

@@ -11,7 +11,7 @@ BATTERY_CHEMISTRIES = [
 ]
 # Fields of a vehicle model whose change rebuilds its bundle (combo) product.
 _COMBO_FIELDS = {"ev_role", "ev_compatible_battery_ids", "ev_compatible_charger_ids", "ev_bundle_price", "name",
-                 "list_price", "company_id", "active", "attribute_line_ids"}
+                 "list_price", "company_id", "active", "attribute_line_ids", "available_in_pos"}
 
 
 class ProductTemplate(models.Model):
@@ -139,6 +139,8 @@ class ProductTemplate(models.Model):
                 "type": "combo", "combo_ids": [fields.Command.set(combo_ids)], "sale_ok": True,
                 "purchase_ok": False, "list_price": vehicle._ev_bundle_list_price(),
                 "company_id": vehicle.company_id.id, "active": vehicle.active,
+                # Sold in the Point of Sale wherever the vehicle model is (the POS scans the three codes).
+                "available_in_pos": vehicle.available_in_pos,
             }
             if bundle:
                 bundle.write(values)

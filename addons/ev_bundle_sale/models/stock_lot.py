@@ -127,12 +127,13 @@ class StockLot(models.Model):
         return EvCodeError(messages[check.reason], role, check.value, f"format_{check.reason.value}")
 
     @api.model
-    def _ev_scan(self, role, raw_code, vehicle_lot=None, company=None):
+    def _ev_scan(self, role, raw_code, vehicle_lot=None, company=None, location=None):
         """Check a scanned code of ``role`` for a bundle sold by ``company`` (default: the current one).
 
         Returns ``(lot, warnings)``; raises ``EvCodeError`` saying which code failed and why: bad format, unknown
         code, code of another role, already sold or bound, not in this store's stock, not compatible with
-        ``vehicle_lot``'s model.
+        ``vehicle_lot``'s model. With ``location`` (a point of sale's stock location), the unit must be on hand
+        in that location or below it, not just somewhere in the store.
         """
         company = company or self.env.company
         code = code_rules.normalize_for_role(role, raw_code)
@@ -177,7 +178,7 @@ class StockLot(models.Model):
                 "%(date)s). Scan another %(role_lower)s.", role=label, code=code, bundle=bundle.name,
                 order=bundle.sale_order_id.name or "-", date=bundle.date_bound.date() if bundle.date_bound else "-",
                 role_lower=label.lower()), role, code, "bound")
-        self._ev_check_stock(lot, role, code, company)
+        self._ev_check_stock(lot, role, code, company, location=location)
         if role in ("battery", "charger") and vehicle_lot:
             self._ev_check_compatible(lot, role, code, vehicle_lot)
         warnings = []
@@ -191,13 +192,22 @@ class StockLot(models.Model):
         return lot.with_env(self.env), warnings
 
     @api.model
-    def _ev_check_stock(self, lot, role, code, company):
+    def _ev_check_stock(self, lot, role, code, company, location=None):
         label = self._ev_role_label(role)
         # One query on the happy path (no display names: they are fetched only to explain a refusal).
         quants = self.env["stock.quant"].sudo().search_fetch(
             [("lot_id", "=", lot.id), ("quantity", ">", 0), ("location_id.usage", "=", "internal")],
             ["company_id", "location_id", "quantity", "reserved_quantity"])
         here = quants.filtered(lambda q: q.company_id == company)
+        if here and location:
+            at_location = here.filtered(lambda q: q.location_id.parent_path.startswith(location.parent_path))
+            if not at_location:
+                raise EvCodeError(_(
+                    "%(role)s code %(code)s is not in stock at this point of sale (%(pos_location)s): it is at "
+                    "%(location)s. Transfer it here first or scan another %(role_lower)s.", role=label, code=code,
+                    pos_location=location.display_name, location=here[0].location_id.display_name,
+                    role_lower=label.lower()), role, code, "other_location")
+            here = at_location
         if here:
             if all(q.reserved_quantity >= q.quantity for q in here):
                 raise EvCodeError(_(

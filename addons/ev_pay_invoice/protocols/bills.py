@@ -350,9 +350,13 @@ def parse_wechat_trade_bill(data: bytes, *, sha1: str | None = None) -> TradeBil
             reported[name] = Decimal(_count(value, name, totals_no))
             _verify(reported[name], len(lines), "the number of trades", totals_no)
             continue
-        if column not in header:
-            raise BillFormatError(f"summary column {name} totals {column}, which the detail rows lack", totals_no)
         reported[name] = _amount(value, name, totals_no)
+        if column not in header:
+            # The SUCCESS layout drops the refund columns but may keep their totals: these can only be zero.
+            if reported[name]:
+                raise BillFormatError(f"summary column {name} totals {column}, which the detail rows lack",
+                                      totals_no)
+            continue
         computed = sum((_amount(line.raw[column], column, line.line_no) for line in lines), ZERO)
         _verify(reported[name], computed, name, totals_no)
     if not any(_WECHAT_TRADE_TOTALS[name] is None for name in totals):

@@ -1,0 +1,46 @@
+import logging
+
+from odoo import http
+from odoo.http import content_disposition, request
+from odoo.tools import consteq
+
+from ..protocols import nuonuo
+
+_logger = logging.getLogger(__name__)
+
+
+class EInvoiceController(http.Controller):
+
+    @http.route("/ev_pay/einvoice/nuonuo/callback", type="http", auth="none", methods=["POST"], csrf=False,
+                save_session=False, readonly=False)
+    def nuonuo_callback(self, **form):
+        """Nuonuo's result callback is not signed: it only triggers a query of the invoice it names."""
+        try:
+            callback = nuonuo.parse_invoice_callback(request.httprequest.get_data())
+        except nuonuo.NuonuoError as error:
+            _logger.warning("Ignored an invalid e-invoice callback: %s", error)
+            return request.make_json_response({"status": "9999", "message": "invalid callback"})
+        moves = request.env["account.move"].sudo().search([
+            ("ev_einvoice_order_no", "=", callback.order_no),
+            ("ev_einvoice_state", "in", ("to_issue", "issuing", "failed")),
+        ])
+        if moves:
+            moves.write({"ev_einvoice_next_check": False})
+            request.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue").sudo()._trigger()
+        return request.make_json_response(nuonuo.CALLBACK_ACK)
+
+    @http.route("/ev_pay/einvoice/<int:move_id>/<string:kind>", type="http", auth="public", methods=["GET"])
+    def einvoice_download(self, move_id, kind, access_token=None, download=None):
+        """The buyer's link (or QR) to the issued e-invoice: the PDF or XML of the tax platform."""
+        move = request.env["account.move"].sudo().browse(move_id).exists()
+        if not move or kind not in ("pdf", "xml") or not access_token or not move.access_token \
+                or not consteq(move.access_token, access_token):
+            return request.not_found()
+        attachment = move.ev_einvoice_pdf_id if kind == "pdf" else move.ev_einvoice_xml_id
+        if not attachment:
+            return request.not_found()
+        disposition = "attachment" if download else "inline"  # inline: the buyer's phone shows the PDF
+        return request.make_response(attachment.raw, headers=[
+            ("Content-Type", attachment.mimetype or "application/octet-stream"),
+            ("Content-Disposition", content_disposition(attachment.name).replace("attachment", disposition, 1)),
+        ])

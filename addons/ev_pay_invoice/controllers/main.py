@@ -1,0 +1,138 @@
+"""Webhooks of WeChat Pay and Alipay, and the one-QR landing page.
+
+A callback is verified first (WeChat: Wechatpay-* headers over the raw body, 5-minute window, AES-GCM; Alipay:
+RSA2 over the form), then matched to the transaction and checked (merchant, amount, currency), then applied once
+under a row lock. Refusals are logged with their reason (never the keys or the body) and answered as each
+protocol expects, so that the platform redelivers: WeChat a 4xx/5xx with {"code": "FAIL"}, Alipay anything but
+``success``.
+"""
+import logging
+
+from odoo import http
+from odoo.exceptions import ValidationError
+from odoo.http import request
+from odoo.tools import consteq
+
+from ..protocols import alipay, wechatpay
+
+_logger = logging.getLogger(__name__)
+
+
+class EvPayWebhookController(http.Controller):
+    _wechatpay_webhook_url = "/payment/wechatpay/webhook"
+    _alipay_webhook_url = "/payment/alipay/webhook"
+
+    # === WeChat Pay === #
+
+    @http.route(_wechatpay_webhook_url, type="http", auth="public", methods=["POST"], csrf=False, save_session=False)
+    def wechatpay_webhook(self):
+        status, body = self._wechatpay_process(request.env, request.httprequest.headers,
+                                               request.httprequest.get_data())
+        headers = [("Content-Type", "application/json")] if body else []
+        return request.make_response(body, headers=headers, status=status)
+
+    @staticmethod
+    def _wechatpay_process(env, headers, body):
+        """(HTTP status, body) for one WeChat Pay callback; applies it when it is genuine."""
+        Transaction = env["payment.transaction"].sudo()
+        providers = env["payment.provider"].sudo().search([("code", "=", "wechatpay"), ("state", "!=", "disabled")])
+        refusal, data = (401, "no WeChat Pay provider"), None
+        for provider in providers:
+            verification_keys = provider._ev_wechatpay_verification_keys()
+            if not verification_keys or not provider.wechatpay_api_v3_key:
+                continue
+            try:
+                notification = wechatpay.verify_and_parse_notification(headers, body, verification_keys,
+                                                                       provider.wechatpay_api_v3_key)
+                data = Transaction._ev_normalise_wechatpay(provider, notification["resource"])
+            except wechatpay.WechatPaySignatureError as error:
+                refusal = (401, "signature: %s" % error.reason)
+            except (wechatpay.WechatPayDecryptError, wechatpay.WechatPayNotificationError) as error:
+                refusal = (400, "body: %s" % type(error).__name__)
+            except ValidationError:
+                refusal = (400, "merchant mismatch")
+            else:
+                break
+        if data is None:
+            return EvPayWebhookController._refuse_wechatpay(*refusal)
+        return EvPayWebhookController._apply(env, "wechatpay", data, EvPayWebhookController._refuse_wechatpay,
+                                             (wechatpay.NOTIFY_SUCCESS_STATUS, b""))
+
+    @staticmethod
+    def _refuse_wechatpay(status, reason):
+        _logger.warning("WeChat Pay callback refused (%s): %s", status, reason)
+        _status, body = wechatpay.notification_failure_answer()
+        return status, body
+
+    # === Alipay === #
+
+    @http.route(_alipay_webhook_url, type="http", auth="public", methods=["POST"], csrf=False, save_session=False)
+    def alipay_webhook(self):
+        status, text = self._alipay_process(request.env, request.httprequest.form.to_dict())
+        return request.make_response(text, headers=[("Content-Type", "text/plain")], status=status)
+
+    @staticmethod
+    def _alipay_process(env, form):
+        """(HTTP status, text) for one Alipay asynchronous notification; applies it when it is genuine."""
+        Transaction = env["payment.transaction"].sudo()
+        providers = env["payment.provider"].sudo().search([
+            ("code", "=", "alipay"), ("state", "!=", "disabled"), ("alipay_app_id", "=", form.get("app_id") or "-")])
+        refusal, data = "unknown app_id", None
+        for provider in providers:
+            try:
+                verified = alipay.verify_notification(form, provider.alipay_public_key or "")
+            except (alipay.AlipaySignatureError, ValueError) as error:
+                refusal = "signature: %s" % getattr(error, "reason", type(error).__name__)
+                continue
+            isv_app = provider.alipay_app_auth_token and provider.alipay_auth_app_id
+            if isv_app and verified.get("auth_app_id") != provider.alipay_auth_app_id:
+                refusal = "auth_app_id mismatch"
+                continue
+            if provider.alipay_seller_id and verified.get("seller_id") != provider.alipay_seller_id:
+                refusal = "seller_id mismatch"
+                continue
+            data = Transaction._ev_normalise_alipay(provider, verified)
+            break
+        if data is None:
+            return EvPayWebhookController._refuse_alipay(400, refusal)
+        return EvPayWebhookController._apply(env, "alipay", data, EvPayWebhookController._refuse_alipay,
+                                             (200, alipay.NOTIFY_SUCCESS_ANSWER))
+
+    @staticmethod
+    def _refuse_alipay(status, reason):
+        _logger.warning("Alipay notification refused (%s): %s", status, reason)
+        return status, alipay.NOTIFY_FAILURE_ANSWER
+
+    # === both === #
+
+    @staticmethod
+    def _apply(env, provider_code, data, refuse, success):
+        Transaction = env["payment.transaction"].sudo()
+        try:
+            Transaction._get_tx_from_notification_data(provider_code, data)
+        except ValidationError:
+            return refuse(404, "unknown order %s" % data.get("reference"))
+        try:
+            with env.cr.savepoint():
+                Transaction._ev_handle_verified_notification(provider_code, data)
+        except ValidationError as error:
+            return refuse(400, str(error.args[0]))
+        return success
+
+    # === One QR for both wallets === #
+
+    @http.route("/ev_pay/collect/<int:order_id>/<string:access_token>", type="http", auth="public", website=False,
+                sitemap=False)
+    def collection_landing(self, order_id, access_token, **_kwargs):
+        """Landing page of the single collection QR: the wallet is told by its User-Agent."""
+        order = request.env["sale.order"].sudo().browse(order_id).exists()
+        if not order or not order.access_token or not consteq(order.access_token, access_token):
+            return request.not_found()
+        state = order.ev_collection_state()
+        agent = request.httprequest.user_agent.string or ""
+        wanted = "wechatpay" if "MicroMessenger" in agent else "alipay" if "AlipayClient" in agent else None
+        by_code = {tx["provider_code"]: tx for tx in state["transactions"] if tx["state"] == "pending"}
+        chosen = by_code.get(wanted) if wanted else None
+        if chosen and chosen["qr_content"].startswith(("http://", "https://")) and not state["paid"]:
+            return request.redirect(chosen["qr_content"], local=False)
+        return request.render("ev_pay_invoice.collection_landing_page", {"state": state, "chosen": chosen})

@@ -1,0 +1,297 @@
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+
+import requests
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..protocols import nuonuo
+from ..protocols.uscc import validate_taxpayer_id
+
+_logger = logging.getLogger(__name__)
+
+SANDBOX_PREFIX = "/ev_pay/sandbox/nuonuo"
+SANDBOX_SERVICES_PATH = SANDBOX_PREFIX + nuonuo.SERVICES_PATH
+SANDBOX_TOKEN_PATH = SANDBOX_PREFIX + "/accessToken"
+SANDBOX_FILES_PATH = SANDBOX_PREFIX + "/files"
+SANDBOX_TOKEN_LIFETIME = 24 * 3600
+TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
+
+
+class EInvoiceUnavailable(Exception):
+    """The provider could not be reached or answered with an HTTP error: nothing is known about the request's fate,
+    so the caller keeps its order number and queries before anything else on the next attempt."""
+
+
+class EvEinvoiceProvider(models.Model):
+    """An e-invoice (数电票) provider account of one company: Nuonuo's open platform, or the local sandbox tax
+    platform served by this Odoo that speaks Nuonuo's protocol (signature, envelopes, asynchronous issuing)."""
+
+    _name = "ev.einvoice.provider"
+    _description = "E-invoice Provider"
+    _inherit = ["mail.thread"]
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True, ondelete="cascade",
+    )
+    kind = fields.Selection(
+        [("sandbox", "Sandbox tax platform (simulator)"), ("nuonuo", "Nuonuo open platform (诺诺)")],
+        required=True, default="sandbox", tracking=True,
+        help="The sandbox is a simulated tax platform served by this Odoo; it speaks Nuonuo's protocol exactly, "
+             "issues 20-digit numbers and returns PDF and XML files, but its invoices have no legal value.",
+    )
+    state = fields.Selection(
+        [("disabled", "Disabled"), ("test", "Test"), ("enabled", "Enabled")],
+        required=True, default="test", tracking=True,
+        help="Test: Nuonuo's sandbox endpoint (or the local simulator). Enabled: live invoices.",
+    )
+    app_key = fields.Char(string="App Key", groups="base.group_system")
+    app_secret = fields.Char(string="App Secret", groups="base.group_system")
+    access_token = fields.Char(groups="base.group_system", copy=False)
+    access_token_expires_at = fields.Datetime(groups="base.group_system", copy=False)
+    seller_tax_id = fields.Char(
+        string="Seller Taxpayer ID", required=True, tracking=True,
+        help="The company's unified social credit code (销方税号), as registered with the tax bureau.",
+    )
+    drawer = fields.Char(
+        string="Drawer (开票员)", required=True, tracking=True,
+        help="The drawer bound to the company's fully digital e-invoice login account; Nuonuo refuses others.",
+    )
+    extension_number = fields.Char(string="Extension Number (分机号)")
+    invoice_line = fields.Selection(
+        [("pc", "数电普票 (general e-invoice)"), ("bs", "数电专票 (special VAT e-invoice)")],
+        string="Default Invoice Type", required=True, default="pc",
+        help="Individual buyers always get a general e-invoice; company buyers get this type unless the invoice "
+             "says otherwise.",
+    )
+    timeout = fields.Integer(string="Timeout (s)", default=15, help="Seconds to wait for the provider's answer.")
+    sandbox_base_url = fields.Char(
+        string="Simulator URL",
+        help="Address of this Odoo as the server reaches it (default: the web.base.url parameter).",
+    )
+    sandbox_mode = fields.Selection(
+        [("normal", "Normal"), ("outage", "Platform down"), ("login_expired", "Drawer's tax-bureau login expired")],
+        string="Simulated Condition", default="normal", required=True, tracking=True,
+        help="Lets tests and demos see how outages and an expired tax-bureau login are handled.",
+    )
+    sandbox_latency_ms = fields.Integer(string="Simulated Latency (ms)", default=0)
+    sandbox_issue_delay = fields.Float(
+        string="Simulated Issuing Time (s)", default=2.0,
+        help="How long the simulated bureau takes to issue and sign an invoice once it was accepted.",
+    )
+    sandbox_seller_name = fields.Char(related="company_id.name", string="Seller Name")
+    invoice_count = fields.Integer(compute="_compute_invoice_count")
+
+    @api.constrains("seller_tax_id", "kind", "state")
+    def _check_seller_tax_id(self):
+        for provider in self:
+            tax_id = (provider.seller_tax_id or "").strip().upper()
+            if tax_id == nuonuo.SANDBOX_SELLER_TAX_NUM:
+                continue
+            check = validate_taxpayer_id(tax_id, organisation=True)
+            if not check:
+                raise ValidationError(_(
+                    "The seller taxpayer ID %(tax_id)s is not valid: %(detail)s",
+                    tax_id=tax_id, detail=check.detail,
+                ))
+
+    @api.constrains("company_id", "state")
+    def _check_one_active_per_company(self):
+        for provider in self.filtered(lambda p: p.state != "disabled"):
+            others = self.search_count([
+                ("company_id", "=", provider.company_id.id), ("state", "!=", "disabled"), ("id", "!=", provider.id),
+            ])
+            if others:
+                raise ValidationError(_(
+                    "The company %(company)s already has an active e-invoice provider; disable it first.",
+                    company=provider.company_id.name,
+                ))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("kind", "sandbox") == "sandbox":
+                vals.setdefault("app_key", "sandbox" + secrets.token_hex(8))
+                vals.setdefault("app_secret", secrets.token_hex(16))
+        return super().create(vals_list)
+
+    def _compute_invoice_count(self):
+        groups = self.env["account.move"]._read_group(
+            [("ev_einvoice_provider_id", "in", self.ids)], ["ev_einvoice_provider_id"], ["__count"],
+        )
+        counts = {provider.id: count for provider, count in groups}
+        for provider in self:
+            provider.invoice_count = counts.get(provider.id, 0)
+
+    @api.model
+    def _get_for_company(self, company):
+        """The active provider of ``company`` (or of its root company), if any."""
+        return self.sudo().search([
+            ("company_id", "in", [company.id, company.root_id.id]), ("state", "!=", "disabled"),
+        ], limit=1)
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Endpoints
+    # ------------------------------------------------------------------------------------------------------------
+
+    def _ev_base_url(self):
+        self.ensure_one()
+        return (self.sandbox_base_url or self.get_base_url()).rstrip("/")
+
+    def _ev_services_url(self):
+        self.ensure_one()
+        if self.kind == "sandbox":
+            return self._ev_base_url() + SANDBOX_SERVICES_PATH
+        return nuonuo.SANDBOX_URL if self.state == "test" else nuonuo.PRODUCTION_URL
+
+    def _ev_token_url(self):
+        self.ensure_one()
+        return self._ev_base_url() + SANDBOX_TOKEN_PATH if self.kind == "sandbox" else nuonuo.TOKEN_URL
+
+    def _ev_callback_url(self):
+        self.ensure_one()
+        return self._ev_base_url() + "/ev_pay/einvoice/nuonuo/callback"
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Transport
+    # ------------------------------------------------------------------------------------------------------------
+
+    def _ev_store_token(self, token, expires_at):
+        """Keep the token even if the current transaction rolls back: Nuonuo limits token calls (070306)."""
+        vals = {"access_token": token, "access_token_expires_at": expires_at}
+        if self.env["account.move"]._can_commit():
+            with self.pool.cursor() as cr:
+                self.with_env(self.env(cr=cr)).sudo().write(vals)
+            self.invalidate_recordset(["access_token", "access_token_expires_at"])
+        else:
+            self.sudo().write(vals)
+
+    def _ev_get_token(self, force=False):
+        self.ensure_one()
+        provider = self.sudo()
+        now = fields.Datetime.now()
+        if (not force and provider.access_token and provider.access_token_expires_at
+                and provider.access_token_expires_at - TOKEN_REFRESH_MARGIN > now):
+            return provider.access_token
+        if not provider.app_key or not provider.app_secret:
+            raise UserError(_("The e-invoice provider %(name)s has no App Key or App Secret.", name=self.name))
+        token_request = nuonuo.token_request_self_use(provider.app_key, provider.app_secret)
+        url = self._ev_token_url() if self.kind == "sandbox" else token_request.url
+        try:
+            response = requests.post(url, data=token_request.body, headers=dict(token_request.headers),
+                                     timeout=self.timeout or 15)
+        except requests.RequestException as error:
+            raise EInvoiceUnavailable(_("The e-invoice platform cannot be reached: %(error)s", error=error)) from None
+        if response.status_code >= 500:
+            raise EInvoiceUnavailable(_("The e-invoice platform answered HTTP %(status)s.",
+                                        status=response.status_code))
+        token = nuonuo.parse_token_response(response.content, obtained_at=datetime.now(UTC))
+        expires_at = now + timedelta(seconds=token.expires_in or 3600)
+        self._ev_store_token(token.access_token, expires_at)
+        return token.access_token
+
+    def _ev_call(self, api_method, payload):
+        """One signed services call → ``NuonuoResponse``. Network and HTTP errors raise ``EInvoiceUnavailable``;
+        an invalid token is refreshed once."""
+        self.ensure_one()
+        if self.kind == "sandbox":
+            # The simulator reads this database from another transaction: let it see what we changed.
+            self.env.flush_all()
+        for attempt in (1, 2):
+            credentials = nuonuo.Credentials(
+                self.sudo().app_key, self.sudo().app_secret, self._ev_get_token(force=attempt == 2),
+                user_tax=(self.seller_tax_id or "").strip().upper(),
+            )
+            prepared = nuonuo.build_request(api_method, payload, credentials, url=self._ev_services_url())
+            started = time.monotonic()
+            try:
+                response = requests.post(prepared.url, params=dict(prepared.params), data=prepared.body,
+                                         headers=dict(prepared.headers), timeout=self.timeout or 15)
+            except requests.RequestException as error:
+                _logger.warning("E-invoice provider %s: %s failed: %s", self.id, api_method, error)
+                raise EInvoiceUnavailable(
+                    _("The e-invoice platform cannot be reached: %(error)s", error=error)) from None
+            _logger.info("E-invoice provider %s: %s → HTTP %s in %.0f ms", self.id, api_method,
+                         response.status_code, (time.monotonic() - started) * 1000)
+            if response.status_code >= 500 or response.status_code in (404, 429):
+                raise EInvoiceUnavailable(_("The e-invoice platform answered HTTP %(status)s.",
+                                            status=response.status_code))
+            try:
+                answer = nuonuo.parse_response(response.content)
+            except nuonuo.NuonuoProtocolError as error:
+                raise EInvoiceUnavailable(
+                    _("The e-invoice platform sent an unreadable answer: %(error)s", error=error)) from None
+            if answer.outcome is nuonuo.Outcome.TOKEN_INVALID and attempt == 1:
+                continue
+            return answer
+        return answer
+
+    def _ev_download(self, url):
+        self.ensure_one()
+        try:
+            response = requests.get(url, timeout=self.timeout or 15)
+        except requests.RequestException as error:
+            raise EInvoiceUnavailable(_("The e-invoice file cannot be downloaded: %(error)s", error=error)) from None
+        if response.status_code != 200:
+            raise EInvoiceUnavailable(_("The e-invoice file answered HTTP %(status)s.", status=response.status_code))
+        return response.content
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Sandbox credentials (the simulator's side of the same account)
+    # ------------------------------------------------------------------------------------------------------------
+
+    @api.model
+    def _ev_sandbox_for_app_key(self, app_key):
+        if not app_key:
+            return self.browse()
+        return self.sudo().search([("kind", "=", "sandbox"), ("app_key", "=", app_key)], limit=1)
+
+    def _ev_sandbox_issue_token(self, expires_at=None):
+        """A stateless token: ``<expiry>.<HMAC(app secret)>``, so the simulator never writes while answering."""
+        self.ensure_one()
+        expiry = int(expires_at or time.time() + SANDBOX_TOKEN_LIFETIME)
+        mac = hmac.new(self.sudo().app_secret.encode(), f"token|{self.sudo().app_key}|{expiry}".encode(),
+                       hashlib.sha256).hexdigest()[:32]
+        return f"{expiry}.{mac}"
+
+    def _ev_sandbox_token_valid(self, token):
+        self.ensure_one()
+        expiry, _sep, _mac = (token or "").partition(".")
+        if not expiry.isdigit() or int(expiry) < time.time():
+            return False
+        return hmac.compare_digest(self._ev_sandbox_issue_token(int(expiry)), token)
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------------------------------------------------
+
+    def action_ev_test_connection(self):
+        self.ensure_one()
+        try:
+            self._ev_get_token(force=True)
+            answer = self._ev_call(nuonuo.ApiMethod.QUERY_INVOICE, nuonuo.build_query_payload(order_nos=["PING"]))
+        except EInvoiceUnavailable as error:
+            raise UserError(str(error)) from None
+        except nuonuo.NuonuoError as error:
+            raise UserError(_("The platform refused the credentials: %(error)s", error=error)) from None
+        if answer.outcome not in (nuonuo.Outcome.OK, nuonuo.Outcome.NOT_FOUND):
+            raise UserError(_("The platform answered %(code)s: %(describe)s", code=answer.code,
+                              describe=answer.describe))
+        return {
+            "type": "ir.actions.client", "tag": "display_notification",
+            "params": {"type": "success", "message": _("Connection to the e-invoice platform works.")},
+        }
+
+    def action_ev_open_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ev_pay_invoice.action_ev_order_invoices")
+        action["domain"] = [("ev_einvoice_provider_id", "=", self.id)]
+        return action

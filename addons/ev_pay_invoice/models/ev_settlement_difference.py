@@ -1,0 +1,77 @@
+from odoo import _, api, fields, models
+
+DIFFERENCE_KINDS = [
+    ("missing", "Payment missing from the bill"),
+    ("unknown", "Unknown transaction in the bill"),
+    ("amount", "Amount mismatch"),
+    ("fee", "Fee mismatch"),
+    ("unbooked", "Payment not booked"),
+    ("no_payout", "No payout"),
+]
+
+
+class EvSettlementDifference(models.Model):
+    """A difference between the bills and the books, with what the accountant should do about it."""
+
+    _name = "ev.settlement.difference"
+    _description = "Settlement Difference"
+    _order = "date desc, id desc"
+
+    settlement_id = fields.Many2one("ev.settlement", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="settlement_id.company_id", store=True, index=True)
+    channel = fields.Selection(related="settlement_id.channel", store=True)
+    date = fields.Date(related="settlement_id.date", store=True)
+    kind = fields.Selection(DIFFERENCE_KINDS, required=True)
+    transaction_id = fields.Many2one("payment.transaction", string="Transaction", ondelete="cascade",
+                                     index="btree_not_null")
+    line_id = fields.Many2one("ev.settlement.line", string="Bill Line", ondelete="cascade")
+    reference = fields.Char(help="Order or refund number concerned.")
+    currency_id = fields.Many2one(related="settlement_id.currency_id")
+    expected = fields.Monetary(string="In the Books")
+    actual = fields.Monetary(string="In the Bill")
+    gap = fields.Monetary(compute="_compute_gap", store=True)
+    advice = fields.Text(string="What to Do", compute="_compute_advice")
+    state = fields.Selection([("open", "Open"), ("resolved", "Resolved")], default="open", required=True)
+    note = fields.Char()
+
+    @api.depends("expected", "actual")
+    def _compute_gap(self):
+        for difference in self:
+            difference.gap = difference.actual - difference.expected
+
+    @api.depends("kind", "channel")
+    def _compute_advice(self):
+        advice = {
+            "missing": _("The transaction is paid in Odoo but the provider's bill of that day does not list it. "
+                         "Look it up in the merchant platform: if it was paid, it will be in the next day's bill "
+                         "(import it); if it was not, refund or cancel the payment in Odoo."),
+            "unknown": _("The provider settled a transaction that Odoo does not know. Look it up in the merchant "
+                         "platform by its platform number: record the sale and its payment, or have the buyer "
+                         "refunded. The amount stays open on the clearing account until then."),
+            "amount": _("The bill and the payment in Odoo disagree on the amount. Compare the order with the "
+                        "merchant platform: correct the payment in Odoo, or claim the difference from the "
+                        "provider."),
+            "fee": _("The fee differs from the channel's fee rate. Check the settlement rule (fee rate) of the "
+                     "merchant account and the provider's fee rate in Odoo; claim wrongly charged fees from the "
+                     "provider."),
+            "unbooked": _("The transaction is paid but no payment is booked for it yet, so the clearing account "
+                          "cannot be settled. Open the transaction and let its post-processing run (or register the "
+                          "payment), then match the settlement again."),
+            "no_payout": _("No bank line matches this settlement's net amount after the payout delay. Import the "
+                           "bank statement; if the money is not there, check the withdrawals in the provider's "
+                           "fund-flow bill and the settlement bank account at the provider, then click Match "
+                           "Payout."),
+        }
+        for difference in self:
+            difference.advice = advice.get(difference.kind, "")
+
+    def action_resolve(self):
+        self.state = "resolved"
+
+    def action_reopen(self):
+        self.state = "open"
+
+    def action_open_transaction(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_window", "res_model": "payment.transaction", "view_mode": "form",
+                "res_id": self.transaction_id.id}

@@ -1,0 +1,24 @@
+from odoo import fields, models
+
+
+class EvStore(models.Model):
+    """E-invoice settings of the store (model ``ev.store`` is defined in ev_store.py)."""
+
+    _inherit = "ev.store"
+
+    ev_einvoice_on_payment = fields.Boolean(
+        string="Issue E-invoice on Payment", default=True,
+        help="Request the fully digital e-invoice as soon as a customer invoice is paid (e.g. by WeChat Pay or "
+             "Alipay). It is issued in the background.",
+    )
+    ev_einvoice_small_scale_rate = fields.Selection(
+        [("0.01", "1% (reduced levy rate)"), ("0.03", "3% (levy rate)")], string="Small-scale Levy Rate",
+        default="0.01", help="The rate a small-scale taxpayer prints on its e-invoices.",
+    )
+    ev_einvoice_provider_id = fields.Many2one(
+        "ev.einvoice.provider", string="E-invoice Provider", compute="_compute_ev_einvoice_provider_id",
+    )
+
+    def _compute_ev_einvoice_provider_id(self):
+        for store in self:
+            store.ev_einvoice_provider_id = self.env["ev.einvoice.provider"]._get_for_company(store.company_id)

@@ -1,0 +1,286 @@
+"""Settlement side of the WeChat Pay / Alipay providers: clearing accounts, fee rate, daily bill download.
+
+Each channel of a company gets a reconcilable "in transit" account under l10n_cn's 1012 其他货币资金 on which its
+payments post (the provider's payment method line account), a payout account for the T+1 payout between the
+settlement and the bank, the fee account (6603 财务费用) and a settlement journal. ``_ev_settlement_setup`` makes
+them once per company and channel and can be called again at no cost.
+"""
+import datetime
+import logging
+from urllib.parse import urlsplit
+
+import requests
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..protocols import alipay, bills, wechatpay
+from .payment_provider import EV_PROVIDER_CODES
+
+_logger = logging.getLogger(__name__)
+
+SETTLEMENT_JOURNAL_CODE = "EVSTL"
+# (xml id suffix, English name, Chinese name, code prefix) of the accounts made per company and channel.
+_CHANNEL_ACCOUNTS = {
+    "wechatpay": {
+        "clearing": ("WeChat Pay in transit", "微信支付在途资金"),
+        "payout": ("WeChat Pay payouts in transit", "微信支付待到账提现"),
+    },
+    "alipay": {
+        "clearing": ("Alipay in transit", "支付宝在途资金"),
+        "payout": ("Alipay payouts in transit", "支付宝待到账提现"),
+    },
+}
+
+
+class PaymentProvider(models.Model):
+    _inherit = "payment.provider"
+
+    ev_clearing_account_id = fields.Many2one(
+        "account.account", string="Clearing Account", copy=False, check_company=True,
+        help="Reconcilable 'in transit' account (1012xx) on which the payments of this channel are booked until "
+        "the provider settles them.")
+    ev_payout_account_id = fields.Many2one(
+        "account.account", string="Payout Account", copy=False, check_company=True,
+        help="Receives the net of each daily settlement until the payout reaches the bank account.")
+    ev_fee_account_id = fields.Many2one("account.account", string="Fee Account", copy=False, check_company=True,
+                                        help="Expense account of the provider's fees (6603 财务费用).")
+    ev_settlement_journal_id = fields.Many2one(
+        "account.journal", string="Settlement Journal", copy=False, check_company=True,
+        help="Journal of the daily settlement entries.")
+    ev_fee_rate = fields.Float(
+        string="Fee Rate (%)", digits=(6, 3), default=0.6,
+        help="Fee rate of the settlement rule chosen at onboarding (e.g. 0.6 % for rule 719). Bill lines whose fee "
+        "differs from it by more than one fen are listed as differences.")
+    ev_payout_days = fields.Integer(
+        string="Payout Delay (days)", default=1,
+        help="The provider pays the net of a day out this many days later (T+1); after that, and one day of "
+        "grace, a settlement without a matched bank line is listed as a difference.")
+    ev_bill_download = fields.Boolean(
+        string="Download Bills Daily", default=True,
+        help="Download yesterday's bills every morning (after 10:00 Beijing time the provider has them ready).")
+    ev_bill_last_error = fields.Char(string="Last Bill Download Error", readonly=True, copy=False)
+
+    # === SET-UP === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        providers = super().create(vals_list)
+        providers._ev_settlement_setup_if_active()
+        return providers
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"state", "code", "company_id", "journal_id"} & set(vals):
+            self._ev_settlement_setup_if_active()
+        return res
+
+    def _ensure_payment_method_line(self, allow_create=True):
+        """Override of `account_payment`: a new method line of ours books on the clearing account."""
+        super()._ensure_payment_method_line(allow_create=allow_create)
+        if self.code in EV_PROVIDER_CODES and self.ev_clearing_account_id:
+            self._ev_assign_clearing_account()
+
+    def _ev_settlement_setup_if_active(self):
+        active = self.filtered(lambda p: p.code in EV_PROVIDER_CODES and p.state in ("enabled", "test"))
+        if active and not self.env.context.get("ev_settlement_setup_running"):
+            active._ev_settlement_setup()
+
+    @api.model
+    def _ev_settlement_setup_all(self):
+        """Every active WeChat Pay / Alipay provider of every company (module install, cron)."""
+        self.sudo().search([("code", "in", EV_PROVIDER_CODES), ("state", "in", ("enabled", "test"))])\
+            ._ev_settlement_setup()
+
+    def _ev_settlement_setup(self):
+        """Accounts, journal and method line of the settlement of each provider. Idempotent."""
+        for provider in self.sudo().with_context(ev_settlement_setup_running=True):
+            company = provider.company_id
+            if provider.code not in EV_PROVIDER_CODES or not company.chart_template:
+                continue
+            values = {}
+            if not provider.ev_clearing_account_id:
+                values["ev_clearing_account_id"] = provider._ev_channel_account("clearing").id
+            if not provider.ev_payout_account_id:
+                values["ev_payout_account_id"] = provider._ev_channel_account("payout").id
+            if not provider.ev_fee_account_id:
+                values["ev_fee_account_id"] = provider._ev_fee_account().id
+            if not provider.ev_settlement_journal_id:
+                values["ev_settlement_journal_id"] = provider._ev_settlement_journal().id
+            if values:
+                provider.write(values)
+            if not provider.journal_id:
+                continue
+            provider._ensure_payment_method_line()
+            provider._ev_assign_clearing_account()
+
+    def _ev_method_line(self):
+        self.ensure_one()
+        return self.env["account.payment.method.line"].sudo().search(
+            [("payment_provider_id", "=", self.id), ("journal_id", "!=", False)], limit=1)
+
+    def _ev_assign_clearing_account(self):
+        """Point the provider's payment method line at the clearing account (payments then post on it)."""
+        for provider in self:
+            line = provider._ev_method_line()
+            if line and provider.ev_clearing_account_id and line.payment_account_id != provider.ev_clearing_account_id:
+                line.payment_account_id = provider.ev_clearing_account_id
+
+    def _ev_channel_account(self, role):
+        """The company's account of ``role`` (clearing / payout) for this channel, made once (1012xx)."""
+        self.ensure_one()
+        company = self.company_id
+        xml_id = "ev_pay_invoice.%s_%s_%s" % (company.id, role, self.code)
+        account = self.env.ref(xml_id, raise_if_not_found=False)
+        if account:
+            return account
+        english, chinese = _CHANNEL_ACCOUNTS[self.code][role]
+        Account = self.env["account.account"].sudo().with_company(company).with_context(lang="en_US")
+        prefix = company.transfer_account_code_prefix or "1012"
+        start = prefix.ljust(6, "0") if len(prefix) < 6 else prefix
+        account = Account.create({
+            "name": english,
+            "code": Account._search_new_account_code(start),
+            "account_type": "asset_current",
+            "reconcile": True,
+            "company_ids": [company.root_id.id],
+        })
+        if self.env["res.lang"]._lang_get("zh_CN"):
+            account.update_field_translations("name", {"zh_CN": chinese})
+        self.env["ir.model.data"].sudo().create({
+            "module": "ev_pay_invoice", "name": xml_id.split(".", 1)[1], "model": "account.account",
+            "res_id": account.id, "noupdate": True,
+        })
+        return account
+
+    def _ev_fee_account(self):
+        """6603 财务费用 of l10n_cn, else the company's first expense account."""
+        self.ensure_one()
+        Account = self.env["account.account"].sudo().with_company(self.company_id)
+        domain = [*Account._check_company_domain(self.company_id), ("account_type", "=", "expense")]
+        return (Account.search([*domain, ("code", "=like", "6603%")], order="code", limit=1)
+                or Account.search(domain, order="code", limit=1))
+
+    def _ev_settlement_journal(self):
+        self.ensure_one()
+        Journal = self.env["account.journal"].sudo()
+        company = self.company_id
+        journal = Journal.search([*Journal._check_company_domain(company), ("code", "=", SETTLEMENT_JOURNAL_CODE)],
+                                 limit=1)
+        return journal or Journal.create({
+            "name": _("Payment Settlements"), "code": SETTLEMENT_JOURNAL_CODE, "type": "general",
+            "company_id": company.id,
+        })
+
+    # === BILL DOWNLOAD === #
+
+    @api.model
+    def _cron_ev_download_bills(self, bill_date=None):
+        """Download, import, match and post yesterday's bills of every provider; then look for payouts."""
+        day = bill_date or (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=8)).date() \
+            - datetime.timedelta(days=1)
+        providers = self.sudo().search([("code", "in", EV_PROVIDER_CODES), ("state", "in", ("enabled", "test")),
+                                        ("ev_bill_download", "=", True)])
+        commit = not self.env.registry.in_test_mode()
+        for provider in providers:
+            provider._ev_download_and_import(day)
+            if commit:
+                self.env.cr.commit()
+        self.env["ev.settlement"]._cron_ev_match_payouts()
+
+    def _ev_download_and_import(self, bill_date):
+        """Fetch the bills of ``bill_date`` and import them; the ones imported already are not fetched again.
+
+        Each bill is imported whole or not at all; a bill that cannot be fetched or read is reported in
+        ``ev_bill_last_error`` and does not stop the others. Returns the imported bills.
+        """
+        self.ensure_one()
+        self._ev_settlement_setup()
+        Bill = self.env["ev.settlement.bill"]
+        imported, errors = Bill.browse(), []
+        for bill_type in self._ev_bill_types():
+            if Bill.search_count([("provider_id", "=", self.id), ("bill_type", "=", bill_type),
+                                  ("bill_date", "=", bill_date)], limit=1):
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    data = self._ev_download_bill(bill_type, bill_date)
+                    if data is None:
+                        continue
+                    filename = "%s_%s_%s.csv" % (self.code, bill_type, bill_date.isoformat())
+                    bill, _created = self.env["ev.settlement"]._ev_import_bill(
+                        self, data, filename, bill_date=bill_date, bill_type=bill_type, post=True)
+                    imported |= bill
+            except UserError as error:
+                _logger.warning("%s: the %s bill of %s was not imported: %s", self.name, bill_type, bill_date, error)
+                errors.append("%s %s: %s" % (dict(Bill._fields["bill_type"]._description_selection(self.env))
+                                             .get(bill_type), bill_date, error))
+        self.ev_bill_last_error = "\n".join(errors) or False
+        return imported
+
+    def _ev_bill_types(self):
+        return ("wechat_trade", "wechat_fundflow") if self.code == "wechatpay" else ("alipay_trade",)
+
+    def _ev_download_bill(self, bill_type, bill_date):
+        """Bytes of one bill (UTF-8 / GBK / zip, as served), or None when the provider has none for the day."""
+        self.ensure_one()
+        if self.code == "wechatpay":
+            if bill_type == "wechat_trade":
+                api_request = wechatpay.trade_bill_request(
+                    bill_date, sub_mchid=self.wechatpay_sub_mchid if self.wechatpay_mode == "partner" else None,
+                    bill_type="ALL", tar_type="GZIP")
+            else:
+                api_request = wechatpay.fundflow_bill_request(bill_date, account_type="BASIC", tar_type="GZIP")
+            status, answer = self._ev_wechatpay_call(api_request, allowed_errors=("NO_STATEMENT_EXIST",
+                                                                                  "STATEMENT_CREATING"))
+            if status >= 300:
+                return None
+            download = wechatpay.bill_download_request(answer["download_url"])
+            parts = urlsplit(answer["download_url"])
+            prepared = wechatpay.prepare_request(download, self._ev_wechatpay_credentials(),
+                                                 host="%s://%s" % (parts.scheme, parts.netloc))
+            # The download answer is not signed (§1.7): the SHA1 of the uncompressed file is checked instead.
+            status, _headers, body = self._ev_send_unsigned(prepared.method, prepared.url, prepared.headers)
+            if status >= 300:
+                raise UserError(_("WeChat Pay refused the bill download of %(date)s (HTTP %(status)s).",
+                                  date=bill_date, status=status))
+            uncompressed = bills._gunzip(body)
+            if not wechatpay.verify_bill_hash(uncompressed, answer.get("hash_type"), answer.get("hash_value")):
+                raise UserError(_("The WeChat Pay bill of %(date)s does not match its SHA1: it was damaged in "
+                                  "transit; nothing was imported.", date=bill_date))
+            return uncompressed
+        params = alipay.bill_download_url_params(self._ev_alipay_app(), bill_date, bill_type="trade",
+                                                 app_auth_token=self.alipay_app_auth_token or None)
+        payload = self._ev_alipay_call(params, allowed_sub_codes=("isp.bill_not_exist",))
+        if not payload.get("bill_download_url"):
+            return None
+        status, _headers, body = self._ev_send_unsigned("GET", payload["bill_download_url"], {})
+        if status >= 300:
+            raise UserError(_("Alipay refused the bill download of %(date)s (HTTP %(status)s).",
+                              date=bill_date, status=status))
+        return body
+
+    def _ev_send_unsigned(self, method, url, headers):
+        """GET a bill file over HTTP (the download answers are not signed; the simulator of this server serves
+        them too). Called from the cron, never while this server answers a request."""
+        self.ensure_one()
+        try:
+            response = self._ev_http(method, url, headers=headers)
+        except requests.exceptions.RequestException as error:
+            raise UserError(_("%(provider)s cannot be reached (%(host)s). Try again in a moment.",
+                              provider=self.name, host=urlsplit(url).netloc)) from error
+        return response.status_code, dict(response.headers), response.content
+
+    def action_ev_download_bills(self):
+        """Download yesterday's bills now (in the background: the cron does it)."""
+        self.env.ref("ev_pay_invoice.ir_cron_ev_settlement_download")._trigger()
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "info", "message": _("The bills of yesterday are being downloaded; the settlements appear in "
+                                         "a minute.")}}
+
+    def action_ev_open_settlements(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ev_pay_invoice.ev_settlement_action")
+        action["domain"] = [("provider_id", "=", self.id)]
+        return action
+

@@ -1,0 +1,443 @@
+"""WeChat Pay / Alipay QR transactions on Odoo's payment engine.
+
+One transaction = one order at the provider (our ``reference`` is WeChat's ``out_trade_no`` / Alipay's
+``out_trade_no``; a refund child transaction's reference is ``out_refund_no`` / ``out_request_no``). A verified
+notification and an order query yield the same normalised dict, so callbacks, the query cron and the collection
+screen all go through ``_handle_notification_data`` and Odoo's state machine: a second "paid" is a no-op.
+
+Methods meant for other callers (the backend cashier, the bundle sale, a POS payment method):
+``_ev_create_qr_transaction`` (amount + reference → transaction with its QR), ``_ev_qr_payload`` (what to show),
+``_ev_poll`` (state, post-processing when paid), ``_ev_cancel_collection`` (close at the provider).
+"""
+import datetime
+import logging
+import re
+
+from odoo import SUPERUSER_ID, Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.http import request as http_request
+from odoo.tools import float_repr
+
+from odoo.addons.payment import utils as payment_utils
+
+from ..protocols import alipay, wechatpay
+from ..protocols.wechatpay_platform import rfc3339_beijing
+from .payment_provider import EV_PROVIDER_CODES
+
+_logger = logging.getLogger(__name__)
+
+# Normalised statuses of a verified notification or query answer.
+PAID, WAITING, CLOSED, FAILED = "paid", "waiting", "closed", "failed"
+WECHATPAY_STATUS = {"SUCCESS": PAID, "REFUND": PAID, "NOTPAY": WAITING, "USERPAYING": WAITING,
+                    "CLOSED": CLOSED, "REVOKED": CLOSED, "PAYERROR": FAILED}
+WECHATPAY_REFUND_STATUS = {"SUCCESS": PAID, "PROCESSING": WAITING, "CLOSED": FAILED, "ABNORMAL": FAILED}
+ALIPAY_STATUS = {"TRADE_SUCCESS": PAID, "TRADE_FINISHED": PAID, "WAIT_BUYER_PAY": WAITING, "TRADE_CLOSED": CLOSED}
+_REFERENCE_UNSAFE = re.compile(r"[^0-9A-Za-z_\-]")
+
+
+class PaymentTransaction(models.Model):
+    _inherit = "payment.transaction"
+
+    ev_qr_content = fields.Char(string="QR Content", readonly=True, copy=False,
+                                help="WeChat Pay code_url or Alipay qr_code shown to the payer.")
+    ev_expires_at = fields.Datetime(string="QR Expires At", readonly=True, copy=False)
+    ev_last_query_at = fields.Datetime(string="Last Query", readonly=True, copy=False)
+
+    # === CREATION (for the cashier, the bundle sale and POS) === #
+
+    @api.model
+    def _ev_reference(self, prefix, provider):
+        """A reference valid as out_trade_no on both platforms: [0-9A-Za-z_-], 6 to 32 characters."""
+        tag = "WX" if provider.code == "wechatpay" else "ZFB"
+        base = _REFERENCE_UNSAFE.sub("_", prefix or "EV")[:22]
+        return self._compute_reference(provider.code, prefix="%s-%s" % (base, tag))
+
+    @api.model
+    def _ev_create_qr_transaction(self, provider, amount, currency, partner, reference_prefix, **extra_values):
+        """Create a transaction for ``amount`` and open its order at the provider; returns it with its QR.
+
+        ``extra_values`` are more create values (``sale_order_ids``, ``invoice_ids``, a POS order link…).
+        Raises UserError with the provider's words if the order cannot be opened.
+        """
+        provider.ensure_one()
+        if provider.code not in EV_PROVIDER_CODES or provider.state == "disabled":
+            raise UserError(_("%(provider)s cannot collect: it is not an enabled WeChat Pay or Alipay provider.",
+                              provider=provider.name))
+        if currency.compare_amounts(amount, 0) <= 0:
+            raise UserError(_("The amount to collect must be positive, got %(amount)s.", amount=amount))
+        if currency.name != "CNY":
+            raise UserError(_("%(provider)s collects in CNY only, not in %(currency)s.",
+                              provider=provider.name, currency=currency.name))
+        tx = self.sudo().create({
+            "provider_id": provider.id,
+            "payment_method_id": provider._ev_payment_method().id,
+            "reference": self._ev_reference(reference_prefix, provider),
+            "amount": amount,
+            "currency_id": currency.id,
+            "partner_id": partner.id,
+            "operation": "online_direct",
+            **extra_values,
+        })
+        tx._ev_request_qr()
+        return tx
+
+    def _get_specific_processing_values(self, processing_values):
+        """Override of `payment`: open the order at the provider and hand out its QR."""
+        res = super()._get_specific_processing_values(processing_values)
+        if self.provider_code not in EV_PROVIDER_CODES:
+            return res
+        if not self.ev_qr_content:
+            self._ev_request_qr()
+        return {**res, **self._ev_qr_payload()}
+
+    def _ev_qr_payload(self):
+        self.ensure_one()
+        return {
+            "reference": self.reference,
+            "provider_code": self.provider_code,
+            "qr_content": self.ev_qr_content,
+            "expires_at": fields.Datetime.to_string(self.ev_expires_at) if self.ev_expires_at else False,
+            "state": self.state,
+            "amount": self.amount,
+        }
+
+    def _ev_amount_fen(self, amount=None):
+        return payment_utils.to_minor_currency_units(abs(self.amount if amount is None else amount), self.currency_id)
+
+    def _ev_amount_yuan(self, amount=None):
+        return alipay.format_yuan(float_repr(abs(self.amount if amount is None else amount), 2))
+
+    def _ev_description(self):
+        orders = self.sale_order_ids
+        names = orders.order_line.filtered(lambda line: not line.display_type).mapped("name")
+        text = (names[0].split("\n")[0] if names else "") or self.reference
+        store = self.company_id.name or ""
+        return ("%s-%s" % (store, text))[:120]
+
+    def _ev_request_qr(self):
+        """Open the Native order (WeChat) / precreate the trade (Alipay); store the QR; set pending."""
+        self.ensure_one()
+        provider = self.provider_id.sudo()
+        minutes = provider.ev_qr_timeout_minutes or 15
+        expires_at = fields.Datetime.now() + datetime.timedelta(minutes=minutes)
+        if provider.code == "wechatpay":
+            api_request = wechatpay.native_order_request(
+                provider._ev_wechatpay_merchant(), out_trade_no=self.reference, description=self._ev_description(),
+                total_fen=self._ev_amount_fen(), notify_url=provider._ev_notify_url(),
+                time_expire=rfc3339_beijing(expires_at.replace(tzinfo=datetime.UTC)),
+            )
+            _status, payload = provider._ev_wechatpay_call(api_request)
+            qr_content = (payload or {}).get("code_url")
+        else:
+            params = alipay.precreate_params(
+                provider._ev_alipay_app(), out_trade_no=self.reference, total_amount=self._ev_amount_yuan(),
+                subject=self._ev_description(), notify_url=provider._ev_notify_url(),
+                app_auth_token=provider.alipay_app_auth_token or None, timeout_express="%dm" % minutes,
+            )
+            qr_content = provider._ev_alipay_call(params).get("qr_code")
+        if not qr_content:
+            raise UserError(_("%(provider)s answered without a QR code.", provider=provider.name))
+        self.write({"ev_qr_content": qr_content, "ev_expires_at": expires_at})
+        self._set_pending()
+        self._log_sent_message()
+
+    # === NOTIFICATIONS === #
+
+    def _get_tx_from_notification_data(self, provider_code, notification_data):
+        """Override of `payment`: find the transaction by out_trade_no, or the refund by its request number."""
+        tx = super()._get_tx_from_notification_data(provider_code, notification_data)
+        if provider_code not in EV_PROVIDER_CODES or len(tx) == 1:
+            return tx
+        reference = notification_data.get("reference")
+        domain = [("reference", "=", reference), ("provider_code", "=", provider_code)]
+        if notification_data.get("provider_id"):
+            domain.append(("provider_id", "=", notification_data["provider_id"]))
+        if notification_data.get("kind") == "refund":
+            domain.append(("operation", "=", "refund"))
+        tx = self.search(domain, limit=1) if reference else self.browse()
+        if not tx:
+            raise ValidationError(_("%(provider)s: no transaction found matching reference %(reference)s.",
+                                    provider=provider_code, reference=reference))
+        return tx
+
+    def _process_notification_data(self, notification_data):
+        """Override of `payment`: check the amount and currency, then move along Odoo's state machine.
+
+        ``notification_data`` is the normalised dict of a *verified* notification or query answer
+        (``_ev_normalise_*``): kind, reference, status, amount_fen, currency, provider_reference.
+        """
+        super()._process_notification_data(notification_data)
+        if self.provider_code not in EV_PROVIDER_CODES:
+            return
+        expected_fen = self._ev_amount_fen()
+        if notification_data.get("amount_fen") is not None and notification_data["amount_fen"] != expected_fen:
+            raise ValidationError(_(
+                "%(provider)s: the amount of %(reference)s does not match: %(received)s fen received, "
+                "%(expected)s fen expected.", provider=self.provider_code, reference=self.reference,
+                received=notification_data["amount_fen"], expected=expected_fen))
+        currency = notification_data.get("currency") or "CNY"
+        if currency != self.currency_id.name:
+            raise ValidationError(_("%(provider)s: %(reference)s was paid in %(received)s, not %(expected)s.",
+                                    provider=self.provider_code, reference=self.reference, received=currency,
+                                    expected=self.currency_id.name))
+        if notification_data.get("provider_reference") and not self.provider_reference:
+            self.provider_reference = notification_data["provider_reference"]
+        status = notification_data.get("status")
+        if status == PAID:
+            if self.state == "cancel":
+                # Paid at the provider although we had given up (closed too late, or paid just before
+                # closing): the money was taken, so record it; the order stays as it is.
+                self._set_done(_("Paid after the collection was cancelled: refund the buyer or re-open the "
+                                 "order."), extra_allowed_states=("cancel",))
+            else:
+                self._set_done()
+        elif status == WAITING:
+            if self.state == "draft":
+                self._set_pending()
+        elif status == CLOSED:
+            self._set_canceled(_("Closed at %(provider)s.", provider=self.provider_id.name))
+        elif status == FAILED:
+            self._set_error(notification_data.get("message") or _("Refused by %(provider)s.",
+                                                                  provider=self.provider_id.name))
+
+    @api.model
+    def _ev_handle_verified_notification(self, provider_code, data):
+        """Process a verified, normalised notification exactly once; returns the transaction.
+
+        The row lock serialises concurrent duplicates: a second delivery waits, then finds the state already
+        reached (Odoo's state machine ignores it) — or, under REPEATABLE READ, fails to serialise and is
+        retried by Odoo's request retry, with the same outcome. No slow work happens here: post-processing
+        (order confirmation, invoice, payment) is left to the post-processing cron and the collection screen.
+        """
+        # As OdooBot: the chatter messages of the state change need an author with an e-mail address, which a
+        # walk-in buyer seldom has (Odoo otherwise signs them with the buyer's name).
+        tx = self._get_tx_from_notification_data(provider_code, data).with_user(SUPERUSER_ID)
+        self.env.cr.execute("SELECT state FROM payment_transaction WHERE id = %s FOR UPDATE", [tx.id])
+        tx.invalidate_recordset()
+        previous_state = tx.state
+        tx._process_notification_data(data)
+        if tx.state != previous_state:
+            tx._ev_notify_change()
+            self.env.ref("payment.cron_post_process_payment_tx")._trigger()
+        return tx
+
+    @api.model
+    def _ev_normalise_wechatpay(self, provider, resource, event_type=None):
+        """Transaction or Refund object (callback resource or query answer) → normalised dict."""
+        if "out_refund_no" in resource:
+            status = resource.get("refund_status") or resource.get("status")
+            amount = resource.get("amount") or {}
+            return {
+                "kind": "refund", "provider_id": provider.id, "reference": resource.get("out_refund_no"),
+                "status": WECHATPAY_REFUND_STATUS.get(status, WAITING), "amount_fen": amount.get("refund"),
+                "currency": amount.get("currency") or "CNY", "provider_reference": resource.get("refund_id"),
+                "message": status,
+            }
+        merchant_fields = ("sp_mchid", "sub_mchid") if provider.wechatpay_mode == "partner" else ("mchid",)
+        for name in merchant_fields:
+            expected = provider.wechatpay_mchid if name in ("sp_mchid", "mchid") else provider.wechatpay_sub_mchid
+            if resource.get(name) and resource[name] != expected:
+                raise ValidationError(_("WeChat Pay: the notification is for merchant %(received)s, not %(expected)s.",
+                                        received=resource[name], expected=expected))
+        amount = resource.get("amount") or {}
+        return {
+            "kind": "payment", "provider_id": provider.id, "reference": resource.get("out_trade_no"),
+            "status": WECHATPAY_STATUS.get(resource.get("trade_state"), WAITING), "amount_fen": amount.get("total"),
+            "currency": amount.get("currency") or "CNY", "provider_reference": resource.get("transaction_id"),
+            "message": resource.get("trade_state_desc"),
+        }
+
+    @api.model
+    def _ev_normalise_alipay(self, provider, data):
+        """Notification form or alipay.trade.query answer → normalised dict (refund fields → refund kind)."""
+        total = data.get("total_amount")
+        amount_fen = None
+        if total not in (None, ""):
+            try:
+                amount_fen = int(round(float(alipay.format_yuan(total)) * 100))
+            except ValueError:
+                amount_fen = -1
+        if data.get("out_biz_no") and data.get("refund_fee"):
+            return {"kind": "refund", "provider_id": provider.id, "reference": data["out_biz_no"], "status": PAID,
+                    "amount_fen": None, "provider_reference": data.get("trade_no")}
+        return {
+            "kind": "payment", "provider_id": provider.id, "reference": data.get("out_trade_no"),
+            "status": ALIPAY_STATUS.get(data.get("trade_status"), WAITING), "amount_fen": amount_fen,
+            "currency": "CNY", "provider_reference": data.get("trade_no"),
+        }
+
+    def _ev_notify_change(self):
+        """Tell the screen of whoever started the collection (bus); the screen also polls as a fallback."""
+        for tx in self:
+            payload = {"reference": tx.reference, "state": tx.state,
+                       "order_ids": (tx.sale_order_ids or tx.source_transaction_id.sale_order_ids).ids}
+            self.env["bus.bus"]._sendone(tx.create_uid.partner_id, "ev_pay_invoice/collection", payload)
+
+    # === QUERY / CLOSE === #
+
+    def _ev_query_provider(self):
+        """Ask the provider for the state of the order and apply it (completes a lost callback)."""
+        for tx in self:
+            provider = tx.provider_id.sudo()
+            if provider.code == "wechatpay":
+                status, payload = provider._ev_wechatpay_call(
+                    wechatpay.query_by_out_trade_no_request(provider._ev_wechatpay_merchant(), tx.reference),
+                    allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "RESOURCE_NOT_EXISTS"))
+                data = tx._ev_normalise_wechatpay(provider, payload) if status < 300 else None
+            else:
+                payload = provider._ev_alipay_call(
+                    alipay.query_params(provider._ev_alipay_app(), out_trade_no=tx.reference,
+                                        app_auth_token=provider.alipay_app_auth_token or None),
+                    allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
+                # Precreated but never scanned: the trade does not exist yet (§2.4), i.e. still waiting.
+                data = tx._ev_normalise_alipay(provider, payload) if alipay.is_success(payload) else None
+            tx.ev_last_query_at = fields.Datetime.now()
+            if data:
+                data["reference"] = tx.reference
+                self._ev_handle_verified_notification(provider.code, data)
+
+    def _ev_close_at_provider(self):
+        """Close the unpaid order at the provider and cancel the transaction (a paid one is recorded instead)."""
+        for tx in self.filtered(lambda t: t.state in ("draft", "pending")):
+            provider = tx.provider_id.sudo()
+            if provider.code == "wechatpay":
+                provider._ev_wechatpay_call(
+                    wechatpay.close_order_request(provider._ev_wechatpay_merchant(), tx.reference),
+                    allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "ORDER_CLOSED", "TRADE_ERROR", "ORDERPAID"))
+            else:
+                payload = provider._ev_alipay_call(
+                    alipay.close_params(provider._ev_alipay_app(), out_trade_no=tx.reference,
+                                        app_auth_token=provider.alipay_app_auth_token or None),
+                    allowed_sub_codes=("ACQ.TRADE_NOT_EXIST", "ACQ.TRADE_HAS_CLOSE", "ACQ.TRADE_HAS_SUCCESS",
+                                       "ACQ.TRADE_STATUS_ERROR"))
+                if payload.get("sub_code") in ("ACQ.TRADE_HAS_SUCCESS", "ACQ.TRADE_STATUS_ERROR"):
+                    tx._ev_query_provider()
+                    continue
+            # WeChat closes a paid order without complaint on some paths: re-check before giving up.
+            if provider.code == "wechatpay":
+                tx._ev_query_provider()
+            if tx.state in ("draft", "pending"):
+                tx._set_canceled(_("Collection cancelled; the order was closed at %(provider)s.",
+                                   provider=provider.name))
+                tx._ev_notify_change()
+
+    def _ev_cancel_collection(self):
+        """Cancel button of the collection screen (and POS): close every open order at its provider."""
+        self._ev_close_at_provider()
+
+    @api.model
+    def _cron_ev_query_pending(self, limit=200):
+        """Query the pending QR transactions older than N minutes; close the expired ones; post-process.
+
+        N is the system parameter ``ev_pay_invoice.query_after_minutes`` (default 2).
+        """
+        minutes = int(self.env["ir.config_parameter"].sudo().get_param("ev_pay_invoice.query_after_minutes", 2))
+        now = fields.Datetime.now()
+        txs = self.sudo().search([
+            ("provider_id.code", "in", EV_PROVIDER_CODES), ("state", "in", ("draft", "pending")),
+            ("operation", "!=", "refund"), ("last_state_change", "<=", now - datetime.timedelta(minutes=minutes)),
+        ], limit=limit, order="last_state_change")
+        commit = not self.env.registry.in_test_mode()
+        for tx in txs:
+            try:
+                tx._ev_query_provider()
+                if tx.state in ("draft", "pending") and tx.ev_expires_at and tx.ev_expires_at <= now:
+                    tx._ev_close_at_provider()
+                tx._ev_post_process_locked()
+                if commit:
+                    self.env.cr.commit()
+            except (UserError, ValidationError) as error:
+                _logger.warning("query of %s failed: %s", tx.reference, error)
+                if commit:
+                    self.env.cr.rollback()
+
+    # === POST-PROCESSING === #
+
+    def _ev_post_process_locked(self):
+        """Post-process (confirm, invoice, pay) the transactions nobody else is post-processing right now."""
+        done = self.browse()
+        for tx in self.filtered(lambda t: not t.is_post_processed and t.state in ("done", "cancel", "error")):
+            self.env.cr.execute("SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE SKIP LOCKED", [tx.id])
+            if not self.env.cr.fetchone():
+                continue
+            tx.invalidate_recordset(["is_post_processed", "state"])
+            if tx.is_post_processed:
+                continue
+            tx.with_user(SUPERUSER_ID).with_company(tx.company_id).with_context(ev_pay_async_mail=True)._post_process()
+            done |= tx
+        return done
+
+    def _post_process(self):
+        """Override of `payment`: once one wallet is paid, close the other one's order; warn about late payments."""
+        super()._post_process()
+        for tx in self.filtered(lambda t: t.provider_code in EV_PROVIDER_CODES and t.state == "done"
+                                and t.operation != "refund"):
+            orders = tx.sale_order_ids
+            siblings = orders.transaction_ids.filtered(
+                lambda t, paid=tx: t != paid and t.provider_code in EV_PROVIDER_CODES
+                and t.state in ("draft", "pending"))
+            for sibling in siblings:
+                try:
+                    sibling._ev_close_at_provider()
+                except UserError as error:
+                    _logger.warning("could not close %s after %s was paid: %s", sibling.reference, tx.reference,
+                                    error)
+            for order in orders.filtered(lambda o: o.state == "cancel"):
+                order.message_post(body=_("%(reference)s was paid after this order was cancelled: refund the "
+                                          "buyer from the payment, or re-open the order.", reference=tx.reference))
+            tx._ev_notify_change()
+
+    def _send_invoice(self):
+        """Override of `sale`: no PDF e-mail for QR collections; the buyer gets the e-invoice (数电票) issued
+        for the posted invoice instead, and rendering a PDF would only slow the post-processing down."""
+        others = self.filtered(lambda tx: tx.provider_code not in EV_PROVIDER_CODES)
+        if others:
+            super(PaymentTransaction, others)._send_invoice()
+
+    # === REFUNDS === #
+
+    def _create_child_transaction(self, amount, is_refund=False, **custom_create_values):
+        """Override of `payment`: a refund made from a credit note carries that credit note (reconciliation)."""
+        if is_refund and self.env.context.get("ev_refund_invoice_ids"):
+            custom_create_values.setdefault("invoice_ids", [Command.set(self.env.context["ev_refund_invoice_ids"])])
+        return super()._create_child_transaction(amount, is_refund=is_refund, **custom_create_values)
+
+    def _send_refund_request(self, amount_to_refund=None):
+        """Override of `payment`: refund through the provider's refund API, then post the refund payment."""
+        refund_tx = super()._send_refund_request(amount_to_refund=amount_to_refund)
+        if self.provider_code not in EV_PROVIDER_CODES:
+            return refund_tx
+        refund_tx._ev_request_refund()
+        return refund_tx
+
+    def _ev_request_refund(self):
+        self.ensure_one()
+        source = self.source_transaction_id
+        provider = self.provider_id.sudo()
+        if provider.code == "wechatpay":
+            api_request = wechatpay.refund_request(
+                provider._ev_wechatpay_merchant(), out_refund_no=self.reference, total_fen=source._ev_amount_fen(),
+                refund_fen=self._ev_amount_fen(), out_trade_no=source.reference, notify_url=provider._ev_notify_url())
+            _status, payload = provider._ev_wechatpay_call(api_request)
+            data = self._ev_normalise_wechatpay(provider, payload or {})
+        else:
+            params = alipay.refund_params(
+                provider._ev_alipay_app(), refund_amount=self._ev_amount_yuan(), out_request_no=self.reference,
+                out_trade_no=source.reference, app_auth_token=provider.alipay_app_auth_token or None)
+            payload = provider._ev_alipay_call(params)
+            data = {"kind": "refund", "status": PAID, "amount_fen": None, "provider_reference": payload.get("trade_no")}
+        data.update(reference=self.reference, provider_id=provider.id, kind="refund")
+        self._ev_handle_verified_notification(provider.code, data)
+        if self.state == "done":
+            self._ev_post_process_locked()
+
+    # === PUBLIC HELPERS FOR SCREENS === #
+
+    def _ev_poll(self):
+        """State of the transactions for a waiting screen; post-process the paid ones (like /payment/status/poll)."""
+        self._ev_post_process_locked()
+        return [tx._ev_qr_payload() for tx in self]
+
+    @api.model
+    def _ev_in_request(self):
+        return bool(http_request)

@@ -1,0 +1,334 @@
+from odoo import Command, fields
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+
+from ..protocols import einvoice_rules as rules
+from ..protocols import nuonuo
+from ..protocols.uscc import uscc_check_char
+from .common_einvoice import BUYER_USCC, EInvoiceCommon
+
+
+@tagged("post_install", "-at_install")
+class TestEInvoiceIssuing(EInvoiceCommon):
+
+    def test_paid_invoice_is_issued_with_files(self):
+        invoice = self.make_invoice()
+        self.assertEqual(invoice.ev_einvoice_state, "none")
+        self.pay(invoice)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        # Requested by the payment, but the platform is called by the cron only, never in that transaction.
+        self.assertEqual(invoice.ev_einvoice_state, "to_issue")
+        self.assertFalse(self.calls())
+
+        self.Move._cron_ev_einvoice_process()
+        self.assertEqual(invoice.ev_einvoice_state, "issuing", "the platform accepts first, issues later")
+        self.assertTrue(invoice.ev_einvoice_serial)
+        self.assertLessEqual(len(invoice.ev_einvoice_order_no), 20)
+        self.run_cron()
+
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        self.assertTrue(rules.validate_einvoice_number(invoice.ev_einvoice_number, issued_on=fields.Date.today()))
+        self.assertEqual(invoice.ev_einvoice_number[2:4], "31", "Shanghai seller")
+        self.assertTrue(invoice.ev_einvoice_pdf_id.raw.startswith(b"%PDF"))
+        xml = invoice.ev_einvoice_xml_id.raw.decode()
+        self.assertIn(f"<EIid>{invoice.ev_einvoice_number}</EIid>", xml)
+        self.assertIn("<ItemName>*摩托车*电动自行车 TDT-01</ItemName>", xml)
+        self.assertIn(f"<TotalTax-includedAmount>{invoice.amount_total:.2f}</TotalTax-includedAmount>", xml)
+        self.assertIn("<TaxRate>0.13</TaxRate>", xml)
+        self.assertEqual(len(self.calls("requestBillingNew")), 1)
+        # Chatter trail and the buyer's public link.
+        bodies = " ".join(invoice.message_ids.mapped("body"))
+        self.assertIn(invoice.ev_einvoice_number, bodies)
+        response = self.url_open(invoice.ev_einvoice_public_url)
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.content.startswith(b"%PDF"))
+        wrong = self.url_open(f"/ev_pay/einvoice/{invoice.id}/pdf?access_token=nope")
+        self.assertEqual(wrong.status_code, 404)
+        # The e-invoice files go with the invoice e-mail.
+        attachments = self.env["account.move.send"]._get_invoice_extra_attachments(invoice)
+        self.assertIn(invoice.ev_einvoice_pdf_id, attachments)
+        self.assertIn(invoice.ev_einvoice_xml_id, attachments)
+        # A 数电票 cannot be voided.
+        with self.assertRaises(UserError):
+            invoice.button_draft()
+
+    def test_store_setting_off_no_automatic_request(self):
+        self.store.ev_einvoice_on_payment = False
+        invoice = self.make_invoice()
+        self.pay(invoice)
+        self.assertEqual(invoice.ev_einvoice_state, "none")
+        invoice.action_ev_einvoice_issue()
+        self.assertEqual(invoice.ev_einvoice_state, "to_issue")
+
+    def test_send_and_print_requests_the_einvoice(self):
+        invoice = self.make_invoice()
+        send = self.env["account.move.send"]
+        self.assertIn("ev_einvoice", send._get_default_extra_edis(invoice))
+        wizard = self.env["account.move.send.wizard"].with_context(
+            active_model="account.move", active_ids=invoice.ids).create({})
+        self.assertIn("ev_einvoice", wizard.extra_edis)
+        wizard.action_send_and_print()
+        self.assertEqual(invoice.ev_einvoice_state, "to_issue")
+
+    def test_outage_then_recovery_without_duplicates(self):
+        invoice = self.make_invoice()
+        self.provider.sandbox_mode = "outage"
+        invoice.action_ev_einvoice_issue()
+        self.Move._cron_ev_einvoice_process()
+        self.assertEqual(invoice.ev_einvoice_state, "failed")
+        self.assertEqual(invoice.ev_einvoice_error_kind, "unavailable")
+        self.assertTrue(invoice.ev_einvoice_next_check, "retried automatically")
+        self.assertGreater(invoice.ev_einvoice_next_check, fields.Datetime.now())
+        order_no = invoice.ev_einvoice_order_no
+        self.assertTrue(order_no)
+
+        # The platform comes back; the automatic retry is due.
+        self.provider.sandbox_mode = "normal"
+        invoice.ev_einvoice_next_check = fields.Datetime.now()
+        self.Move._cron_ev_einvoice_process()
+        # Down again while issuing: polling fails, nothing is lost.
+        self.provider.sandbox_mode = "outage"
+        invoice.ev_einvoice_next_check = False
+        self.Move._cron_ev_einvoice_process()
+        self.assertEqual(invoice.ev_einvoice_state, "failed")
+        self.provider.sandbox_mode = "normal"
+        invoice.action_ev_einvoice_retry()
+        self.run_cron()
+
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        self.assertEqual(invoice.ev_einvoice_order_no, order_no, "never a new order number")
+        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", order_no)]), 1)
+        self.assertEqual(len(self.calls("requestBillingNew", order_no, code="E0000")), 1)
+
+    def test_worker_killed_while_issuing_queries_instead_of_issuing_again(self):
+        invoice = self.make_invoice()
+        invoice.action_ev_einvoice_issue()
+        # What a worker killed mid-issue leaves behind: the order number and the attempt were committed, the
+        # platform accepted the invoice, but the answer (the serial) was never saved.
+        invoice.write({"ev_einvoice_order_no": invoice._ev_einvoice_new_order_no(), "ev_einvoice_attempts": 1,
+                       "ev_einvoice_state": "issuing"})
+        payload = nuonuo.build_billing_payload(invoice._ev_einvoice_blue_invoice(self.provider))
+        self.assertTrue(self.provider._ev_call(nuonuo.ApiMethod.REQUEST_BILLING, payload).ok)
+        self.assertFalse(invoice.ev_einvoice_serial)
+
+        self.run_cron()
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        order_no = invoice.ev_einvoice_order_no
+        self.assertEqual(len(self.calls("requestBillingNew", order_no)), 1, "queried, not issued again")
+        self.assertTrue(self.calls("queryInvoiceResult", order_no))
+        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", order_no)]), 1)
+
+    def test_duplicate_order_number_is_queried(self):
+        invoice = self.make_invoice()
+        invoice.action_ev_einvoice_issue()
+        invoice.write({"ev_einvoice_order_no": invoice._ev_einvoice_new_order_no()})
+        payload = nuonuo.build_billing_payload(invoice._ev_einvoice_blue_invoice(self.provider))
+        self.provider._ev_call(nuonuo.ApiMethod.REQUEST_BILLING, payload)
+        # attempts is still 0: the cron submits, gets E9106 and queries instead.
+        self.run_cron()
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        self.assertTrue(self.calls("requestBillingNew", invoice.ev_einvoice_order_no, code="E9106"))
+        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", invoice.ev_einvoice_order_no)]), 1)
+
+    def test_tax_bureau_login_expired_alerts_the_manager(self):
+        invoice = self.make_invoice()
+        self.provider.sandbox_mode = "login_expired"
+        invoice.action_ev_einvoice_issue()
+        self.run_cron()
+        self.assertEqual(invoice.ev_einvoice_state, "failed")
+        self.assertEqual(invoice.ev_einvoice_error_kind, "tax_login")
+        self.assertIn("登录", invoice.ev_einvoice_error)
+        self.assertTrue(invoice.ev_einvoice_next_check)
+        activity = invoice.activity_ids.filtered(lambda a: a.user_id == self.manager)
+        self.assertEqual(len(activity), 1)
+        self.assertIn("tax bureau", activity.summary)
+
+        self.provider.sandbox_mode = "normal"  # the drawer logged in again
+        invoice.action_ev_einvoice_retry()
+        self.run_cron()
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", invoice.ev_einvoice_order_no)]), 1)
+        self.assertTrue(self.calls("reInvoice", invoice.ev_einvoice_serial, code="E0000"))
+
+
+@tagged("post_install", "-at_install")
+class TestEInvoiceContent(EInvoiceCommon):
+
+    def test_company_buyer_and_small_scale_rate(self):
+        self.store.write({"taxpayer_kind": "small_scale", "ev_einvoice_small_scale_rate": "0.01"})
+        invoice = self.make_invoice(partner=self.company_buyer, price=1010.0)
+        self.assertTrue(invoice.ev_einvoice_buyer_is_company)
+        blue = invoice._ev_einvoice_blue_invoice(self.provider, order_no="T1")
+        order = nuonuo.build_billing_payload(blue)["order"]
+        self.assertEqual(order["buyerTaxNum"], BUYER_USCC)
+        self.assertEqual(order["invoiceLine"], "pc")
+        line = order["invoiceDetail"][0]
+        self.assertEqual(line["taxRate"], "0.01")
+        incl = rules.money(f"{invoice.amount_total:.2f}")
+        split = rules.split_tax_inclusive(incl, "0.01")
+        self.assertEqual((line["taxExcludedAmount"], line["tax"], line["taxIncludedAmount"]),
+                         (str(split.excl), str(split.tax), str(incl)))
+        # A product may carry its own rate.
+        self.product_a.ev_einvoice_tax_rate = "0.03"
+        order = nuonuo.build_billing_payload(invoice._ev_einvoice_blue_invoice(self.provider, "T2"))["order"]
+        self.assertEqual(order["invoiceDetail"][0]["taxRate"], "0.03")
+
+    def test_validation_errors(self):
+        def errors_of(invoice):
+            return "\n".join(str(e) for e in invoice._ev_einvoice_check())
+
+        ok = self.make_invoice()
+        self.assertFalse(ok._ev_einvoice_check())
+
+        no_code = self.make_invoice(products=self.product_b)
+        self.product_b.categ_id.ev_tax_classification_code = False
+        self.assertIn("no tax classification code", errors_of(no_code))
+        with self.assertRaises(ValidationError):
+            self.product_b.ev_tax_classification_code = "1090511030000000000"  # Nuonuo's printer example
+        with self.assertRaises(ValidationError):
+            self.product_b.ev_tax_classification_code = "12345"
+
+        company_no_id = self.make_invoice(partner=self.env["res.partner"].create(
+            {"name": "上海某某车行有限公司", "is_company": True}))
+        self.assertIn("unified social credit code", errors_of(company_no_id))
+
+        bad_uscc = self.make_invoice(partner=self.company_buyer)
+        bad_uscc.ev_einvoice_buyer_tax_id = "91330106MA2AYNWD8X"
+        self.assertIn("check character", errors_of(bad_uscc))
+        letter_prefix = self.make_invoice(partner=self.company_buyer)
+        letter_prefix.ev_einvoice_buyer_tax_id = "Y1330106MA2AYNWD8" + uscc_check_char("Y1330106MA2AYNWD8")
+        self.assertFalse(letter_prefix._ev_einvoice_check(), "letter prefixes are valid USCCs")
+
+        no_title = self.make_invoice()
+        no_title.ev_einvoice_buyer_name = " "
+        self.assertIn("invoice title", errors_of(no_title))
+
+        special_for_person = self.make_invoice()
+        special_for_person.ev_einvoice_type = "bs"
+        self.assertIn("company buyer", errors_of(special_for_person))
+
+        long_remark = self.make_invoice()
+        long_remark.ev_einvoice_remark = "备" * 201
+        self.assertIn("at most 200", errors_of(long_remark))
+
+        free_line = self.make_invoice(post=False)
+        free_line.invoice_line_ids = [Command.create({"product_id": self.product_a.id, "price_unit": 0.0})]
+        free_line.action_post()
+        self.assertIn("no positive amount", errors_of(free_line))
+
+        # A validation error is reported before any call and the cron fails it without calling the platform.
+        with self.assertRaises(UserError):
+            bad_uscc.action_ev_einvoice_issue()
+        bad_uscc.ev_einvoice_state = "to_issue"
+        bad_uscc.ev_einvoice_provider_id = self.provider
+        self.Move._cron_ev_einvoice_process()
+        self.assertEqual(bad_uscc.ev_einvoice_state, "failed")
+        self.assertEqual(bad_uscc.ev_einvoice_error_kind, "validation")
+        self.assertFalse(bad_uscc.ev_einvoice_next_check, "data errors wait for a fix")
+        self.assertFalse(self.calls("requestBillingNew"))
+        # Fixed, then retried.
+        bad_uscc.ev_einvoice_buyer_tax_id = BUYER_USCC
+        bad_uscc.action_ev_einvoice_retry()
+        self.run_cron()
+        self.assertEqual(bad_uscc.ev_einvoice_state, "issued")
+
+        self.provider.state = "disabled"
+        self.assertIn("no active e-invoice provider", errors_of(ok))
+
+
+@tagged("post_install", "-at_install")
+class TestEInvoiceRedLetter(EInvoiceCommon):
+
+    def _issued(self, partner=None):
+        invoice = self.make_invoice(partner=partner)
+        self.pay(invoice)
+        self.run_cron()
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        return invoice
+
+    def _wizard(self, invoice, **values):
+        return self.env["ev.einvoice.red.wizard"].with_context(default_move_id=invoice.id).create(values)
+
+    def test_red_letter_reversal(self):
+        invoice = self._issued()
+        self._wizard(invoice, mode="red", reason="1", note="顾客退货").action_confirm()
+        credit_note = invoice.reversal_move_ids
+        self.assertEqual(len(credit_note), 1)
+        self.assertEqual(credit_note.state, "posted")
+        self.assertEqual(credit_note.ev_einvoice_state, "to_issue")
+        self.run_cron()
+
+        self.assertEqual(credit_note.ev_einvoice_state, "issued")
+        self.assertEqual(invoice.ev_einvoice_state, "red_reversed")
+        self.assertTrue(credit_note.ev_einvoice_red_bill_no)
+        self.assertNotEqual(credit_note.ev_einvoice_number, invoice.ev_einvoice_number)
+        self.assertTrue(rules.validate_einvoice_number(credit_note.ev_einvoice_number))
+        xml = credit_note.ev_einvoice_xml_id.raw.decode()
+        self.assertIn(f"<OriginalInvoiceCode>{invoice.ev_einvoice_number}</OriginalInvoiceCode>", xml)
+        self.assertIn(f"-{invoice.amount_total:.2f}", xml)
+        form = self.env["ev.einvoice.sandbox.red.form"].search([("bill_id", "=", credit_note.ev_einvoice_red_bill_id)])
+        self.assertEqual(form.bill_status, "01", "a consumer's invoice needs no buyer confirmation")
+        # Only once.
+        with self.assertRaises(UserError):
+            invoice.action_ev_einvoice_red_wizard()
+
+    def test_partial_red_only_where_allowed(self):
+        invoice = self._issued(partner=self.company_buyer)
+        credit_note = invoice._reverse_moves([{"ev_einvoice_red_reason": "2"}])
+        credit_note.invoice_line_ids.price_unit = 1000.0
+        credit_note.action_post()
+        self.assertEqual(credit_note.ev_einvoice_state, "to_issue")
+        self.run_cron()
+        self.assertEqual(credit_note.ev_einvoice_state, "failed")
+        self.assertIn("partial red-letter invoice is only allowed", credit_note.ev_einvoice_error)
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        self.assertFalse(self.calls("saveInvoiceRedConfirm"))
+
+    def test_reissue_with_corrected_title(self):
+        invoice = self._issued()
+        with self.assertRaises(ValidationError):
+            self._wizard(invoice, mode="reissue", reason="2", buyer_is_company=True, buyer_name="杭州绿行科技有限公司",
+                         buyer_tax_id="91330106MA2AYNWD8X").action_confirm()
+        self._wizard(invoice, mode="reissue", reason="2", buyer_is_company=True, buyer_name="杭州绿行科技有限公司",
+                     buyer_tax_id=BUYER_USCC).action_confirm()
+        new_invoice = invoice.ev_einvoice_replaced_by_id
+        credit_note = invoice.reversal_move_ids
+        self.assertTrue(new_invoice)
+        self.assertEqual(new_invoice.ev_einvoice_replaces_id, invoice)
+        self.assertTrue(new_invoice.currency_id.is_zero(new_invoice.amount_residual), "paid by the credit note")
+        self.assertEqual(new_invoice.ev_einvoice_state, "to_issue")
+        self.run_cron()
+
+        self.assertEqual(credit_note.ev_einvoice_state, "issued")
+        self.assertEqual(invoice.ev_einvoice_state, "replaced")
+        self.assertEqual(new_invoice.ev_einvoice_state, "issued")
+        xml = new_invoice.ev_einvoice_xml_id.raw.decode()
+        self.assertIn("<BuyerName>杭州绿行科技有限公司</BuyerName>", xml)
+        self.assertIn(f"<BuyerIdNum>{BUYER_USCC}</BuyerIdNum>", xml)
+        # The red invoice came first.
+        red_call = self.calls("saveInvoiceRedConfirm")
+        blue_call = self.calls("requestBillingNew", new_invoice.ev_einvoice_order_no)
+        self.assertLess(red_call.id, blue_call.id)
+
+
+@tagged("post_install", "-at_install")
+class TestEInvoiceTour(EInvoiceCommon):
+
+    def test_order_invoices_download_reissue_tour(self):
+        invoice = self.make_invoice()
+        self.pay(invoice)
+        self.run_cron()
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        menu = self.env.ref("ev_pay_invoice.menu_ev_order_invoices")
+        self.assertEqual(menu.action, self.env.ref("ev_pay_invoice.action_ev_order_invoices"))
+        self.assertEqual(menu.parent_id, self.env.ref("ev_pay_invoice.menu_ev_store_sales"))
+        self.start_tour("/odoo/action-ev_pay_invoice.action_ev_order_invoices", "ev_einvoice_order_invoices_tour",
+                        login=self.manager.login)
+        new_invoice = invoice.ev_einvoice_replaced_by_id
+        self.assertTrue(new_invoice)
+        self.assertEqual(new_invoice.ev_einvoice_buyer_name, "杭州绿行科技有限公司")
+        self.assertEqual(new_invoice.ev_einvoice_replaces_id, invoice)
+        self.assertEqual(new_invoice.ev_einvoice_state, "to_issue")
+        self.assertEqual(invoice.reversal_move_ids.ev_einvoice_state, "to_issue")
+        # (After a browser tour the test server refuses cookie-less requests, so the cron is not run here:
+        # TestEInvoiceRedLetter.test_reissue_with_corrected_title issues the same flow end to end.)

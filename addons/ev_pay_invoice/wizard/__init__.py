@@ -1,0 +1,4 @@
+from . import ev_pay_collection_wizard
+from . import ev_einvoice_red_wizard
+from . import ev_booking_wizard
+from . import ev_settlement_import_wizard

@@ -1,0 +1,209 @@
+"""T+1 settlement of one busy day: 10,000 WeChat Pay collections (and 200 partial refunds) in one trade bill.
+
+Measured, in the same process and database:
+  A. the addon's path: import (parse + match) then post (one settlement entry, ONE reconcile() of the clearing
+     account for all the payments);
+  B. the baseline: the same import, then the settlement line reconciled with each payment line in its own
+     reconcile() call (a per-line ORM loop). The loop is run on the first LOOP_SAMPLE lines and extrapolated
+     linearly to all lines (which favours the loop: each call gets slower as partials pile up).
+Peak memory: the process' peak RSS after A (Odoo's registry included), and what the import added to it.
+
+Set-up (10,000 transactions and their posted payments, booked on the clearing account) runs once in a child
+process and is committed to the bench database; the measured runs are rolled back.
+Targets: A at least 10x faster than B; peak RSS at most 200 MB.
+"""
+import datetime
+import os
+import subprocess
+import sys
+
+from benchlib import measure, odoo_env, peak_rss_mb, report
+
+TRANSACTIONS = int(os.environ.get("EVPAY_BENCH_SETTLEMENT_TX", 10_000))
+REFUNDS = TRANSACTIONS // 50
+LOOP_SAMPLE = int(os.environ.get("EVPAY_BENCH_SETTLEMENT_LOOP", 500))
+PROVIDER_NAME = "Bench WeChat Pay (settlement %d)" % TRANSACTIONS
+DAY = datetime.date(2025, 3, 18)
+BEIJING = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def _company(env):
+    company = env.company
+    if not company.chart_template:
+        env["account.chart.template"].try_loading("cn", company, install_demo=False)
+    if company.currency_id.name != "CNY":
+        company.currency_id = env.ref("base.CNY")
+    return company
+
+
+def setup():
+    """Providers, 10,000 done transactions with posted payments, 200 partial refunds (committed)."""
+    from odoo import Command
+    with odoo_env(commit=True) as env:
+        company = _company(env)
+        env.ref("base.CNY").active = True
+        provider = env["payment.provider"].create({"name": PROVIDER_NAME, "code": "wechatpay", "state": "test",
+                                                   "company_id": company.id})
+        provider._ev_settlement_setup()
+        partner = env["res.partner"].create({"name": "张三 (bench)"})
+        method = provider._ev_payment_method()
+        paid_at = datetime.datetime.combine(DAY, datetime.time(12), tzinfo=BEIJING).astimezone(datetime.UTC)\
+            .replace(tzinfo=None)
+        cny = env.ref("base.CNY")
+        txs = env["payment.transaction"].create([{
+            "provider_id": provider.id, "payment_method_id": method.id, "reference": "B%d-%06d-WX" % (TRANSACTIONS, n),
+            "provider_reference": "4200%020d" % n, "amount": 1000 + (n % 3000), "currency_id": cny.id,
+            "partner_id": partner.id, "operation": "online_direct", "state": "done", "last_state_change": paid_at,
+            "is_post_processed": True,
+        } for n in range(TRANSACTIONS)])
+        refunds = env["payment.transaction"].create([{
+            "provider_id": provider.id, "payment_method_id": method.id,
+            "reference": "B%d-%06d-WX-R1" % (TRANSACTIONS, n),
+            "provider_reference": "50%026d" % n, "amount": -100.0, "currency_id": cny.id, "partner_id": partner.id,
+            "operation": "refund", "source_transaction_id": txs[n].id, "state": "done",
+            "last_state_change": paid_at, "is_post_processed": True,
+        } for n in range(REFUNDS)])
+        line = provider._ev_method_line()
+        all_txs = txs | refunds
+        payments = env["account.payment"].create([{
+            "amount": abs(tx.amount), "payment_type": "inbound" if tx.amount > 0 else "outbound",
+            "partner_id": partner.id, "partner_type": "customer", "journal_id": provider.journal_id.id,
+            "payment_method_line_id": line.id, "payment_transaction_id": tx.id, "memo": tx.reference,
+            "date": DAY, "currency_id": cny.id, "company_id": company.id,
+        } for tx in all_txs])
+        payments.action_post()
+        for tx, payment in zip(all_txs, payments):
+            tx.payment_id = payment.id
+        env["payment.transaction"].flush_model()
+        del Command
+
+
+def bill_bytes(env, provider, limit=None):
+    from odoo.addons.ev_pay_invoice.protocols import wechatpay_platform
+    txs = env["payment.transaction"].search_fetch([("provider_id", "=", provider.id), ("operation", "!=", "refund")],
+                                                  ["reference", "provider_reference", "amount"], limit=limit,
+                                                  order="id")
+    refunds = env["payment.transaction"].search_fetch(
+        [("provider_id", "=", provider.id), ("operation", "=", "refund"), ("source_transaction_id", "in", txs.ids)],
+        ["reference", "provider_reference", "amount", "source_transaction_id"])
+    moment = "%sT12:00:00+08:00" % DAY.isoformat()
+    transactions = [{
+        "sp_mchid": provider.wechatpay_mchid, "sub_mchid": provider.wechatpay_sub_mchid,
+        "transaction_id": tx.provider_reference, "out_trade_no": tx.reference, "trade_state": "SUCCESS",
+        "success_time": moment, "amount": {"total": round(tx.amount * 100), "currency": "CNY"},
+        "description": "电动自行车",
+    } for tx in txs]
+    refund_dicts = [{
+        "refund_id": refund.provider_reference, "out_refund_no": refund.reference,
+        "transaction_id": refund.source_transaction_id.provider_reference,
+        "out_trade_no": refund.source_transaction_id.reference, "status": "SUCCESS", "create_time": moment,
+        "amount": {"total": round(refund.source_transaction_id.amount * 100), "refund": round(-refund.amount * 100),
+                   "currency": "CNY"},
+    } for refund in refunds]
+    return wechatpay_platform.build_trade_bill(DAY, transactions, refund_dicts).encode()
+
+
+def main():
+    rss_start = peak_rss_mb()
+    with odoo_env() as env:
+        provider = env["payment.provider"].search([("name", "=", PROVIDER_NAME)], limit=1)
+        if not provider:
+            print("Setting up %d transactions with their payments (once, committed)…" % TRANSACTIONS, flush=True)
+            env.cr.rollback()
+            subprocess.run([sys.executable, __file__, "--setup"], check=True)
+            env.invalidate_all()
+            provider = env["payment.provider"].search([("name", "=", PROVIDER_NAME)], limit=1)
+        Settlement = env["ev.settlement"]
+        data = bill_bytes(env, provider)
+        env.invalidate_all()
+        rss_before = peak_rss_mb()
+        clearing = provider.ev_clearing_account_id
+
+        # Warm-up (Odoo builds its field-trigger trees and caches on first use): a 50-line day, rolled back.
+        env.cr.execute("SAVEPOINT bench_warmup")
+        warm, _created = Settlement._ev_import_bill(provider, bill_bytes(env, provider, limit=50), "warm.csv",
+                                                    bill_date=DAY, post=True)
+        env.flush_all()
+        env.cr.execute("ROLLBACK TO SAVEPOINT bench_warmup")
+        env.invalidate_all(flush=False)
+
+        # A. batch: import + match, then post + one reconcile().
+        env.cr.execute("SAVEPOINT bench_batch")
+        with measure() as imported:
+            bill, _created = Settlement._ev_import_bill(provider, data, "bench.csv", bill_date=DAY, post=False)
+            env.flush_all()
+        settlement = bill.settlement_id
+        with measure() as posted:
+            settlement.action_post()
+            env.flush_all()
+        rss_after = peak_rss_mb()
+        open_after = env["account.move.line"].search_count([("account_id", "=", clearing.id),
+                                                             ("reconciled", "=", False)])
+        lines = len(settlement.line_ids)
+        differences = settlement.open_difference_count
+        difference_kinds = ", ".join(sorted(set(settlement.difference_ids.mapped("kind")))) or "-"
+        env.cr.execute("ROLLBACK TO SAVEPOINT bench_batch")
+        env.invalidate_all(flush=False)
+
+        # B. per-line loop: same import, entry posted, then one reconcile() per payment line.
+        with measure() as imported_b:
+            bill, _created = Settlement._ev_import_bill(provider, data, "bench.csv", bill_date=DAY, post=False)
+            env.flush_all()
+        settlement = bill.settlement_id
+        payment_lines = settlement._ev_clearing_lines(settlement.line_ids.transaction_id)
+        total = len(payment_lines)
+        with measure() as entry_b:
+            # The same entry as A, without its reconcile().
+            move_line = _post_entry_only(env, settlement, clearing)
+        sample = payment_lines[:LOOP_SAMPLE]
+        with measure() as loop:
+            for line in sample:
+                (move_line | line).reconcile()
+            env.flush_all()
+        env.cr.execute("ROLLBACK")
+
+    loop_total = loop["seconds"] * total / max(len(sample), 1)
+    batch_total = imported["seconds"] + posted["seconds"]
+    baseline_total = imported_b["seconds"] + entry_b["seconds"] + loop_total
+    report("Settlement of one day: %d bill lines (%d collections, %d refunds)" % (lines, TRANSACTIONS, REFUNDS), [
+        ("A import + match", imported["seconds"], "s, %d queries" % imported["queries"]),
+        ("A post + batch reconcile", posted["seconds"], "s, %d queries" % posted["queries"]),
+        ("A total", batch_total, "s"),
+        ("B per-line reconcile, %d sampled" % len(sample), loop["seconds"], "s, %d queries" % loop["queries"]),
+        ("B per-line reconcile, all %d (extrap.)" % total, loop_total, "s"),
+        ("B total (extrapolated)", baseline_total, "s"),
+        ("speed-up, reconcile stage", loop_total / max(posted["seconds"], 1e-9), "x (target >= 10)"),
+        ("speed-up, whole day", baseline_total / max(batch_total, 1e-9), "x (target >= 10)"),
+        ("clearing lines left open after A", open_after, "(expected 0)"),
+        ("open differences after A", differences,
+         "(%s; no_payout is expected: the bench has no bank statement)" % difference_kinds),
+        ("peak RSS before import", rss_before, "MB (Odoo registry, %0.0f MB at start)" % rss_start),
+        ("peak RSS after A", rss_after, "MB (target <= 200)"),
+        ("added by import + reconcile", rss_after - rss_before, "MB"),
+    ])
+
+
+def _post_entry_only(env, settlement, clearing):
+    """Book A's settlement entry (same lines) and return its clearing line, reconciling nothing."""
+    from odoo import Command
+    provider = settlement.provider_id
+    booked = sum(settlement._ev_clearing_lines(settlement.line_ids.transaction_id).mapped("balance"))
+    move = env["account.move"].create({
+        "move_type": "entry", "journal_id": provider.ev_settlement_journal_id.id, "date": settlement.date,
+        "line_ids": [
+            Command.create({"account_id": clearing.id, "name": "clearing", "credit": booked}),
+            Command.create({"account_id": provider.ev_fee_account_id.id, "name": "fees",
+                            "debit": settlement.fee_amount}),
+            Command.create({"account_id": provider.ev_payout_account_id.id, "name": "payout",
+                            "debit": booked - settlement.fee_amount}),
+        ],
+    })
+    move.action_post()
+    return move.line_ids.filtered(lambda line: line.account_id == clearing)
+
+
+if __name__ == "__main__":
+    if "--setup" in sys.argv:
+        setup()
+    else:
+        main()
