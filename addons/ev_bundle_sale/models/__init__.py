@@ -11,3 +11,5 @@ from . import sale_order
 from . import stock_lot
 from . import stock_move
 from . import stock_picking
+from . import pos_config
+from . import pos_order

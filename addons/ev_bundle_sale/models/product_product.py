@@ -1,7 +1,5 @@
 from odoo import api, fields, models
 
-from .product_template import SERIAL_ROLES
-
 
 class ProductProduct(models.Model):
     _inherit = "product.product"
@@ -31,9 +29,6 @@ class ProductProduct(models.Model):
     @api.model
     def _load_pos_data_fields(self, config_id):
         return super()._load_pos_data_fields(config_id) + ["ev_role", "ev_is_bundle_entry"]
-
-    def _ev_is_serial_role(self):
-        return self.product_tmpl_id.ev_role in SERIAL_ROLES
 
     def _ev_receive_serials(self, company, codes, location=None, inventory=True):
         """Receive one unit of this product per code into ``location`` (default: ``company``'s main stock), as an

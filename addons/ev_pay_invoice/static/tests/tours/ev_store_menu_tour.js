@@ -9,11 +9,12 @@ const openStoreApp = [
         run: "click",
     },
     {
-        content: "The store app opens on its sales orders",
+        content: "The store app opens",
         trigger: '.o_main_navbar .o_menu_brand:contains("E-bike Store")',
     },
     {
-        trigger: ".o_list_view, .o_kanban_view",
+        content: "Its sales menu is there for everyone in the store",
+        trigger: '.o_main_navbar [data-menu-xmlid="ev_pay_invoice.menu_ev_store_sales"]',
     },
 ];
 

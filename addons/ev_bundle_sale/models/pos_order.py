@@ -1,0 +1,131 @@
+import psycopg2.errors
+
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.ev_bundle_sale.models.stock_lot import EvCodeError
+
+from .product_template import SERIAL_ROLES
+
+
+class PosOrder(models.Model):
+    """A paid POS order that sells vehicles, batteries or chargers: their codes are checked again on the server
+    when the order is saved (the POS may have been offline, or two tills may have sold the same unit), and each
+    bundle (a combo line whose three items carry a vehicle, a battery and a charger code) is bound to the buyer,
+    exactly as a bundle sale from the backend (``ev.bundle``)."""
+
+    _inherit = "pos.order"
+
+    ev_bundle_ids = fields.One2many("ev.bundle", "pos_order_id", string="Bundles", readonly=True)
+
+    def _process_saved_order(self, draft):
+        if not draft and self.state != "cancel":
+            self._ev_check_pos_codes()
+        order_id = super()._process_saved_order(draft)
+        if self.state in ("paid", "done", "invoiced"):
+            self._ev_bind_pos_bundles()
+        return order_id
+
+    # ------------------------------------------------------------------------------------------------ checks
+    def _ev_sold_lines(self):
+        """Sold (not refunded) lines of vehicles, batteries and chargers."""
+        return self.lines.filtered(lambda line: line.qty > 0 and line.product_id.ev_role in SERIAL_ROLES)
+
+    def _ev_pos_bundles(self):
+        """``[(combo line, {role: pos.pack.operation.lot})]`` for each combo line holding the three roles."""
+        bundles = []
+        for parent in self.lines.filtered(lambda line: line.combo_line_ids and line.qty > 0):
+            lots = {child.product_id.ev_role: child.pack_lot_ids[:1] for child in parent.combo_line_ids
+                    if child.product_id.ev_role in SERIAL_ROLES}
+            if set(lots) == set(SERIAL_ROLES):
+                bundles.append((parent, lots))
+        return bundles
+
+    def _ev_check_pos_codes(self):
+        """Refuse the order (nothing is saved) when a code is missing or fails the checks of the scan popup."""
+        self.ensure_one()
+        config = self.config_id
+        vehicle_of_line = {}
+        for parent, lots in self._ev_pos_bundles():
+            for child in parent.combo_line_ids:
+                vehicle_of_line[child] = lots["vehicle"].lot_name
+        codes = []
+        for line in self._ev_sold_lines():
+            role = line.product_id.ev_role
+            names = line.pack_lot_ids.mapped("lot_name")
+            if len(names) < line.qty:
+                raise UserError(_(
+                    "Order %(order)s: %(product)s needs its %(role)s code (scan it on the order line): vehicles, "
+                    "batteries and chargers are sold by code.", order=self.pos_reference or self.name,
+                    product=line.product_id.display_name, role=self.env["stock.lot"]._ev_role_label(role).lower()))
+            for name in names:
+                try:
+                    lot, _warnings = config._ev_check_code(
+                        role, name, vehicle_code=vehicle_of_line.get(line) if role != "vehicle" else None,
+                        product=line.product_id)
+                except EvCodeError as error:
+                    raise UserError(_("Order %(order)s: %(reason)s", order=self.pos_reference or self.name,
+                                      reason=error.args[0])) from None
+                self._ev_check_not_sold_in_open_session(role, lot)
+                codes.append((role, lot))
+        bundles = self._ev_pos_bundles()
+        if bundles and not self.partner_id:
+            raise UserError(_(
+                "Order %(order)s sells an e-bike bundle: choose the buyer (customer) first; the vehicle, battery "
+                "and charger codes are bound to the buyer.", order=self.pos_reference or self.name))
+        for role, lot in codes:
+            # Two tills selling the same unit: the second waits for nothing and is refused with the code's name.
+            self.env["ev.bundle.wizard"]._ev_lock_codes({role: lot}, self.company_id)
+
+    def _ev_check_not_sold_in_open_session(self, role, lot):
+        """With stock updated at session closing, a unit sold earlier in an open session is still on hand."""
+        sold = self.env["pos.pack.operation.lot"].sudo().search([
+            ("lot_name", "=", lot.name), ("product_id", "=", lot.product_id.id), ("order_id", "!=", self.id),
+            ("order_id.state", "in", ("paid", "done", "invoiced")), ("order_id.picking_ids", "=", False),
+            ("pos_order_line_id.qty", ">", 0)], limit=1)
+        if sold:
+            label = self.env["stock.lot"]._ev_role_label(role)
+            raise UserError(_(
+                "Order %(order)s: %(role)s code %(code)s is already sold by POS order %(other)s.",
+                order=self.pos_reference or self.name, role=label, code=lot.name,
+                other=sold.order_id.pos_reference or sold.order_id.name))
+
+    # ------------------------------------------------------------------------------------------------ binding
+    def _ev_bind_pos_bundles(self):
+        """Bind each bundle of these paid orders to the buyer. Idempotent: a bundle already bound for this order
+        and vehicle code is not bound again (orders synchronised twice, retried requests)."""
+        Bundle = self.env["ev.bundle"].sudo()
+        Lot = self.env["stock.lot"].sudo()
+        created = Bundle
+        for order in self:
+            for _parent, pack_lots in order._ev_pos_bundles():
+                lots = {}
+                for role, pack_lot in pack_lots.items():
+                    lots[role] = Lot.search([
+                        ("name", "=", pack_lot.lot_name), ("product_id", "=", pack_lot.product_id.id),
+                        ("company_id", "in", [order.company_id.id, False])], limit=1)
+                if not all(lots.values()):
+                    continue
+                if Bundle.search_count([("pos_order_id", "=", order.id), ("vehicle_lot_id", "=", lots["vehicle"].id)]):
+                    continue
+                partner = order.partner_id
+                try:
+                    with self.env.cr.savepoint(flush=True):
+                        created |= Bundle.create({
+                            "company_id": order.company_id.id, "user_id": order.user_id.id, "mode": "sale",
+                            "pos_order_id": order.id, "date_bound": order.date_order,
+                            "partner_id": partner.id, "buyer_name": partner.name,
+                            "buyer_mobile": partner.mobile or partner.phone,
+                            "division_id": partner.ev_division_id.id,
+                            "province_id": partner.ev_division_id._ev_province().id
+                            if partner.ev_division_id else False,
+                            "address": partner.street,
+                            **{f"{role}_lot_id": lot.id for role, lot in lots.items()},
+                            **{f"{role}_product_id": lot.product_id.id for role, lot in lots.items()},
+                        })
+                except psycopg2.errors.UniqueViolation:
+                    raise UserError(_(
+                        "Order %(order)s: one of the codes %(codes)s was bound by another sale at the same moment. "
+                        "Nothing was saved.", order=order.pos_reference or order.name,
+                        codes=", ".join(lot.name for lot in lots.values()))) from None
+        return created
