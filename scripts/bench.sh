@@ -16,5 +16,5 @@ cd "$PROJECT_DIR"
 for bench in "${files[@]}"; do
     [ -f "$bench" ] || continue
     say "Benchmark $(basename "$bench")"
-    PYTHONPATH="$PROJECT_DIR/bench" "$VENV_PY" "$bench"
+    PYTHONPATH="$PROJECT_DIR/bench:$ODOO_DIR" "$VENV_PY" "$bench"
 done

@@ -32,6 +32,9 @@ codes are checked, reserved on the delivery and bound to the buyer for police re
         "web.assets_backend": [
             "ev_bundle_sale/static/src/scss/ev_bundle_sale.scss",
         ],
+        "point_of_sale._assets_pos": [
+            "ev_bundle_sale/static/src/pos/**/*",
+        ],
         "web.assets_tests": [
             "ev_bundle_sale/static/tests/tours/**/*",
         ],
