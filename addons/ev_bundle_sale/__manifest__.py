@@ -31,6 +31,7 @@ codes are checked, reserved on the delivery and bound to the buyer for police re
     "assets": {
         "web.assets_backend": [
             "ev_bundle_sale/static/src/scss/ev_bundle_sale.scss",
+            "ev_bundle_sale/static/src/cashier/**/*",
         ],
         "point_of_sale._assets_pos": [
             "ev_bundle_sale/static/src/pos/**/*",

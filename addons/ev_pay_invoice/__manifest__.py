@@ -12,12 +12,14 @@ red-reversed through credit notes, and accountants reconcile the T+1 payouts.
     "author": "EV Pay & Invoice",
     "website": "https://github.com/ev-pay-invoice",
     "license": "LGPL-3",
-    "depends": ["account_payment", "sale", "point_of_sale", "l10n_cn"],
+    "depends": ["account_payment", "sale", "point_of_sale", "pos_online_payment", "l10n_cn"],
     "data": [
         "security/ev_pay_invoice_security.xml",
         "security/ev_booking_security.xml",
         "security/ir.model.access.csv",
+        "security/ev_cashier_security.xml",
         "views/ev_store_views.xml",
+        "views/ev_cashier_views.xml",
         "views/ev_pay_invoice_menus.xml",
         "security/ev_pay_payment_security.xml",
         "data/payment_provider_data.xml",
@@ -54,6 +56,10 @@ red-reversed through credit notes, and accountants reconcile the T+1 payouts.
     "assets": {
         "web.assets_backend": [
             "ev_pay_invoice/static/src/collection/**/*",
+            "ev_pay_invoice/static/src/cashier/**/*",
+        ],
+        "point_of_sale._assets_pos": [
+            "ev_pay_invoice/static/src/pos/**/*",
         ],
         "web.assets_tests": [
             "ev_pay_invoice/static/tests/tours/**/*",

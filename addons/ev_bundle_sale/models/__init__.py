@@ -13,3 +13,4 @@ from . import stock_move
 from . import stock_picking
 from . import pos_config
 from . import pos_order
+from . import ev_cashier_session

@@ -121,17 +121,19 @@ class EvBundle(models.Model):
                 bundle.sudo().write(values)
             bundle._ev_log(event, lots, picking=picking, note=note)
 
-    def _ev_unbind_returned(self, lots, picking):
-        """Called when ``lots`` come back through a return picking: a returned vehicle unbinds the whole bundle;
-        a returned battery or charger alone frees that code (its bundle stays bound, waiting for a replacement)."""
+    def _ev_unbind_returned(self, lots, picking, reference=None):
+        """Called when ``lots`` come back through a return picking (or a POS refund, ``reference``): a returned
+        vehicle unbinds the whole bundle; a returned battery or charger alone frees that code (its bundle stays
+        bound, waiting for a replacement)."""
+        reference = reference or picking.name
         for bundle in self:
             returned = {role for role, field in ROLE_FIELDS.items() if bundle[field] in lots}
             if "vehicle" in returned:
                 bundle._ev_release(list(ROLE_FIELDS), "unbound", picking=picking,
-                                   note=_("Vehicle returned with %(picking)s.", picking=picking.name))
+                                   note=_("Vehicle returned with %(picking)s.", picking=reference))
             elif returned:
                 bundle._ev_release(sorted(returned), "part_returned", picking=picking,
-                                   note=_("Returned with %(picking)s.", picking=picking.name))
+                                   note=_("Returned with %(picking)s.", picking=reference))
 
     def action_replace_battery(self):
         self.ensure_one()

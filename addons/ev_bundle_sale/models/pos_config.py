@@ -41,8 +41,8 @@ class PosConfig(models.Model):
             model = entry_product._ev_bundle_vehicle_template()
             if model and lot.product_id.product_tmpl_id != model:
                 raise EvCodeError(_(
-                    "Vehicle code %(code)s is a %(actual)s, not a %(model)s. Scan a %(model)s, or choose the %(actual)s "
-                    "bundle.", code=lot.name, actual=lot.product_id.product_tmpl_id.name, model=model.name),
+                    "Vehicle code %(code)s is a %(actual)s, not a %(model)s. Scan a %(model)s, or choose the "
+                    "%(actual)s bundle.", code=lot.name, actual=lot.product_id.product_tmpl_id.name, model=model.name),
                     role, lot.name, "other_model")
         if product and lot.product_id != product:
             raise EvCodeError(_(
@@ -73,7 +73,6 @@ class PosConfig(models.Model):
         items: [{role, combo_item_id, product_id, lot_name}]}``, or the first refusal as ``ev_pos_scan_code``."""
         self.ensure_one()
         self.check_access("read")
-        entry_product = self.env["product.product"].browse(entry_product_id)
         lots = {}
         for role in SERIAL_ROLES:
             result = self.ev_pos_scan_code(role, codes.get(role), vehicle_code=codes.get("vehicle"),

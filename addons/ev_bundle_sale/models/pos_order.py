@@ -19,12 +19,28 @@ class PosOrder(models.Model):
     ev_bundle_ids = fields.One2many("ev.bundle", "pos_order_id", string="Bundles", readonly=True)
 
     def _process_saved_order(self, draft):
-        if not draft and self.state != "cancel":
-            self._ev_check_pos_codes()
+        # Paid online (WeChat Pay / Alipay): the money is taken, so the order is never refused; a problem with
+        # the codes is written on the order for the backend instead.
+        paid_online = not draft and bool(self.payment_ids.filtered("online_account_payment_id"))
+        if self.state != "cancel":
+            self._ev_guarded(paid_online, lambda: self._ev_check_pos_codes(final=not draft))
         order_id = super()._process_saved_order(draft)
         if self.state in ("paid", "done", "invoiced"):
-            self._ev_bind_pos_bundles()
+            self._ev_guarded(paid_online, self._ev_bind_pos_bundles)
+            self._ev_unbind_pos_refunds()
         return order_id
+
+    def _ev_guarded(self, lenient, check):
+        if not lenient:
+            return check()
+        try:
+            with self.env.cr.savepoint():
+                return check()
+        except UserError as error:
+            self.message_post(body=_(
+                "Paid online, but the e-bike codes could not be checked or bound: %(reason)s Check the codes and "
+                "bind the bundle from the backend.", reason=error.args[0]))
+            return None
 
     # ------------------------------------------------------------------------------------------------ checks
     def _ev_sold_lines(self):
@@ -41,8 +57,11 @@ class PosOrder(models.Model):
                 bundles.append((parent, lots))
         return bundles
 
-    def _ev_check_pos_codes(self):
-        """Refuse the order (nothing is saved) when a code is missing or fails the checks of the scan popup."""
+    def _ev_check_pos_codes(self, final=True):
+        """Refuse the order (nothing is saved) when a code is missing or fails the checks of the scan popup.
+
+        A draft order (saved before an online payment, or parked) has only the codes it already holds checked:
+        the missing ones and the buyer are required when it is paid (``final``)."""
         self.ensure_one()
         config = self.config_id
         vehicle_of_line = {}
@@ -53,7 +72,7 @@ class PosOrder(models.Model):
         for line in self._ev_sold_lines():
             role = line.product_id.ev_role
             names = line.pack_lot_ids.mapped("lot_name")
-            if len(names) < line.qty:
+            if final and len(names) < line.qty:
                 raise UserError(_(
                     "Order %(order)s: %(product)s needs its %(role)s code (scan it on the order line): vehicles, "
                     "batteries and chargers are sold by code.", order=self.pos_reference or self.name,
@@ -69,11 +88,11 @@ class PosOrder(models.Model):
                 self._ev_check_not_sold_in_open_session(role, lot)
                 codes.append((role, lot))
         bundles = self._ev_pos_bundles()
-        if bundles and not self.partner_id:
+        if final and bundles and not self.partner_id:
             raise UserError(_(
                 "Order %(order)s sells an e-bike bundle: choose the buyer (customer) first; the vehicle, battery "
                 "and charger codes are bound to the buyer.", order=self.pos_reference or self.name))
-        for role, lot in codes:
+        for role, lot in codes if final else ():
             # Two tills selling the same unit: the second waits for nothing and is refused with the code's name.
             self.env["ev.bundle.wizard"]._ev_lock_codes({role: lot}, self.company_id)
 
@@ -129,3 +148,20 @@ class PosOrder(models.Model):
                         "Nothing was saved.", order=order.pos_reference or order.name,
                         codes=", ".join(lot.name for lot in lots.values()))) from None
         return created
+
+    def _ev_unbind_pos_refunds(self):
+        """A POS refund of a bundle's vehicle unbinds the bundle; of its battery or charger alone, frees that code
+        (as a return picking does, see ``ev.bundle._ev_unbind_returned``)."""
+        Lot = self.env["stock.lot"].sudo()
+        for order in self:
+            refunds = order.lines.filtered(lambda line: line.qty < 0 and line.refunded_orderline_id
+                                           and line.product_id.ev_role in SERIAL_ROLES)
+            lots = Lot
+            for line in refunds:
+                lots |= Lot.search([("name", "in", line.pack_lot_ids.mapped("lot_name")),
+                                    ("product_id", "=", line.product_id.id),
+                                    ("company_id", "in", [order.company_id.id, False])])
+            lots = lots.filtered(lambda lot: lot.ev_bundle_id.state == "bound")
+            if lots:
+                lots.ev_bundle_id._ev_unbind_returned(lots, order.picking_ids[:1],
+                                                      reference=order.pos_reference or order.name)

@@ -5,3 +5,5 @@ from . import test_tradein
 from . import test_concurrency
 from . import test_security
 from . import test_ui
+from . import test_pos
+from . import test_cashier

@@ -29,6 +29,7 @@ class TestPosBundle(TestPointOfSaleHttpCommon):
         cls.vehicle.available_in_pos = True  # also makes its bundle product available (kept in step)
         cls.combo = cls.vehicle.ev_combo_product_id.product_variant_id
         cls.lots = cls.catalogue["lots"]
+        cls.cash_method = cls.main_pos_config.payment_method_ids.filtered("is_cash_count")[:1]
         cls.buyer = cls.env["res.partner"].create({"name": "POS Buyer 李四", "mobile": "13800138001"})
         # A second stock location of the store, outside this POS's stock: its units are refused at this POS.
         warehouse = cls.main_pos_config.picking_type_id.warehouse_id
@@ -89,7 +90,7 @@ class TestPosBundle(TestPointOfSaleHttpCommon):
             "pricelist_id": self.main_pos_config.pricelist_id.id, "name": f"Order {uuid}", "lines": lines,
             "partner_id": partner.id if partner else False, "session_id": session.id, "sequence_number": 2,
             "payment_ids": [(0, 0, {"amount": total, "name": fields.Datetime.now(),
-                                    "payment_method_id": self.bank_payment_method.id})],
+                                    "payment_method_id": self.cash_method.id})],
             "uuid": uuid, "user_id": self.pos_user.id, "to_invoice": False, "last_order_preparation_change": "{}",
         }
 
@@ -122,17 +123,43 @@ class TestPosBundle(TestPointOfSaleHttpCommon):
         # The codes are now sold: a second order with the same vehicle is refused, nothing saved.
         second = self._order_data(session, self._bundle_items(battery_code=POS_CODES["battery"][2]),
                                   partner=self.buyer)
-        with self.assertRaisesRegex(UserError, POS_CODES["white"][1]):
+        with self.assertRaisesRegex(UserError, POS_CODES["white"][1]), self.env.cr.savepoint():
             PosOrder.sync_from_ui([second])
+        # Refunded at the till (the vehicle line): the bundle is unbound, its codes are free again.
+        vehicle_line = order.lines.filtered(lambda line: line.product_id == self.catalogue["white"])
+        PosOrder.sync_from_ui([{
+            **self._order_data(session, self._bundle_items(), partner=self.buyer),
+            "amount_paid": -1800.0, "amount_total": -1800.0,
+            "lines": [(0, 0, {
+                "product_id": vehicle_line.product_id.id, "qty": -1, "price_unit": 1800.0,
+                "price_subtotal": -1800.0, "price_subtotal_incl": -1800.0, "tax_ids": [(6, 0, [])],
+                "refunded_orderline_id": vehicle_line.id,
+                "pack_lot_ids": [(0, 0, {"lot_name": POS_CODES["white"][1]})]})],
+            "payment_ids": [(0, 0, {"amount": -1800.0, "name": fields.Datetime.now(),
+                                    "payment_method_id": self.cash_method.id})],
+        }])
+        self.assertEqual(bundle.state, "unbound")
+        self.assertFalse(bundle.vehicle_lot_id.ev_bundle_id)
+        self.assertEqual(bundle.history_ids.sorted("id")[-1].event, "unbound")
 
     def test_order_refused_without_buyer_or_with_code_outside_pos(self):
         self.main_pos_config.with_user(self.pos_user).open_ui()
         session = self.main_pos_config.current_session_id
         PosOrder = self.env["pos.order"].with_user(self.pos_user)
-        with self.assertRaisesRegex(UserError, "choose the buyer"):
+        with self.assertRaisesRegex(UserError, "choose the buyer"), self.env.cr.savepoint():
             PosOrder.sync_from_ui([self._order_data(session, self._bundle_items())])
-        with self.assertRaisesRegex(UserError, "not in stock at this point of sale"):
+        with self.assertRaisesRegex(UserError, "not in stock at this point of sale"), self.env.cr.savepoint():
             PosOrder.sync_from_ui([self._order_data(session, self._bundle_items("TN4820G2600000799"), self.buyer)])
+        # A parked (draft) order, as saved before an online payment: its codes are checked, the buyer is asked
+        # for only when it is paid.
+        parked = self._order_data(session, self._bundle_items())
+        parked.update(state="draft", payment_ids=[], amount_paid=0)
+        PosOrder.sync_from_ui([parked])
+        self.assertEqual(self.env["pos.order"].search([("uuid", "=", parked["uuid"])]).state, "draft")
+        parked = self._order_data(session, self._bundle_items("TN4820G2600000799"))
+        parked.update(state="draft", payment_ids=[], amount_paid=0)
+        with self.assertRaisesRegex(UserError, "not in stock at this point of sale"), self.env.cr.savepoint():
+            PosOrder.sync_from_ui([parked])
         self.assertFalse(self.env["ev.bundle"].search([("pos_order_id.session_id", "=", session.id)]))
 
     # ------------------------------------------------------------------------------------------------ tour

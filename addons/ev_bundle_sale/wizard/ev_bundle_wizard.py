@@ -433,7 +433,7 @@ class EvBundleWizard(models.TransientModel):
 
     def _ev_collect_action(self, order):
         collect = getattr(order, "action_ev_collect", None)
-        if collect:
+        if collect and order._ev_collection_providers():  # no QR provider yet (booking pending): the order
             return collect()
         return {
             "type": "ir.actions.act_window", "res_model": "sale.order", "res_id": order.id, "view_mode": "form",

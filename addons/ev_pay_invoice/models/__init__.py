@@ -15,6 +15,7 @@ from . import sale_order
 from . import account_move_payment_refund
 from . import ev_pay_sandbox_order
 from . import ev_pay_sandbox_notification
+from . import ev_pay_sandbox_order_codepay
 from . import ev_cn_calendar_day
 from . import ev_service_provider
 from . import ev_booking
@@ -25,3 +26,8 @@ from . import ev_settlement_bill
 from . import ev_settlement_difference
 from . import ev_settlement
 from . import ev_pay_transaction_record
+from . import ev_cashier_session
+from . import ev_store_dashboard
+from . import payment_transaction_pos
+from . import pos_payment_method
+from . import pos_order

@@ -34,6 +34,7 @@ PAYOUT_KEYWORDS = {"wechatpay": ("微信", "财付通", "tenpay", "wechat"), "al
 FEE_BUSINESS_TYPES = ("扣除交易手续费", "退还交易手续费")
 TOLERANCE = 0.01  # one fen: fees are rounded per line by the platforms
 PAYOUT_SEARCH_DAYS = 7
+RECONCILE_BATCH = 20000
 
 
 def _to_utc_naive(moment):
@@ -382,10 +383,10 @@ class EvSettlement(models.Model):
         self.ensure_one()
         if not self.line_ids and not self.bill_ids.filtered(lambda b: b.bill_type != "wechat_fundflow"):
             return []
-        Tx, providers = self._ev_channel_transactions()
+        Tx, _providers = self._ev_channel_transactions()
         start, end = _beijing_day_bounds(self.date)
         txs = Tx.search([
-            ("provider_id", "in", providers.ids), ("state", "=", "done"),
+            ("provider_id", "=", self.provider_id.id), ("state", "=", "done"),
             ("operation", "in", ("online_redirect", "online_direct", "online_token", "offline", "refund")),
             ("last_state_change", ">=", start), ("last_state_change", "<", end),
         ])
@@ -441,29 +442,31 @@ class EvSettlement(models.Model):
                 unbooked._ev_post_process_locked()
             clearing_lines = settlement._ev_clearing_lines(transactions)
             currency = settlement.currency_id
-            booked = currency.round(sum(clearing_lines.mapped("balance")))
+            collected_lines = clearing_lines.filtered(lambda ln: ln.balance > 0)
+            refunded_lines = clearing_lines - collected_lines
+            collected = currency.round(sum(collected_lines.mapped("balance")))
+            refunded = currency.round(-sum(refunded_lines.mapped("balance")))
             billed = currency.round(settlement.gross_amount - settlement.refund_amount)
-            unmatched = currency.round(billed - booked)
+            unmatched = currency.round(billed - collected + refunded)
             label = _("%(channel)s settlement of %(day)s", channel=settlement.name.rsplit(" ", 1)[0],
                       day=settlement.date)
 
-            def line(account, balance, name, partner=False):
-                return Command.create({"account_id": account.id, "name": name, "partner_id": partner,
-                                       "debit": max(balance, 0.0), "credit": max(-balance, 0.0)})
+            def line(account, balance, name, role):
+                return Command.create({"account_id": account.id, "name": name, "debit": max(balance, 0.0),
+                                       "credit": max(-balance, 0.0), "sequence": role})
 
-            line_commands = []
-            if not currency.is_zero(booked):
-                line_commands.append(line(clearing, -booked, _("%(label)s: %(payments)s collections, %(refunds)s "
-                                                               "refunds", label=label,
-                                                               payments=settlement.payment_count,
-                                                               refunds=settlement.refund_count)))
-            if not currency.is_zero(unmatched):
-                line_commands.append(line(clearing, -unmatched, _("%(label)s: amounts not matched to a payment",
-                                                                  label=label)))
-            if not currency.is_zero(settlement.fee_amount):
-                line_commands.append(line(fee_account, settlement.fee_amount, _("%(label)s: fees", label=label)))
-            if not currency.is_zero(settlement.net_amount):
-                line_commands.append(line(payout, settlement.net_amount, _("%(label)s: payout", label=label)))
+            # Roles (kept in `sequence`) find the lines back: 1 collections, 2 refunds, 3 unmatched, 4 fees, 5 net.
+            amounts = [
+                (clearing, -collected, _("%(label)s: %(count)s collections", label=label,
+                                         count=len(collected_lines))),
+                (clearing, refunded, _("%(label)s: %(count)s refunds", label=label, count=len(refunded_lines))),
+                (clearing, -unmatched, _("%(label)s: amounts not matched to a payment", label=label)),
+                (fee_account, settlement.fee_amount, _("%(label)s: fees", label=label)),
+                (payout, settlement.net_amount, _("%(label)s: payout", label=label)),
+            ]
+            line_commands = [line(account, balance, name, role)
+                             for role, (account, balance, name) in enumerate(amounts, 1)
+                             if not currency.is_zero(balance)]
             move = self.env["account.move"]
             if line_commands:
                 move = self.env["account.move"].sudo().create({
@@ -471,15 +474,30 @@ class EvSettlement(models.Model):
                     "company_id": settlement.company_id.id, "line_ids": line_commands,
                 })
                 move.action_post()
-                settlement_clearing = move.line_ids.filtered(
-                    lambda ln, account=clearing, amount=-booked: ln.account_id == account
-                    and ln.currency_id.compare_amounts(ln.balance, amount) == 0)[:1]
-                if settlement_clearing and clearing_lines:
-                    (settlement_clearing | clearing_lines).reconcile()
+                by_role = {ln.sequence: ln for ln in move.line_ids}
+                # Collections (debits) against the settlement's credit, refunds (credits) against its debit:
+                # each side sums exactly to its settlement line, so every batch leaves nothing half-matched.
+                if collected_lines and 1 in by_role:
+                    settlement._ev_reconcile_in_batches(by_role[1], collected_lines)
+                if refunded_lines and 2 in by_role:
+                    settlement._ev_reconcile_in_batches(by_role[2], refunded_lines)
             settlement.write({"state": "posted", "move_id": move.id})
             settlement._ev_match_payout()
             settlement._ev_compute_differences()
         return True
+
+    def _ev_reconcile_in_batches(self, settlement_line, lines):
+        """Reconcile ``settlement_line`` with ``lines`` in one reconcile() call per RECONCILE_BATCH lines (one call
+        for any realistic day). All ``lines`` are on the same side (debits or credits) and sum to the settlement
+        line, so a batch never leaves a line half-matched; between batches the cache is flushed and emptied to
+        bound memory (it costs re-reads, hence the large batch). The last call completes the full reconcile."""
+        AccountMoveLine = self.env["account.move.line"]
+        ids = lines.ids
+        for start in range(0, len(ids), RECONCILE_BATCH):
+            (settlement_line | AccountMoveLine.browse(ids[start:start + RECONCILE_BATCH])).reconcile()
+            if len(ids) > RECONCILE_BATCH:
+                self.env.flush_all()
+                self.env.invalidate_all()
 
     def action_reset_to_draft(self):
         """Undo the payout match and the settlement entry (the payments' clearing lines are open again)."""

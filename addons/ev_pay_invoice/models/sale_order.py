@@ -43,8 +43,13 @@ class SaleOrder(models.Model):
 
     def _ev_check_collectable(self, amount=None):
         self.ensure_one()
-        if self.state not in ("draft", "sent"):
-            raise UserError(_("%(order)s cannot be collected: it is %(state)s. Only quotations are collected.",
+        # A bundle sale is confirmed (its serials delivered) before it is paid: an unpaid, uninvoiced confirmed
+        # order is collected too.
+        unpaid_confirmed = self.state == "sale" and not self.sudo().ev_collection_tx_ids.filtered(
+            lambda tx: tx.state == "done") and not self.invoice_ids.filtered(lambda move: move.state == "posted")
+        if self.state not in ("draft", "sent") and not unpaid_confirmed:
+            raise UserError(_("%(order)s cannot be collected: it is %(state)s. Only quotations and unpaid orders "
+                              "are collected.",
                               order=self.name, state=dict(self._fields["state"].selection).get(self.state)))
         if self.currency_id.compare_amounts(self.amount_total, 0) <= 0:
             raise UserError(_("%(order)s cannot be collected: its total is %(amount)s; the amount to collect must "
@@ -107,7 +112,7 @@ class SaleOrder(models.Model):
         order = self.sudo()
         txs = order.ev_collection_tx_ids
         latest = txs.sorted("id", reverse=True)
-        shown = self.env["payment.transaction"]
+        shown = self.env["payment.transaction"].sudo()  # salespeople have no access to the payment engine
         for code in EV_PROVIDER_CODES:
             shown |= latest.filtered(lambda tx, c=code: tx.provider_code == c)[:1]
         shown._ev_poll()

@@ -9,3 +9,5 @@ from . import test_booking
 from . import test_booking_ui
 from . import test_settlement
 from . import test_settlement_sandbox
+from . import test_cashier
+from . import test_pos_payment

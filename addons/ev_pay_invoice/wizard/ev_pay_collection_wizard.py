@@ -60,6 +60,11 @@ class EvPayCollectionWizard(models.TransientModel):
     def action_collect(self):
         """Make the sale order and show the collection QR (the order's total must equal the amount)."""
         self.ensure_one()
+        return self._ev_create_order().action_ev_collect(amount=self.amount)
+
+    def _ev_create_order(self):
+        """The quotation of the collection (also used by the cashier screen, which then opens its QR)."""
+        self.ensure_one()
         vat = self._ev_check()
         partner = self._ev_partner(vat)
         order = self.env["sale.order"].with_company(self.company_id).create({
@@ -70,4 +75,4 @@ class EvPayCollectionWizard(models.TransientModel):
                 "product_uom_qty": 1, "price_unit": self.amount, "tax_id": [fields.Command.clear()],
             })],
         })
-        return order.action_ev_collect(amount=self.amount)
+        return order

@@ -42,6 +42,9 @@ export class EvCollectionScreen extends Component {
 
     async refresh() {
         this.state.data = await this.orm.call("sale.order", "ev_collection_state", [[this.orderId]]);
+        if (this.state.data.paid && this.props.onPaid) {
+            this.props.onPaid(this.state.data); // embedded in the cashier: go on to the invoice
+        }
     }
 
     get openTransactions() {

@@ -1,0 +1,141 @@
+"""The bundle sale and trade-in paths of the cashier (收银台): every check and the submission are the bundle
+wizard's (``ev.bundle.wizard``), run on a wizard rebuilt from the cashier's draft."""
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.ev_bundle_sale.models.ev_tradein_subsidy_rule import OLD_BATTERY_TYPES
+
+ROLES = ("vehicle", "battery", "charger")
+WIZARD_CHARS = ("vehicle_code", "battery_code", "charger_code", "buyer_name", "buyer_mobile", "address",
+                "old_brand", "old_code", "old_plate")
+WIZARD_IDS = ("colour_product_id", "province_id", "city_id", "county_id")
+WIZARD_BOOLS = ("plate_collected", "battery_collected", "charger_collected")
+
+
+class EvCashierSession(models.Model):
+    _inherit = "ev.cashier.session"
+
+    mode = fields.Selection(selection_add=[("sale", "Bundle sale"), ("trade_in", "Trade-in")],
+                            ondelete={"sale": "set null", "trade_in": "set null"})
+
+    @api.model
+    def _ev_cashier_paths(self):
+        bundle_steps = ["vehicle", "parts", "buyer", "confirm", "pay", "invoice"]
+        return super()._ev_cashier_paths() + [
+            {"mode": "sale", "label": _("Bundle Sale"), "icon": "fa-motorcycle", "sequence": 10,
+             "help": _("Scan the vehicle, battery and charger codes, bind them to the buyer, collect."),
+             "steps": bundle_steps},
+            {"mode": "trade_in", "label": _("Trade-in"), "icon": "fa-refresh", "sequence": 20,
+             "help": _("A bundle sale that takes the buyer's old e-bike back, with the trade-in subsidy."),
+             "steps": bundle_steps[:3] + ["tradein"] + bundle_steps[3:],
+             "old_battery_types": self.env["ev.bundle.wizard"]._fields["old_battery_type"]
+             ._description_selection(self.env)},
+        ]
+
+    @api.model
+    def _ev_cashier_step_labels(self):
+        return {**super()._ev_cashier_step_labels(), "vehicle": _("Vehicle"), "parts": _("Battery and Charger"),
+                "buyer": _("Buyer"), "tradein": _("Old Vehicle"), "confirm": _("Confirm")}
+
+    # ------------------------------------------------------------------------------------------------ wizard
+    def _ev_cashier_bundle_wizard(self):
+        """A bundle wizard holding the draft (a transient record: its checks read and write its fields)."""
+        draft = self.draft or {}
+        values = {"mode": self.mode, "company_id": self.company_id.id, "step": "confirm"}
+        for name in WIZARD_CHARS:
+            values[name] = (draft.get(name) or "").strip() or False
+        for name in WIZARD_IDS:
+            values[name] = int(draft[name]) if draft.get(name) else False
+        for name in WIZARD_BOOLS:
+            values[name] = bool(draft.get(name))
+        if draft.get("old_battery_type") in dict(OLD_BATTERY_TYPES):
+            values["old_battery_type"] = draft["old_battery_type"]
+        for role in ROLES:  # the lots of the last successful scans (re-checked by every step)
+            values[f"{role}_lot_id"] = draft.get(f"{role}_lot_id") or False
+        return self.env["ev.bundle.wizard"].create(values)
+
+    @api.model
+    def ev_cashier_scan(self, role, code):
+        """A scanned code (camera or hardware scanner): the bundle wizard's check, its answer kept in the draft."""
+        if role not in ROLES:
+            raise UserError(_("Unknown code kind %(role)s.", role=role))
+        session = self._ev_cashier_session()
+        session._ev_cashier_merge({f"{role}_code": (code or "").strip()})
+        wizard = session._ev_cashier_bundle_wizard()
+        wizard._ev_scan(role)
+        if role == "vehicle":
+            for other in ("battery", "charger"):  # compatibility depends on the vehicle
+                if wizard[f"{other}_lot_id"]:
+                    wizard._ev_scan(other)
+        session._ev_cashier_merge(session._ev_cashier_from_wizard(wizard))
+        return session._ev_cashier_state()
+
+    def _ev_cashier_from_wizard(self, wizard):
+        values = {}
+        for role in ROLES:
+            lot = wizard[f"{role}_lot_id"]
+            values.update({
+                f"{role}_code": wizard[f"{role}_code"] or "", f"{role}_lot_id": lot.id or False,
+                f"{role}_message": wizard[f"{role}_message"] or "",
+                f"{role}_product": lot.product_id.display_name or "",
+            })
+        vehicle = wizard.vehicle_template_id
+        values.update({
+            "vehicle_warning": wizard.vehicle_warning or "",
+            "colour_product_id": wizard.colour_product_id.id or False,
+            "vehicle_model": vehicle.name or "",
+            "vehicle_template_id": vehicle.id or False,
+            "colours": [{"id": variant.id, "name": wizard._ev_colour_name(variant)}
+                        for variant in vehicle.product_variant_ids],
+            "stock_info": wizard.stock_info or "",
+            "compatible_info": wizard.compatible_info or "",
+        })
+        return values
+
+    def _ev_cashier_bundle_amounts(self, wizard):
+        return {"bundle_price": wizard.bundle_price, "subsidy_amount": wizard.subsidy_amount,
+                "amount_total": wizard.amount_total}
+
+    def _ev_cashier_check_vehicle(self):
+        wizard = self._ev_cashier_bundle_wizard()
+        wizard._ev_validate_vehicle()
+        self._ev_cashier_merge(self._ev_cashier_from_wizard(wizard))
+
+    def _ev_cashier_check_parts(self):
+        wizard = self._ev_cashier_bundle_wizard()
+        wizard._ev_validate_parts()
+        self._ev_cashier_merge(self._ev_cashier_from_wizard(wizard))
+
+    def _ev_cashier_check_buyer(self):
+        wizard = self._ev_cashier_bundle_wizard()
+        wizard._ev_validate_buyer()
+        self._ev_cashier_merge({"buyer_mobile": wizard.buyer_mobile, **self._ev_cashier_bundle_amounts(wizard),
+                                "division": (wizard.county_id or wizard.city_id or wizard.province_id)
+                                ._ev_full_name()})
+
+    def _ev_cashier_check_tradein(self):
+        wizard = self._ev_cashier_bundle_wizard()
+        wizard._ev_validate_tradein()
+        self._ev_cashier_merge(self._ev_cashier_bundle_amounts(wizard))
+
+    def _ev_cashier_check_confirm(self):
+        return True  # the submission re-runs every check
+
+    def _ev_cashier_create_order_bundle(self):
+        """The bundle wizard's submission: order, delivery of the scanned serials, binding, and its QR codes."""
+        action = self._ev_cashier_bundle_wizard().action_submit()
+        order_id = (action.get("params") or {}).get("order_id") or action.get("res_id")
+        return self.env["sale.order"].browse(order_id)
+
+    def _ev_cashier_create_order_sale(self):
+        return self._ev_cashier_create_order_bundle()
+
+    def _ev_cashier_create_order_trade_in(self):
+        return self._ev_cashier_create_order_bundle()
+
+    # ------------------------------------------------------------------------------------------------ lookups
+    @api.model
+    def ev_cashier_divisions(self, parent_id=False):
+        """The provinces, or the children of ``parent_id`` (city, county), for the buyer's address."""
+        domain = [("parent_id", "=", parent_id)] if parent_id else [("level", "=", "province")]
+        return self.env["ev.division"].search_read(domain, ["name"], order="code")

@@ -1,0 +1,138 @@
+import { onMounted, onWillUnmount, useRef, useState } from "@odoo/owl";
+import { patch } from "@web/core/utils/patch";
+import { _t } from "@web/core/l10n/translation";
+import { usePos } from "@point_of_sale/app/store/pos_hook";
+import { qrCodeSrc } from "@point_of_sale/utils";
+import { OnlinePaymentPopup } from "@pos_online_payment/app/online_payment_popup/online_payment_popup";
+
+const POLL_MS = 3000;
+
+/**
+ * WeChat Pay / Alipay in the "Scan to pay" popup of pos_online_payment (design: see pos.payment.method in
+ * ev_pay_invoice). The popup opens the providers' orders for the payment line's amount and shows their own QR
+ * codes, or charges the buyer's pay code scanned into its field (a hardware scanner types it and Enter). It
+ * learns the result from the bus (pos_online_payment's ONLINE_PAYMENTS_NOTIFICATION, which reads the order back
+ * by RPC) and, as a fallback, polls the server every 3 seconds; the payment line is done only when the server
+ * has added the verified payment to the order.
+ */
+patch(OnlinePaymentPopup.prototype, {
+    setup() {
+        super.setup(...arguments);
+        this.pos = usePos();
+        this.evOrder = this.pos.get_order();
+        this.evLine = this.evOrder?.get_selected_paymentline();
+        this.evMode = Boolean(this.evLine?.payment_method_id?.ev_pay_qr);
+        if (!this.evMode) {
+            return;
+        }
+        this.evState = useState({ transactions: [], error: "", busy: false, authCode: "", paid: false });
+        this.evCodeInput = useRef("evCodeInput");
+        onMounted(() => this.evStart());
+        onWillUnmount(() => {
+            clearInterval(this.evTimer);
+            if (!this.evState.paid) {
+                // Closed by the cashier: close the open orders at the providers (a payment made meanwhile is
+                // recorded by the server and shows up on the order).
+                this.pos.data.silentCall("pos.order", "ev_pos_cancel", [[this.evOrder.id]]);
+            }
+        });
+    },
+
+    get evQrTransactions() {
+        return this.evState.transactions.filter((tx) => tx.qr_content && tx.state === "pending");
+    },
+
+    get evCodepayTransaction() {
+        return this.evState.transactions.find((tx) => tx.codepay);
+    },
+
+    evQrSrc(tx) {
+        return qrCodeSrc(tx.qr_content);
+    },
+
+    async evCall(method, args = []) {
+        this.evState.busy = true;
+        this.evState.error = "";
+        try {
+            const result = await this.pos.data.call("pos.order", method, [[this.evOrder.id], ...args]);
+            await this.evApply(result);
+            return result;
+        } catch (error) {
+            this.evState.error = error.data?.message || error.message || _t("The server could not be reached.");
+            return null;
+        } finally {
+            this.evState.busy = false;
+        }
+    },
+
+    async evApply(result) {
+        if (!result) {
+            return;
+        }
+        this.evState.transactions = result.transactions;
+        const first = result.transactions.find((tx) => tx.qr_content);
+        if (first && this.evOrder.onlinePaymentData) {
+            this.evOrder.onlinePaymentData.qrCode = qrCodeSrc(first.qr_content); // customer display
+        }
+        if (result.paid && !this.evState.paid) {
+            this.evState.paid = true;
+            clearInterval(this.evTimer);
+            // Read the order back (pos_online_payment): marks the line done and resolves the payment.
+            await this.pos.update_online_payments_data_with_server(this.evOrder, false);
+        }
+    },
+
+    async evStart() {
+        await this.evCall("ev_pos_create_qr", [this.evLine.get_amount()]);
+        this.evCodeInput.el?.focus();
+        this.evTimer = setInterval(() => this.evPoll(), POLL_MS);
+    },
+
+    async evPoll() {
+        if (this.evState.busy || this.evState.paid) {
+            return;
+        }
+        try {
+            await this.evApply(await this.pos.data.call("pos.order", "ev_pos_poll", [[this.evOrder.id]]));
+        } catch {
+            // offline for a moment: the next poll or the bus will tell
+        }
+    },
+
+    async evScanPayCode(ev) {
+        if (ev && ev.key !== "Enter") {
+            return;
+        }
+        const code = (this.evState.authCode || "").trim();
+        if (!code || this.evState.busy) {
+            return;
+        }
+        await this.evCall("ev_pos_codepay", [code, this.evLine.get_amount()]);
+        this.evState.authCode = "";
+    },
+
+    async evSandboxPay(tx) {
+        // Sandbox only: the simulated wallet, reached by a button instead of a phone; pays, then relays the
+        // platform's signed callback to our webhook (as the backend collection screen does).
+        const response = await fetch(`${tx.sandbox_wallet_url}/pay`, { method: "POST" });
+        const data = await response.json();
+        if (data.error) {
+            this.evState.error = data.error;
+            return;
+        }
+        if (data.notification) {
+            const answer = await fetch(data.notification.url, {
+                method: "POST",
+                headers: data.notification.headers,
+                body: data.notification.body,
+            });
+            const text = await answer.text();
+            await fetch(`/ev_pay/sandbox/notification/${data.notification.id}/${data.notification.token}/ack`, {
+                method: "POST",
+                headers: { "Content-Type": "application/json" },
+                body: JSON.stringify({ status: answer.status, text }),
+            });
+        }
+        await this.evPoll();
+    },
+});

@@ -1,0 +1,144 @@
+import datetime
+from random import randint
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.fields import Command
+from odoo.tests import tagged
+
+from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
+
+from .payment_common import EvPaymentCommon
+
+WECHAT_PAY_CODE, ALIPAY_PAY_CODE = "134567890123456789", "281234567890123456"
+
+
+@tagged("post_install", "-at_install")
+class TestPosEvPay(TestPointOfSaleHttpCommon, EvPaymentCommon):
+    """WeChat Pay / Alipay in the Point of Sale (pos_online_payment's server half), against the sandbox
+    simulators over real HTTP: QR paid by callback, pay codes polled until the buyer confirms, cancel, and
+    exactly one account.payment per collection once the session is closed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ev_method = cls.env["pos.payment.method"].create({
+            "name": "WeChat Pay / Alipay", "is_online_payment": True,
+            "online_payment_provider_ids": [Command.set((cls.wechatpay | cls.alipay).ids)],
+        })
+        cls.main_pos_config.write({"payment_method_ids": [Command.link(cls.ev_method.id)]})
+        cls.helmet = cls.env["product.product"].create({
+            "name": "EV Helmet", "available_in_pos": True, "list_price": 88.0, "taxes_id": [Command.clear()],
+        })
+
+    def _open_session(self):
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        return self.main_pos_config.current_session_id
+
+    def _draft_order(self, session, amount=88.0):
+        """What the till saves before an online payment: the draft order, then the amount to collect."""
+        uuid = f"ev-pos-pay-{randint(1, 10**9)}"
+        self.env["pos.order"].with_user(self.pos_user).sync_from_ui([{
+            "amount_paid": 0, "amount_return": 0, "amount_tax": 0, "amount_total": amount,
+            "date_order": fields.Datetime.to_string(fields.Datetime.now()), "state": "draft",
+            "pricelist_id": self.main_pos_config.pricelist_id.id, "name": f"Order {uuid}", "uuid": uuid,
+            "lines": [(0, 0, {"product_id": self.helmet.id, "qty": 1, "price_unit": amount, "price_subtotal": amount,
+                              "price_subtotal_incl": amount, "tax_ids": [(6, 0, [])], "pack_lot_ids": []})],
+            "partner_id": False, "session_id": session.id, "sequence_number": 1, "payment_ids": [],
+            "user_id": self.pos_user.id, "to_invoice": False, "last_order_preparation_change": "{}",
+        }])
+        order = self.env["pos.order"].with_user(self.pos_user).search([("uuid", "=", uuid)])
+        order.get_and_set_online_payments_data(amount)
+        return order
+
+    def _txs(self, order):
+        self.env.invalidate_all()
+        return order.sudo()._ev_pay_transactions()
+
+    def _close(self, session):
+        session.post_closing_cash_details(0)
+        session.close_session_from_ui()
+        self.assertEqual(session.state, "closed")
+
+    def _assert_booked_once(self, session, tx):
+        """One account.payment for the collection (the transaction's), linked to the POS payment and
+        reconciled with the session's receivable line; the session itself books no other payment."""
+        payments = self.env["account.payment"].search([("payment_transaction_id", "=", tx.id)])
+        self.assertEqual(len(payments), 1)
+        self.assertEqual(self.env["account.payment"].search([("pos_session_id", "=", session.id)]), payments)
+        self.assertEqual(tx.pos_order_id.payment_ids.online_account_payment_id, payments)
+        receivable = payments.move_id.line_ids.filtered(lambda line: line.account_id == payments.destination_account_id)
+        self.assertTrue(receivable.reconciled, "the session's receivable split line is reconciled with it")
+
+    def test_qr_paid_by_callback_booked_once(self):
+        session = self._open_session()
+        order = self._draft_order(session)
+        state = order.ev_pos_create_qr(88.0)
+        self.assertEqual([tx["provider_code"] for tx in state["transactions"]], ["wechatpay", "alipay"])
+        self.assertTrue(all(tx["qr_content"] for tx in state["transactions"]))
+        wechat, alipay = self._txs(order)
+        self._wallet_pay(wechat)  # the buyer scans the WeChat QR and pays
+        self._deliver()  # WeChat Pay's signed callback reaches the webhook
+        self.assertEqual(wechat.state, "done")
+        state = order.ev_pos_poll()
+        self.assertTrue(state["paid"])
+        self.env.invalidate_all()
+        self.assertEqual(order.state, "paid")
+        self.assertEqual(alipay.state, "cancel", "the other wallet's order is closed")
+        # Polled again, or read back after the bus ping: nothing is added twice.
+        order.ev_pos_poll()
+        order.get_and_set_online_payments_data(False)
+        self.assertEqual(len(order.payment_ids), 1)
+        self._close(session)
+        self._assert_booked_once(session, wechat)
+
+    def test_pay_codes_polled_until_the_buyer_confirms(self):
+        session = self._open_session()
+        order = self._draft_order(session, amount=120.0)
+        with self.assertRaisesRegex(UserError, "not a WeChat Pay or Alipay pay code"), self.env.cr.savepoint():
+            order.ev_pos_codepay("123", 120.0)
+        self.assertFalse(self._txs(order))
+        state = order.ev_pos_codepay(WECHAT_PAY_CODE, 120.0)
+        tx = self._txs(order)
+        self.assertEqual((tx.provider_code, tx.ev_codepay, tx.state), ("wechatpay", True, "pending"))
+        self.assertFalse(state["paid"])
+        self._sandbox_order(tx)._ev_wallet_pay()  # the buyer types the wallet password (no callback for codepay)
+        tx.ev_last_query_at = fields.Datetime.now() - datetime.timedelta(seconds=10)
+        self.assertTrue(order.ev_pos_poll()["paid"], "the poll queried WeChat Pay and found it paid")
+        self.assertEqual(tx.state, "done")
+        # Alipay trade.pay: 10003 waiting, paid in the wallet, its callback confirms it.
+        second = self._draft_order(session, amount=66.0)
+        second.ev_pos_codepay(ALIPAY_PAY_CODE, 66.0)
+        alipay_tx = self._txs(second)
+        self.assertEqual((alipay_tx.provider_code, alipay_tx.state), ("alipay", "pending"))
+        self._sandbox_order(alipay_tx)._ev_wallet_pay()
+        self._deliver()
+        self.assertTrue(second.ev_pos_poll()["paid"])
+        self._close(session)
+        payments = self.env["account.payment"].search([("pos_session_id", "=", session.id)])
+        self.assertEqual(payments, tx.payment_id | alipay_tx.payment_id)
+
+    def test_cancel_closes_the_provider_orders(self):
+        session = self._open_session()
+        order = self._draft_order(session)
+        order.ev_pos_create_qr(88.0)
+        order.ev_pos_codepay(WECHAT_PAY_CODE, 88.0)  # the cashier switched to the pay code: QR orders closed
+        txs = self._txs(order)
+        self.assertEqual(txs.mapped("state"), ["cancel", "cancel", "pending"])
+        order.ev_pos_cancel()
+        self.assertEqual(self._txs(order).mapped("state"), ["cancel"] * 3)
+        self.assertEqual(set(self._sandbox_order(txs[-1]).mapped("state")), {"closed"})
+        with self.assertRaisesRegex(UserError, "cannot be collected online"):
+            order.ev_pos_create_qr(500.0)
+
+    def test_pos_wechat_qr_tour(self):
+        """Chromium: pay a POS order with WeChat Pay (sandbox wallet), the till confirms by itself; the closed
+        session has exactly one payment booked."""
+        session = self._open_session()
+        self.start_pos_tour("EvPosWechatQrTour")
+        order = self.env["pos.order"].search([("session_id", "=", session.id)])
+        self.assertEqual(order.state, "paid")
+        wechat = self._txs(order).filtered(lambda tx: tx.provider_code == "wechatpay")
+        self.assertEqual(wechat.state, "done")
+        self._close(session)
+        self._assert_booked_once(session, wechat)
