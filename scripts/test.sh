@@ -8,9 +8,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bash "$PROJECT_DIR/scripts/setup.sh"
 source "$DATA_DIR/env.sh"
 
-ADDONS=ev_pay_invoice,ev_bundle_sale
+# ev_e2e_tests (tests/odoo_addons/): the test-only module of the cross-addon end-to-end tests; only this script
+# installs it.
+ADDONS=ev_pay_invoice,ev_bundle_sale,ev_e2e_tests
 TEST_DB=${EVPAY_TEST_DB:-evpay_test}
-TEST_TAGS=${TEST_TAGS:-/ev_pay_invoice,/ev_bundle_sale}
+TEST_TAGS=${TEST_TAGS:-/ev_pay_invoice,/ev_bundle_sale,/ev_e2e_tests}
 TEST_HTTP_PORT=${EVPAY_TEST_HTTP_PORT:-8169}
 LOG_DIR=$DATA_DIR/test-logs/$TEST_DB
 mkdir -p "$LOG_DIR"
@@ -55,7 +57,7 @@ tally interop "$sdk_passed" "$sdk_failed"
 
 say "Odoo tests in a fresh database '$TEST_DB' (tags $TEST_TAGS), browser tours in headless Chromium"
 if [ "${KEEP_TEST_DB:-0}" = 1 ] && "$VENV_PY" -c "import psycopg2; psycopg2.connect(dbname='$TEST_DB').close()" 2>/dev/null; then
-    install_args=(-u "$ADDONS")
+    install_args=(-i "$ADDONS" -u "$ADDONS")  # -i: a module added since (ev_e2e_tests) gets installed
 else
     "$VENV_PY" "$ODOO_DIR/setup/odoo" db drop "$TEST_DB" >/dev/null 2>&1 ||
         "$VENV_PY" -c "
@@ -68,7 +70,7 @@ fi
 odoo_start=$(date +%s)
 set +e
 "$VENV_PY" "$PROJECT_DIR/scripts/odoo_test_runner.py" --report-json "$LOG_DIR/odoo.json" \
-    --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" \
+    --addons-path="$PROJECT_DIR/addons,$PROJECT_DIR/tests/odoo_addons" --data-dir="$DATA_DIR/odoo-data" \
     -d "$TEST_DB" "${install_args[@]}" --test-enable --test-tags="$TEST_TAGS" \
     --http-port="$TEST_HTTP_PORT" --stop-after-init --max-cron-threads=0 --log-level=info \
     >"$LOG_DIR/odoo.log" 2>&1

@@ -6,11 +6,12 @@ simulator's own key, WeChat callbacks are AES-GCM encrypted with the API v3 key.
 the wallet page (controllers/sandbox.py); its callback is queued (ev.pay.sandbox.notification) and POSTed to our
 real webhook after the paying request has finished.
 """
+import base64
 import datetime
 import json
 import logging
 import secrets
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from odoo import _, api, fields, models
@@ -21,6 +22,17 @@ _logger = logging.getLogger(__name__)
 
 WECHAT_PREFIX = "/ev_pay/sandbox/wechatpay"
 ALIPAY_PREFIX = "/ev_pay/sandbox/alipay"
+ALIPAY_BILL_PATH = ALIPAY_PREFIX + "/downloadBillFile.resource"
+BILL_PARAM = "ev_pay_invoice.sandbox_bill.%s"  # WeChat bill texts, by download token
+ALIPAY_BILL_PARAM = "ev_pay_invoice.sandbox_alipay_bill.%s"  # Alipay bill zips (base64), by download token
+BEIJING = datetime.timezone(datetime.timedelta(hours=8))
+SANDBOX_FEE_RATE = Decimal("0.006")  # the simulated settlement rule (0.6 %), as the bill generators default to
+WITHDRAWAL_TIME = datetime.time(8)  # the T+1 automatic withdrawal of the previous day's net, Beijing time
+
+
+def _fee_fen(amount_fen):
+    """Fee of one payment or refund, rounded to the fen per line as the trade bills do."""
+    return int((Decimal(int(amount_fen)) * SANDBOX_FEE_RATE).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 class _Refused(Exception):
@@ -66,6 +78,16 @@ class EvPaySandboxOrder(models.Model):
 
     def _amount_yuan(self, fen=None):
         return str((Decimal(self.amount_fen if fen is None else fen) / 100).quantize(Decimal("0.01")))
+
+    def _paid_day(self):
+        """Beijing day of the payment."""
+        self.ensure_one()
+        return self.paid_at.replace(tzinfo=datetime.UTC).astimezone(BEIJING).date() if self.paid_at else None
+
+    @staticmethod
+    def _refund_moment(refund):
+        """Beijing time of a recorded refund (its acceptance)."""
+        return datetime.datetime.fromisoformat(refund["created"]).astimezone(BEIJING)
 
     def _is_expired(self):
         return bool(self.expires_at and self.expires_at < fields.Datetime.now())
@@ -166,6 +188,8 @@ class EvPaySandboxOrder(models.Model):
                 raise _Refused("RESOURCE_NOT_EXISTS", "退款单不存在")
         if method == "GET" and segments[:3] == ["v3", "bill", "tradebill"]:
             return 200, self._ev_wechatpay_tradebill(provider, query)
+        if method == "GET" and segments[:3] == ["v3", "bill", "fundflowbill"]:
+            return 200, self._ev_wechatpay_fundflowbill(provider, query)
         raise _Refused("PARAM_ERROR", "不支持的接口 %s %s" % (method, path))
 
     def _ev_check_identity(self, provider, data):
@@ -277,17 +301,83 @@ class EvPaySandboxOrder(models.Model):
             order._ev_queue_notification(data["notify_url"], headers, body)
         return answer
 
+    @staticmethod
+    def _ev_bill_date(query):
+        text = query.get("bill_date") or fields.Date.to_string(fields.Date.today())
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            raise _Refused("PARAM_ERROR", "bill_date 格式错误: %s" % text) from None
+
     def _ev_wechatpay_tradebill(self, provider, query):
-        bill_date = query.get("bill_date") or fields.Date.to_string(fields.Date.today())
+        bill_date = self._ev_bill_date(query)
         orders = self.search([("provider_id", "=", provider.id), ("state", "=", "paid")])
         transactions = [dict(order._ev_wechatpay_transaction(), description=order.description) for order in orders]
         refunds = [order._ev_wechatpay_refund_object(refund) for order in orders for refund in order.refunds or []]
         text = wechatpay_platform.build_trade_bill(bill_date, transactions, refunds, bill_type=query.get("bill_type")
                                                    if query.get("bill_type") in ("ALL", "SUCCESS") else "ALL")
+        return self._ev_wechatpay_bill_answer(provider, text, query)
+
+    def _ev_wechatpay_bill_answer(self, provider, text, query):
+        """Keep the bill for download and answer {hash_type, hash_value, download_url} (§1.7)."""
         token = secrets.token_urlsafe(12)
-        self.env["ir.config_parameter"].sudo().set_param("ev_pay_invoice.sandbox_bill.%s" % token, text)
+        self.env["ir.config_parameter"].sudo().set_param(BILL_PARAM % token, text)
         url = "%s%s/v3/billdownload/file?token=%s" % (provider._ev_base_url(), WECHAT_PREFIX, token)
+        if query.get("tar_type") == "GZIP":
+            url += "&tar_type=GZIP"
         return wechatpay_platform.bill_download_answer(text, url)
+
+    def _ev_wechatpay_fundflowbill(self, provider, query):
+        """The BASIC account's fund-flow bill of a day (§1.8), from the simulated orders and refunds."""
+        if (query.get("account_type") or "BASIC") != "BASIC":
+            raise _Refused("NO_STATEMENT_EXIST", "该账户类型无资金账单")
+        bill_date = self._ev_bill_date(query)
+        orders = self.search([("provider_id", "=", provider.id), ("state", "=", "paid")])
+        return self._ev_wechatpay_bill_answer(
+            provider, wechatpay_platform.build_fundflow_bill(orders._ev_fund_flow_entries(provider, bill_date)),
+            query)
+
+    def _ev_fund_movements(self, day):
+        """[(Beijing datetime, business no, business name, business type, signed fen)] of these paid orders on
+        ``day``: each payment and its fee, each refund and the fee given back. Flow numbers derive from them,
+        so the same day downloaded twice gives the same file."""
+        movements = []
+        for order in self:
+            if order._paid_day() == day:
+                moment = order.paid_at.replace(tzinfo=datetime.UTC).astimezone(BEIJING)
+                movements.append((moment, order.platform_trade_no, "交易", "交易", order.amount_fen))
+                movements.append((moment, order.platform_trade_no, "交易", "扣除交易手续费",
+                                  -_fee_fen(order.amount_fen)))
+            for refund in order.refunds or []:
+                moment = self._refund_moment(refund)
+                if moment.date() == day:
+                    movements.append((moment, refund["refund_id"], "退款", "退款", -refund["refund_fen"]))
+                    movements.append((moment, refund["refund_id"], "退款", "退还交易手续费",
+                                      _fee_fen(refund["refund_fen"])))
+        return movements
+
+    def _ev_fund_flow_entries(self, provider, day):
+        """Entries of the fund-flow bill of ``day``: the day's movements, and the T+1 automatic withdrawal of the
+        previous day's net (payments - refunds - fees) at 08:00, with the account balance running on."""
+        previous_net = sum(movement[4] for movement in self._ev_fund_movements(day - datetime.timedelta(days=1)))
+        movements = self._ev_fund_movements(day)
+        if previous_net > 0:
+            merchant = provider.wechatpay_sub_mchid or provider.wechatpay_mchid or ""
+            movements.append((datetime.datetime.combine(day, WITHDRAWAL_TIME, tzinfo=BEIJING),
+                              "WD%s%s" % (merchant, day.strftime("%Y%m%d")), "提现", "提现", -previous_net))
+        movements.sort(key=lambda movement: (movement[0], movement[1], movement[3]))
+        balance, entries = max(previous_net, 0), []
+        for moment, business_no, name, kind, fen in movements:
+            balance += fen
+            entries.append({
+                "booked_at": moment.replace(tzinfo=None), "business_no": business_no,
+                "flow_no": "%s%s" % (business_no, {"交易": "01", "扣除交易手续费": "02", "退款": "03",
+                                                   "退还交易手续费": "04", "提现": "05"}[kind]),
+                "business_name": name, "business_type": kind, "direction": "收入" if fen > 0 else "支出",
+                "amount_fen": abs(fen), "balance_fen": balance,
+                "remark": "T+1 自动提现" if kind == "提现" else "", "voucher_no": business_no if kind == "提现" else "",
+            })
+        return entries
 
     # === Alipay === #
 
@@ -339,6 +429,8 @@ class EvPaySandboxOrder(models.Model):
                 "expires_at": fields.Datetime.now() + datetime.timedelta(minutes=minutes),
             })
             return {"out_trade_no": order.out_trade_no, "qr_code": order._wallet_url()}
+        if method == "alipay.data.dataservice.bill.downloadurl.query":
+            return self._ev_alipay_bill_url(provider, biz)
         order = self._ev_find(provider, biz.get("out_trade_no") or "")
         if method == "alipay.trade.query":
             if not order.scanned and order.state != "paid":
@@ -372,6 +464,36 @@ class EvPaySandboxOrder(models.Model):
                             "refund_status": "REFUND_SUCCESS"}
             return {"out_trade_no": order.out_trade_no}
         raise _Refused("ACQ.INVALID_PARAMETER", "不支持的接口 %s" % method)
+
+    def _ev_alipay_bill_url(self, provider, biz):
+        """``alipay.data.dataservice.bill.downloadurl.query`` (§2.8): the day's ``trade`` bill, a zip of the GBK
+        detail CSV, kept for download; answers its ``bill_download_url``."""
+        if biz.get("bill_type") != "trade":
+            raise _Refused("isv.invalid-bill-type", "账单类型不支持: %s" % biz.get("bill_type"))
+        try:
+            day = datetime.date.fromisoformat(biz.get("bill_date") or "")
+        except ValueError:
+            raise _Refused("isv.invalid-bill-date", "账单时间格式不正确") from None
+        orders = self.search([("provider_id", "=", provider.id), ("state", "=", "paid")])
+        trades, refunds = [], []
+        for order in orders:
+            trades.append(dict(
+                order._ev_alipay_trade(), subject=order.description or "",
+                gmt_create=alipay.beijing_timestamp(order.create_date.replace(tzinfo=datetime.UTC)),
+                gmt_payment=alipay.beijing_timestamp(order.paid_at.replace(tzinfo=datetime.UTC))))
+            refunds += [{"trade_no": order.platform_trade_no, "out_request_no": refund["out_refund_no"],
+                         "refund_amount": order._amount_yuan(refund["refund_fen"]),
+                         "gmt_refund": self._refund_moment(refund).strftime("%Y-%m-%d %H:%M:%S")}
+                        for refund in order.refunds or []]
+        pid = provider.alipay_seller_id or "2088000000000002"
+        text = alipay_platform.build_trade_bill(pid, day, trades, refunds, fee_rate=str(SANDBOX_FEE_RATE))
+        token = secrets.token_urlsafe(12)
+        self.env["ir.config_parameter"].sudo().set_param(
+            ALIPAY_BILL_PARAM % token, base64.b64encode(alipay_platform.build_bill_zip(pid, day, text)).decode())
+        url = "%s%s?%s" % (provider._ev_base_url(), ALIPAY_BILL_PATH, urlencode({
+            "bizType": "trade", "userId": pid, "fileType": "csv.zip", "bizDates": day.strftime("%Y%m%d"),
+            "token": token}))
+        return {"bill_download_url": url}
 
     def _ev_alipay_trade(self):
         self.ensure_one()

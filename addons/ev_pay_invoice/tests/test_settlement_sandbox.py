@@ -2,6 +2,7 @@ import datetime
 
 from odoo.tests import tagged
 
+from ..protocols import alipay
 from .payment_common import EvPaymentCommon
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
@@ -47,3 +48,99 @@ class TestSettlementSandboxDownload(EvPaymentCommon):
         # The next run finds the bill imported and fetches nothing.
         self.assertFalse(self.wechatpay._ev_download_and_import(today).filtered(
             lambda bill: bill.bill_type == "wechat_trade"))
+
+
+@tagged("post_install", "-at_install")
+class TestSettlementSandboxBills(EvPaymentCommon):
+    """The sandbox serves all three bills of a day: WeChat's trade and fund-flow bills (fees 0.6 %, the T+1
+    withdrawal of the previous day's net) and Alipay's zipped GBK trade bill; the daily cron imports them."""
+
+    def _paid(self, amount, channel):
+        order = self._order(amount=amount)
+        wechat_tx, alipay_tx = self._collect(order)
+        tx = wechat_tx if channel == "wechatpay" else alipay_tx
+        self._wallet_pay(tx)
+        self._deliver()
+        order.ev_collection_state()
+        self.env.invalidate_all()
+        self.assertEqual(tx.state, "done")
+        return tx
+
+    def _refund(self, tx, amount):
+        wizard = self.env["payment.refund.wizard"].with_context(
+            active_model="account.payment", active_id=tx.payment_id.id).create({})
+        wizard.amount_to_refund = amount
+        wizard.action_refund()
+        self.env.invalidate_all()
+        refund = tx.child_transaction_ids.filtered(lambda t: t.operation == "refund" and t.amount == -amount)
+        self.assertEqual(refund.state, "done")
+        return refund
+
+    def _to_yesterday(self, tx):
+        """The payment happened yesterday, on the platform and in our books."""
+        moment = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(days=1)
+        self._sandbox_order(tx).paid_at = moment
+        tx.last_state_change = moment
+
+    def test_fundflow_and_alipay_bills_downloaded_by_the_cron(self):
+        today = datetime.datetime.now(BEIJING).date()
+        yesterday = today - datetime.timedelta(days=1)
+        early = self._paid(1000.0, "wechatpay")
+        self._to_yesterday(early)
+        sale = self._paid(2599.0, "wechatpay")
+        refund = self._refund(sale, 500.0)
+        ali_sale = self._paid(88.8, "alipay")
+        ali_refund = self._refund(ali_sale, 8.8)
+        Provider = self.env["payment.provider"]
+
+        # Yesterday's bills: 1000.00, fee 6.00 in both WeChat bills; nothing withdrawn before.
+        Provider._cron_ev_download_bills(bill_date=yesterday)
+        old = self.env["ev.settlement"].search([("provider_id", "=", self.wechatpay.id), ("date", "=", yesterday)])
+        self.assertEqual(sorted(old.bill_ids.mapped("bill_type")), ["wechat_fundflow", "wechat_trade"])
+        self.assertRecordValues(old, [{"state": "posted", "gross_amount": 1000.0, "fee_amount": 6.0,
+                                       "fund_fee_amount": 6.0, "net_amount": 994.0, "withdrawal_ref": False}])
+
+        # Today's: the three bills; the fund-flow bill shows today's fees and the withdrawal of yesterday's 994.
+        Provider._cron_ev_download_bills(bill_date=today)
+        self.assertFalse(self.wechatpay.ev_bill_last_error)
+        self.assertFalse(self.alipay.ev_bill_last_error)
+        bills = self.env["ev.settlement.bill"].search([("bill_date", "=", today),
+                                                       ("provider_id", "in", (self.wechatpay | self.alipay).ids)])
+        self.assertEqual(sorted(bills.mapped("bill_type")), ["alipay_trade", "wechat_fundflow", "wechat_trade"])
+        wechat = bills.filtered(lambda b: b.bill_type == "wechat_trade").settlement_id
+        self.assertRecordValues(wechat, [{
+            "state": "posted", "payment_count": 1, "refund_count": 1, "gross_amount": 2599.0, "refund_amount": 500.0,
+            "fee_amount": 12.59, "fund_fee_amount": 12.59, "net_amount": 2086.41,
+        }])
+        self.assertEqual(bills.filtered(lambda b: b.bill_type == "wechat_fundflow").settlement_id, wechat)
+        self.assertFalse(wechat.difference_ids.filtered(lambda d: d.kind != "missing"))
+        self.assertTrue(old.withdrawal_ref.startswith("WD"))
+        self.assertEqual(old.withdrawal_date, today)
+        fund_lines = wechat.fund_line_ids
+        self.assertEqual(round(sum(fund_lines.mapped("flow_amount")), 2), round(2086.41 - 994.0, 2))
+        alipay = bills.filtered(lambda b: b.bill_type == "alipay_trade").settlement_id
+        # 88.80 - 8.80 - (0.53 - 0.05)
+        self.assertRecordValues(alipay, [{
+            "channel": "alipay", "state": "posted", "gross_amount": 88.8, "refund_amount": 8.8, "fee_amount": 0.48,
+            "net_amount": 79.52,
+        }])
+        self.assertEqual(alipay.line_ids.transaction_id, ali_sale | ali_refund)
+        self.assertEqual(wechat.line_ids.transaction_id, sale | refund)
+        for tx in (early, sale, refund, ali_sale, ali_refund):
+            lines = tx.payment_id.move_id.line_ids.filtered(
+                lambda line, tx=tx: line.account_id == tx.provider_id.ev_clearing_account_id)
+            self.assertTrue(lines.full_reconcile_id, tx.reference)
+        # A second run finds everything imported and fetches nothing.
+        self.assertFalse(self.alipay._ev_download_and_import(today))
+        self.assertFalse(self.wechatpay._ev_download_and_import(today))
+
+    def test_bill_api_refusals(self):
+        sandbox = self.env["ev.pay.sandbox.order"].sudo()
+        with self.assertRaisesRegex(Exception, "bill_date"):
+            sandbox._ev_wechatpay_route(self.wechatpay, "GET", "/v3/bill/fundflowbill?bill_date=yesterday", b"")
+        params = alipay.bill_download_url_params(self.alipay._ev_alipay_app(), "2025-01", bill_type="trade")
+        with self.assertRaisesRegex(Exception, "isv.invalid-bill-date"):
+            self.alipay._ev_alipay_call(params)
+        # The file behind an unknown token is not there.
+        self.assertEqual(self.url_open("/ev_pay/sandbox/alipay/downloadBillFile.resource?token=nope").status_code,
+                         404)

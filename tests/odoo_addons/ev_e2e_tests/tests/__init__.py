@@ -1,0 +1,1 @@
+from . import test_day_in_a_store
