@@ -61,6 +61,13 @@ class EvBundle(models.Model):
     battery_maker = fields.Char(related="battery_lot_id.ev_battery_maker")
     tradein_id = fields.Many2one("ev.tradein", string="Trade-in", readonly=True)
     history_ids = fields.One2many("ev.bundle.history", "bundle_id", string="History", readonly=True)
+    invoice_ids = fields.Many2many("account.move", string="Invoices", compute="_compute_invoice_ids",
+                                   help="The customer invoices and credit notes of the bundle's order.")
+    invoice_count = fields.Integer(string="Invoice Count", compute="_compute_invoice_ids")
+    einvoice_state = fields.Selection(
+        selection=lambda self: self.env["account.move"]._fields["ev_einvoice_state"].selection,
+        string="E-invoice", compute="_compute_invoice_ids",
+        help="The fully digital e-invoice of the order's latest invoice.")
 
     def init(self):
         super().init()
@@ -76,6 +83,23 @@ class EvBundle(models.Model):
     def _compute_amount_total(self):
         for bundle in self:
             bundle.amount_total = (bundle.sale_order_id or bundle.pos_order_id).amount_total
+
+    @api.depends("sale_order_id.invoice_ids", "pos_order_id.account_move")
+    def _compute_invoice_ids(self):
+        for bundle in self:
+            moves = bundle.sale_order_id.invoice_ids | bundle.pos_order_id.account_move
+            moves |= moves.reversal_move_ids
+            bundle.invoice_ids = moves.filtered(
+                lambda m: m.move_type in ("out_invoice", "out_refund") and m.state == "posted").sorted("id")
+            bundle.invoice_count = len(bundle.invoice_ids)
+            latest = bundle.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")[-1:]
+            bundle.einvoice_state = latest.ev_einvoice_state or False
+
+    def action_view_invoices(self):
+        """The order invoices of these bundles, with their e-invoice state and download buttons."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("ev_pay_invoice.action_ev_order_invoices")
+        action["domain"] = [("id", "in", self.invoice_ids.ids)]
+        return action
 
     @api.depends("company_id")
     def _compute_store_id(self):

@@ -57,6 +57,20 @@ class TestBundleFlow(BundleTestMixin, TransactionCase):
         else:
             self.assertEqual((action["res_model"], action["res_id"]), ("sale.order", order.id))
 
+    def test_register_opens_the_order_invoices(self):
+        bundle, _action = self._sell(user=self.salesperson)
+        self.assertEqual(bundle.invoice_count, 0)
+        invoice = bundle.sale_order_id._create_invoices()
+        invoice.action_post()
+        bundle.invalidate_recordset()
+        self.assertEqual((bundle.invoice_ids, bundle.invoice_count, bundle.einvoice_state), (invoice, 1, "none"))
+        action = bundle.action_view_invoices()
+        self.assertEqual(action["res_model"], "account.move")
+        self.assertEqual(self.env["account.move"].search(action["domain"]), invoice)
+        list_view = self.env.ref("ev_pay_invoice.view_ev_order_invoices_list")
+        self.assertIn(list_view.id, [view_id for view_id, _mode in action["views"]],
+                      "the order-invoices list, with its PDF/XML download buttons")
+
     def test_same_buyer_is_reused(self):
         first, _action = self._sell()
         second, _action = self._sell(VEHICLE_CODES_WHITE[1], BATTERY_CODES[1], CHARGER_CODES[1])

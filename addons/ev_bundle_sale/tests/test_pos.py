@@ -142,6 +142,27 @@ class TestPosBundle(TestPointOfSaleHttpCommon):
         self.assertFalse(bundle.vehicle_lot_id.ev_bundle_id)
         self.assertEqual(bundle.history_ids.sorted("id")[-1].event, "unbound")
 
+    def test_invoiced_order_receipt_links_the_einvoice(self):
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        session = self.main_pos_config.current_session_id
+        data = {**self._order_data(session, self._bundle_items(), partner=self.buyer), "to_invoice": True}
+        result = self.env["pos.order"].with_user(self.pos_user).with_context(generate_pdf=False).sync_from_ui([data])
+        order = self.env["pos.order"].search([("uuid", "=", data["uuid"])])
+        invoice = order.account_move
+        self.assertTrue(invoice.access_token, "the invoice gets its buyer access token when it is created")
+        url = f"{invoice.get_base_url()}/ev_pay/einvoice/{invoice.id}/pdf?access_token={invoice.access_token}"
+        self.assertEqual(order.ev_einvoice_url, url)
+        # The till receives the link with the synced order: the receipt prints it as a QR code.
+        synced = next(values for values in result["pos.order"] if values["id"] == order.id)
+        self.assertEqual(synced["ev_einvoice_url"], url)
+        # Scanned before the tax platform issued it, the link says so; a wrong token finds nothing.
+        response = self.url_open(url)
+        self.assertEqual(response.status_code, 202)
+        self.assertIn(invoice.name, response.text)
+        self.assertEqual(self.url_open(url.replace(invoice.access_token, "nope")).status_code, 404)
+        # The bundle register reaches the same invoice.
+        self.assertEqual(order.ev_bundle_ids.invoice_ids, invoice)
+
     def test_order_refused_without_buyer_or_with_code_outside_pos(self):
         self.main_pos_config.with_user(self.pos_user).open_ui()
         session = self.main_pos_config.current_session_id

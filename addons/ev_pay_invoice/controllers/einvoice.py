@@ -1,6 +1,6 @@
 import logging
 
-from odoo import http
+from odoo import fields, http
 from odoo.http import content_disposition, request
 from odoo.tools import consteq
 
@@ -16,7 +16,8 @@ class EInvoiceController(http.Controller):
     def nuonuo_callback(self, **form):
         """Nuonuo's result callback is not signed: it only triggers a query of the invoice it names."""
         try:
-            callback = nuonuo.parse_invoice_callback(request.httprequest.get_data())
+            # The form is already decoded by the HTTP layer (its body is consumed); a raw body is the fallback.
+            callback = nuonuo.parse_invoice_callback(form or request.httprequest.get_data())
         except nuonuo.NuonuoError as error:
             _logger.warning("Ignored an invalid e-invoice callback: %s", error)
             return request.make_json_response({"status": "9999", "message": "invalid callback"})
@@ -24,8 +25,10 @@ class EInvoiceController(http.Controller):
             ("ev_einvoice_order_no", "=", callback.order_no),
             ("ev_einvoice_state", "in", ("to_issue", "issuing", "failed")),
         ])
+        # Due now; a failed invoice only if it was waiting for an automatic retry (not one needing a human fix).
+        moves = moves.filtered(lambda m: m.ev_einvoice_state != "failed" or m.ev_einvoice_next_check)
         if moves:
-            moves.write({"ev_einvoice_next_check": False})
+            moves.write({"ev_einvoice_next_check": fields.Datetime.now()})
             request.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue").sudo()._trigger()
         return request.make_json_response(nuonuo.CALLBACK_ACK)
 
@@ -37,6 +40,12 @@ class EInvoiceController(http.Controller):
                 or not consteq(move.access_token, access_token):
             return request.not_found()
         attachment = move.ev_einvoice_pdf_id if kind == "pdf" else move.ev_einvoice_xml_id
+        if not attachment and move.ev_einvoice_state in ("to_issue", "issuing", "failed", "none") \
+                and move.move_type in ("out_invoice", "out_refund") and move.state == "posted":
+            # A receipt's QR scanned before the tax platform issued the e-invoice: say so, the link stays valid.
+            message = move.with_context(lang=move.partner_id.lang or request.env.lang)._ev_einvoice_not_yet_message()
+            return request.make_response(message, status=202, headers=[
+                ("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "60")])
         if not attachment:
             return request.not_found()
         disposition = "attachment" if download else "inline"  # inline: the buyer's phone shows the PDF

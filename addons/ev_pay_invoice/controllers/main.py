@@ -109,12 +109,12 @@ class EvPayWebhookController(http.Controller):
     def _apply(env, provider_code, data, refuse, success):
         Transaction = env["payment.transaction"].sudo()
         try:
-            Transaction._get_tx_from_notification_data(provider_code, data)
+            tx = Transaction._get_tx_from_notification_data(provider_code, data)
         except ValidationError:
             return refuse(404, "unknown order %s" % data.get("reference"))
         try:
             with env.cr.savepoint():
-                Transaction._ev_handle_verified_notification(provider_code, data)
+                Transaction._ev_handle_verified_notification(provider_code, data, tx=tx)
         except ValidationError as error:
             return refuse(400, str(error.args[0]))
         return success

@@ -117,11 +117,28 @@ class AccountMove(models.Model):
             move.ev_einvoice_buyer_name = partner.name or False
             move.ev_einvoice_buyer_tax_id = partner.vat or False
 
+    def _ev_einvoice_buyer_link(self):
+        """The buyer's public link to this invoice's e-invoice PDF (access token, no login). It can be printed
+        before the e-invoice exists (a POS receipt): until it is issued the link says so, then it serves the PDF.
+        False without an access token (see ``_portal_ensure_token``)."""
+        self.ensure_one()
+        if not self.access_token or self.move_type not in ("out_invoice", "out_refund"):
+            return False
+        return f"{self.get_base_url()}/ev_pay/einvoice/{self.id}/pdf?access_token={self.access_token}"
+
+    def _ev_einvoice_not_yet_message(self):
+        self.ensure_one()
+        if self.ev_einvoice_state == "failed":
+            return _("The e-invoice of %(invoice)s could not be issued yet; the store has been told. Please scan "
+                     "this code again later.", invoice=self.name)
+        return _("The e-invoice of %(invoice)s is being issued by the tax platform. Please scan this code again "
+                 "in a few minutes.", invoice=self.name)
+
     @api.depends("access_token", "ev_einvoice_pdf_id")
     def _compute_ev_einvoice_public_url(self):
         for move in self:
             if move.ev_einvoice_pdf_id and move.access_token:
-                url = f"{move.get_base_url()}/ev_pay/einvoice/{move.id}/pdf?access_token={move.access_token}"
+                url = move._ev_einvoice_buyer_link()
                 move.ev_einvoice_public_url = url
                 move.ev_einvoice_public_qr_url = f"/report/barcode/QR/{quote(url, safe='')}?width=240&height=240"
             else:
@@ -455,6 +472,7 @@ class AccountMove(models.Model):
                                             order="ev_einvoice_next_check asc nulls first, id", limit=50)
             if not candidates:
                 break
+            prefetched = candidates._ev_einvoice_batch_query()
             for move_id in candidates.ids:
                 seen.add(move_id)
                 try:
@@ -475,7 +493,7 @@ class AccountMove(models.Model):
                     self._ev_commit()
                     continue
                 try:
-                    move._ev_einvoice_process_one()
+                    move._ev_einvoice_process_one(prefetched)
                 except psycopg2.errors.SerializationFailure:
                     # A concurrent update: drop this transaction. The order number and the attempt were committed
                     # before any call, so the next run queries the platform before doing anything else.
@@ -521,7 +539,39 @@ class AccountMove(models.Model):
             ("id", "!=", main.id), ("code", "=", main.code), ("model_id", "=", main.model_id.id)])
         return main | lanes
 
-    def _ev_einvoice_process_one(self):
+    def _ev_einvoice_batch_query(self):
+        """Ask the platform about the pending invoices among ``self`` in as few calls as possible: one
+        ``queryInvoiceResult`` per provider account and per 50 serial numbers, instead of one call per invoice.
+        Returns {(provider id, serial): InvoiceResult}. Best effort: an invoice missing from the answer (or a
+        failed call) is queried on its own, as before. Nothing is written here; each invoice still applies its
+        result in its own locked transaction, and an invoice without a serial is still queried by its order
+        number first (query-first idempotency)."""
+        by_provider = {}
+        for move in self.sudo():
+            if move.move_type == "out_invoice" and move.ev_einvoice_state == "issuing" and move.ev_einvoice_serial \
+                    and move.ev_einvoice_provider_id.state in ("test", "enabled") \
+                    and not move.ev_einvoice_replaces_id:
+                by_provider.setdefault(move.ev_einvoice_provider_id, []).append(move.ev_einvoice_serial)
+        results = {}
+        for provider, serials in by_provider.items():
+            if len(serials) < 2:
+                continue  # a single invoice: its own query costs the same
+            for start in range(0, len(serials), nuonuo.MAX_QUERY_NUMBERS):
+                chunk = serials[start:start + nuonuo.MAX_QUERY_NUMBERS]
+                try:
+                    answer = provider._ev_call(ApiMethod.QUERY_INVOICE, nuonuo.build_query_payload(serial_nos=chunk))
+                    found = nuonuo.parse_invoice_results(answer)
+                except (EInvoiceUnavailable, nuonuo.NuonuoError) as error:
+                    _logger.info("E-invoice provider %s: batch query of %s invoices failed (%s); querying them "
+                                 "one by one", provider.id, len(chunk), error)
+                    continue
+                wanted = set(chunk)
+                for result in found:
+                    if result.serial_no in wanted:
+                        results[provider.id, result.serial_no] = result
+        return results
+
+    def _ev_einvoice_process_one(self, prefetched=None):
         self.ensure_one()
         provider = self.ev_einvoice_provider_id
         if not provider or provider.state == "disabled":
@@ -532,7 +582,7 @@ class AccountMove(models.Model):
             if self.move_type == "out_refund":
                 self._ev_einvoice_process_red(provider, retrying)
             else:
-                self._ev_einvoice_process_blue(provider, retrying)
+                self._ev_einvoice_process_blue(provider, retrying, prefetched=prefetched)
         except EInvoiceUnavailable as error:
             self._ev_einvoice_fail("unavailable", str(error))
         except nuonuo.NuonuoError as error:
@@ -585,11 +635,17 @@ class AccountMove(models.Model):
         """≤ 20 characters, unique: prefix + move id + random tail (never reused)."""
         return f"{prefix}{self.id}T{secrets.token_hex(4).upper()}"[:20]
 
+    def _ev_einvoice_in_flight_until(self, provider):
+        """While this worker's call is in flight (the row lock is released by the commit before it), another cron
+        worker must not pick the invoice up and submit it a second time: it is not due before the call's timeout.
+        If this worker dies, the invoice is due again then, and the next run queries the platform first."""
+        return fields.Datetime.now() + timedelta(seconds=(provider.timeout or 15) + 5)
+
     def _ev_einvoice_poll_later(self, provider):
         delay = max(POLL_MIN_DELAY, provider.sandbox_issue_delay if provider.kind == "sandbox" else 5.0)
         self.ev_einvoice_next_check = fields.Datetime.now() + timedelta(seconds=delay)
 
-    def _ev_einvoice_process_blue(self, provider, retrying=False):
+    def _ev_einvoice_process_blue(self, provider, retrying=False, prefetched=None):
         if self.ev_einvoice_replaces_id and self.ev_einvoice_replaces_id.ev_einvoice_state != "replaced":
             # A reissue waits for the red-letter reversal of the invoice it replaces.
             self.ev_einvoice_next_check = fields.Datetime.now() + timedelta(seconds=POLL_MIN_DELAY)
@@ -605,7 +661,8 @@ class AccountMove(models.Model):
         if not self.ev_einvoice_serial:
             # Commit the order number and the attempt BEFORE calling: after a crash or a timeout the next run
             # finds the attempt and asks the platform first, so a second invoice can never be issued.
-            self.write({"ev_einvoice_attempts": self.ev_einvoice_attempts + 1, "ev_einvoice_state": "issuing"})
+            self.write({"ev_einvoice_attempts": self.ev_einvoice_attempts + 1, "ev_einvoice_state": "issuing",
+                        "ev_einvoice_next_check": self._ev_einvoice_in_flight_until(provider)})
             self._ev_commit()
             if self.ev_einvoice_attempts > 1 and self._ev_einvoice_query_blue(provider, by_order=True,
                                                                               retrying=retrying):
@@ -626,11 +683,17 @@ class AccountMove(models.Model):
             self.message_post(body=_("E-invoice accepted by the platform (serial %(serial)s).", serial=serial))
             self._ev_einvoice_poll_later(provider)
             return
-        if not self._ev_einvoice_query_blue(provider, retrying=retrying):
+        if not self._ev_einvoice_query_blue(provider, retrying=retrying, prefetched=prefetched):
             self._ev_einvoice_poll_later(provider)
 
-    def _ev_einvoice_query_blue(self, provider, by_order=False, retrying=False):
-        """Query the platform and apply the answer. Returns False when the platform does not know the invoice."""
+    def _ev_einvoice_query_blue(self, provider, by_order=False, retrying=False, prefetched=None):
+        """Query the platform and apply the answer. Returns False when the platform does not know the invoice.
+        ``prefetched``: the answers of the cron's batch query ({(provider id, serial): result}), used instead of
+        a call of its own when they hold this invoice's serial."""
+        result = None if by_order or retrying else (prefetched or {}).get((provider.id, self.ev_einvoice_serial))
+        if result:
+            self._ev_einvoice_apply_result(provider, result, retrying=retrying)
+            return True
         if by_order or not self.ev_einvoice_serial:
             payload = nuonuo.build_query_payload(order_nos=[self.ev_einvoice_order_no])
         else:
@@ -716,7 +779,8 @@ class AccountMove(models.Model):
                 "ev_einvoice_order_no": self._ev_einvoice_new_order_no("R"),
             })
         if not self.ev_einvoice_red_bill_no:
-            self.write({"ev_einvoice_attempts": self.ev_einvoice_attempts + 1, "ev_einvoice_state": "issuing"})
+            self.write({"ev_einvoice_attempts": self.ev_einvoice_attempts + 1, "ev_einvoice_state": "issuing",
+                        "ev_einvoice_next_check": self._ev_einvoice_in_flight_until(provider)})
             self._ev_commit()
             form = self._ev_einvoice_query_red_form(provider) if self.ev_einvoice_attempts > 1 else None
             if form is None:

@@ -1,14 +1,18 @@
 """Daily settlement of one channel (WeChat Pay / Alipay) of one company, from the provider's bills.
 
 Import (``_ev_import_bill``): the bill is parsed whole by protocols/bills.py (a malformed or truncated file
-raises before anything is written), each line is matched to its payment.transaction by our own numbers
-(out_trade_no for collections, out_refund_no for refunds; the platform number as a fallback), and new lines
-only are added (``line_key``), so re-importing a file or an overlapping one changes nothing.
+raises before anything is written); new lines only are added (``line_key``), so re-importing a file or an
+overlapping one changes nothing. The lines are inserted in SQL (a busy day has 10,000; ORM records of them all
+would cost ~50 MB) and matched to their payment.transaction in SQL (UPDATE … FROM payment_transaction) by our own
+numbers (out_trade_no for collections, out_refund_no for refunds; the platform number as a fallback); the
+differences are computed from light rows read in one query.
 
 Posting (``action_post``): one entry per settlement — the clearing account credited with what our payments
 booked on it, the part of the bill matched to no payment credited apart (left open for the accountant), the fees
 debited to the fee account and the net debited to the payout account — then the clearing lines of all matched
-payments and refunds reconciled with the settlement line in ONE ``reconcile()`` call.
+payments and refunds reconciled with the settlement entry. The collections (and the refunds) are split in batches
+of RECONCILE_BATCH payments, each with its own line in the entry, so that each ``reconcile()`` call fully
+reconciles its batch and the ORM cache can be emptied between calls: memory stays bounded by one batch.
 
 Payout (``_ev_match_payout``): the bank statement line of the payout (amount = net, a few days after the
 settlement) is booked against the payout account and reconciled with the settlement's net line.
@@ -16,8 +20,10 @@ settlement) is booked against the payout account and reconciled with the settlem
 import base64
 import datetime
 import hashlib
-from collections import Counter
+from collections import Counter, namedtuple
 from decimal import ROUND_HALF_UP, Decimal
+
+from psycopg2.extras import execute_values
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
@@ -34,7 +40,10 @@ PAYOUT_KEYWORDS = {"wechatpay": ("微信", "财付通", "tenpay", "wechat"), "al
 FEE_BUSINESS_TYPES = ("扣除交易手续费", "退还交易手续费")
 TOLERANCE = 0.01  # one fen: fees are rounded per line by the platforms
 PAYOUT_SEARCH_DAYS = 7
-RECONCILE_BATCH = 20000
+LINE_COLUMNS = ("settlement_id", "company_id", "channel", "line_key", "kind", "trade_time", "out_trade_no",
+                "platform_trade_no", "out_refund_no", "gross_amount", "refund_amount", "fee", "net_amount",
+                "flow_amount", "business_type")
+RECONCILE_BATCH = 1000  # payments per reconcile() call (and per line of the settlement entry)
 
 
 def _to_utc_naive(moment):
@@ -44,6 +53,18 @@ def _to_utc_naive(moment):
 def _beijing_day_bounds(day):
     start = datetime.datetime.combine(day, datetime.time(), tzinfo=BEIJING)
     return _to_utc_naive(start), _to_utc_naive(start + datetime.timedelta(days=1))
+
+
+_LineRow = namedtuple("_LineRow", "id kind gross_amount refund_amount fee out_trade_no out_refund_no platform_trade_no "
+                                  "match_state tx_id tx_amount tx_state tx_payment_id tx_reference")
+
+
+def _sql_value(value):
+    return None if value is False else value
+
+
+def _batches(items, size):
+    return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 def _expected_fee(amount, rate_percent):
@@ -199,40 +220,52 @@ class EvSettlement(models.Model):
         day = self._ev_bill_day(bill_type, parsed, bill_date)
         provider._ev_settlement_setup()
         settlement = self._ev_get_or_create(provider, day)
-        if bill_type == "wechat_fundflow":
-            vals_list = [settlement._ev_fund_line_vals(line) for line in parsed.lines]
-        else:
-            vals_list = [settlement._ev_trade_line_vals(line) for line in parsed.lines]
-        existing_keys = set(self.env["ev.settlement.line"].sudo().search_fetch(
-            [("company_id", "=", company.id), ("channel", "=", provider.code),
-             ("line_key", "in", [vals["line_key"] for vals in vals_list])], ["line_key"]).mapped("line_key"))
-        new_vals = [vals for vals in vals_list if vals["line_key"] not in existing_keys]
-        new_trade = [vals for vals in new_vals if vals["kind"] != "fund"]
+        line_vals = settlement._ev_fund_line_vals if bill_type == "wechat_fundflow" else settlement._ev_trade_line_vals
+        # Rows as tuples (LINE_COLUMNS), inserted in SQL: no ORM record is built for the lines of a busy day.
+        rows = [tuple(_sql_value(vals.get(column)) for column in LINE_COLUMNS) for vals in map(line_vals, parsed.lines)]
+        line_count = len(rows)
+        del parsed
+        key_index = LINE_COLUMNS.index("line_key")
+        self.env["ev.settlement.line"].flush_model()
+        self.env.cr.execute("SELECT line_key FROM ev_settlement_line WHERE company_id = %s AND channel = %s "
+                            "AND line_key = ANY(%s)", [company.id, provider.code, [row[key_index] for row in rows]])
+        existing_keys = {key for key, in self.env.cr.fetchall()}
+        seen = set()
+        new_rows = []
+        for row in rows:
+            if row[key_index] not in existing_keys and row[key_index] not in seen:
+                seen.add(row[key_index])
+                new_rows.append(row)
+        del rows, seen, existing_keys
+        new_trade = sum(1 for row in new_rows if row[LINE_COLUMNS.index("kind")] != "fund")
         if new_trade and settlement.state == "paid":
             raise UserError(_("%(settlement)s is paid out already; %(count)s new lines of %(file)s cannot be added. "
                               "Reset the settlement to draft first.", settlement=settlement.name,
-                              count=len(new_trade), file=filename))
+                              count=new_trade, file=filename))
         if new_trade and settlement.state == "posted":
             settlement.action_reset_to_draft()
         bill = Bill.create({
             "name": filename, "company_id": company.id, "provider_id": provider.id, "bill_type": bill_type,
             "bill_date": day, "settlement_id": settlement.id, "sha256": sha256, "file": base64.b64encode(data),
-            "line_count": len(vals_list), "new_line_count": len(new_vals), "origin": origin,
+            "line_count": line_count, "new_line_count": len(new_rows), "origin": origin,
         })
-        settlement._ev_match_vals(new_trade)
-        for vals in new_vals:
-            vals["bill_id"] = bill.id
-        lines = self.env["ev.settlement.line"].create(new_vals)
+        new_count = len(new_rows)
+        line_ids = settlement._ev_insert_lines(bill, new_rows)
+        del new_rows
         if bill_type == "wechat_fundflow":
-            settlement._ev_apply_fund_flow(lines)
-        matched = lines.transaction_id
-        if matched:
+            settlement._ev_apply_fund_flow(self.env["ev.settlement.line"].browse(line_ids))
+        else:
+            settlement._ev_match_bill_lines(bill)
+        self.env.cr.execute("SELECT DISTINCT transaction_id FROM ev_settlement_line WHERE bill_id = %s "
+                            "AND transaction_id IS NOT NULL", [bill.id])
+        matched_ids = [row[0] for row in self.env.cr.fetchall()]
+        if matched_ids:
             self.env["ev.settlement.difference"].search([
-                ("kind", "=", "missing"), ("state", "=", "open"), ("transaction_id", "in", matched.ids),
+                ("kind", "=", "missing"), ("state", "=", "open"), ("transaction_id", "in", matched_ids),
             ]).write({"state": "resolved", "note": _("Found in the bill of %(day)s.", day=day)})
         settlement._ev_compute_differences()
         settlement.message_post(body=_("%(file)s imported: %(new)s new lines of %(total)s.", file=filename,
-                                       new=len(new_vals), total=len(vals_list)))
+                                       new=new_count, total=line_count))
         if post and settlement.state == "draft" and settlement.line_ids:
             settlement.action_post()
         return bill, True
@@ -243,6 +276,47 @@ class EvSettlement(models.Model):
                                   ("date", "=", day)], limit=1)
         return settlement or self.create({"company_id": provider.company_id.id, "provider_id": provider.id,
                                           "channel": provider.code, "date": day})
+
+    def _ev_insert_lines(self, bill, rows):
+        """Insert bill lines (tuples in LINE_COLUMNS order) of ``bill`` in SQL; returns their ids. Trade lines
+        start unmatched (``unknown``), fund movements ``none``; the settlement's totals are marked to recompute."""
+        self.ensure_one()
+        if not rows:
+            return []
+        Line = self.env["ev.settlement.line"]
+        kind_index = LINE_COLUMNS.index("kind")
+        columns = LINE_COLUMNS + ("bill_id", "match_state", "create_uid", "write_uid", "create_date", "write_date")
+        uid = self.env.uid
+        ids = []
+        for batch in _batches(rows, 1000):
+            values = [row + (bill.id, "none" if row[kind_index] == "fund" else "unknown", uid, uid) for row in batch]
+            ids += [row[0] for row in execute_values(
+                self.env.cr._obj,
+                "INSERT INTO ev_settlement_line (%s) VALUES %%s RETURNING id" % ", ".join(columns), values,
+                template="(%s, (now() at time zone 'UTC'), (now() at time zone 'UTC'))" % ", ".join(
+                    ["%s"] * (len(columns) - 2)),
+                page_size=1000, fetch=True)]
+        Line.invalidate_model()
+        self.invalidate_recordset(["line_ids", "fund_line_ids"])
+        self.modified(["line_ids", "fund_line_ids"])
+        return ids
+
+    def _ev_match_bill_lines(self, bill):
+        """Match the trade lines of ``bill`` to their transactions in SQL (UPDATE … FROM payment_transaction): our
+        own numbers first (out_trade_no, out_refund_no), then the platform's number for collections."""
+        self.ensure_one()
+        _Tx, providers = self._ev_channel_transactions()
+        self.env["payment.transaction"].flush_model(["provider_id", "operation", "reference", "provider_reference"])
+        params = {"bill": bill.id, "providers": providers.ids}
+        for condition in (
+            "l.kind != 'refund' AND tx.operation != 'refund' AND tx.reference = l.out_trade_no",
+            "l.kind != 'refund' AND tx.operation != 'refund' AND tx.provider_reference = l.platform_trade_no",
+            "l.kind = 'refund' AND tx.operation = 'refund' AND tx.reference = l.out_refund_no",
+        ):
+            self.env.cr.execute("UPDATE ev_settlement_line l SET transaction_id = tx.id, match_state = 'matched' "
+                                "FROM payment_transaction tx WHERE l.bill_id = %(bill)s AND l.transaction_id IS NULL "
+                                "AND tx.provider_id = ANY(%(providers)s) AND " + condition, params)
+        self.env["ev.settlement.line"].invalidate_model(["transaction_id", "match_state"])
 
     def _ev_trade_line_vals(self, line):
         kind = line.kind.value
@@ -328,40 +402,46 @@ class EvSettlement(models.Model):
         for settlement in self:
             rate = settlement.provider_id.ev_fee_rate
             found = []
-            for line in settlement.line_ids:
-                tx = line.transaction_id
+            to_state = {"matched": [], "mismatch": []}
+            for line in settlement._ev_line_rows():
                 billed = line.gross_amount - line.refund_amount
-                if not tx:
+                if not line.tx_id:
                     found.append({"kind": "unknown", "line_id": line.id, "expected": 0.0, "actual": billed,
                                   "reference": line.out_refund_no or line.out_trade_no or line.platform_trade_no})
                     continue
-                ref = tx.reference
+                ref = line.tx_reference
                 mismatch = False
                 if line.kind == "payment":
-                    if float_compare(tx.amount, line.gross_amount, precision_digits=2):
+                    if float_compare(line.tx_amount, line.gross_amount, precision_digits=2):
                         mismatch = True
-                        found.append({"kind": "amount", "line_id": line.id, "transaction_id": tx.id,
-                                      "expected": tx.amount, "actual": line.gross_amount, "reference": ref})
+                        found.append({"kind": "amount", "line_id": line.id, "transaction_id": line.tx_id,
+                                      "expected": line.tx_amount, "actual": line.gross_amount, "reference": ref})
                     expected_fee = _expected_fee(line.gross_amount, rate)
                 elif line.kind == "refund":
-                    if float_compare(-tx.amount, line.refund_amount, precision_digits=2):
+                    if float_compare(-line.tx_amount, line.refund_amount, precision_digits=2):
                         mismatch = True
-                        found.append({"kind": "amount", "line_id": line.id, "transaction_id": tx.id,
-                                      "expected": tx.amount, "actual": -line.refund_amount, "reference": ref})
+                        found.append({"kind": "amount", "line_id": line.id, "transaction_id": line.tx_id,
+                                      "expected": line.tx_amount, "actual": -line.refund_amount, "reference": ref})
                     expected_fee = -_expected_fee(line.refund_amount, rate)
                 else:
                     expected_fee = line.fee
                 if abs(line.fee - expected_fee) > TOLERANCE + 1e-9:
                     mismatch = True
-                    found.append({"kind": "fee", "line_id": line.id, "transaction_id": tx.id,
+                    found.append({"kind": "fee", "line_id": line.id, "transaction_id": line.tx_id,
                                   "expected": expected_fee, "actual": line.fee, "reference": ref})
-                if tx.state != "done" or (line.kind in ("payment", "refund") and not tx.payment_id):
+                if line.tx_state != "done" or (line.kind in ("payment", "refund") and not line.tx_payment_id):
                     mismatch = True
-                    found.append({"kind": "unbooked", "line_id": line.id, "transaction_id": tx.id,
+                    found.append({"kind": "unbooked", "line_id": line.id, "transaction_id": line.tx_id,
                                   "expected": 0.0, "actual": billed, "reference": ref})
                 new_state = "mismatch" if mismatch else "matched"
                 if line.match_state != new_state:
-                    line.match_state = new_state
+                    to_state[new_state].append(line.id)
+            for state, line_ids in to_state.items():
+                if line_ids:
+                    self.env.cr.execute("UPDATE ev_settlement_line SET match_state = %s, write_uid = %s, "
+                                        "write_date = (now() at time zone 'UTC') WHERE id = ANY(%s)",
+                                        [state, self.env.uid, line_ids])
+            self.env["ev.settlement.line"].invalidate_model(["match_state", "write_uid", "write_date"])
             found += settlement._ev_missing_from_bill()
             if settlement.fund_line_ids and settlement.line_ids and \
                     abs(settlement.fund_fee_amount - settlement.fee_amount) > TOLERANCE + 1e-9:
@@ -378,24 +458,44 @@ class EvSettlement(models.Model):
                 if (values["kind"], values.get("transaction_id", False), values.get("line_id", False)) not in resolved
             ])
 
+    def _ev_line_rows(self):
+        """The bill lines (not fund movements) with their transaction, as light rows read in one query."""
+        self.ensure_one()
+        self.env["ev.settlement.line"].flush_model()
+        self.env["payment.transaction"].flush_model(["amount", "state", "payment_id", "reference"])
+        self.env.cr.execute("""
+            SELECT l.id, l.kind, COALESCE(l.gross_amount, 0), COALESCE(l.refund_amount, 0), COALESCE(l.fee, 0),
+                   l.out_trade_no, l.out_refund_no, l.platform_trade_no, l.match_state,
+                   tx.id, tx.amount, tx.state, tx.payment_id, tx.reference
+              FROM ev_settlement_line l
+         LEFT JOIN payment_transaction tx ON tx.id = l.transaction_id
+             WHERE l.settlement_id = %s AND l.kind != 'fund'
+          ORDER BY l.trade_time, l.id""", [self.id])
+        for row in self.env.cr.fetchall():
+            yield _LineRow(*row)
+
     def _ev_missing_from_bill(self):
         """Transactions done on the settlement's day (Beijing) that no bill line lists."""
         self.ensure_one()
-        if not self.line_ids and not self.bill_ids.filtered(lambda b: b.bill_type != "wechat_fundflow"):
-            return []
-        Tx, _providers = self._ev_channel_transactions()
+        if not self.bill_ids.filtered(lambda b: b.bill_type != "wechat_fundflow"):
+            self.env["ev.settlement.line"].flush_model(["settlement_id", "kind"])
+            self.env.cr.execute("SELECT 1 FROM ev_settlement_line WHERE settlement_id = %s AND kind != 'fund' LIMIT 1",
+                                [self.id])
+            if not self.env.cr.rowcount:
+                return []
+        _Tx, _providers = self._ev_channel_transactions()
         start, end = _beijing_day_bounds(self.date)
-        txs = Tx.search([
-            ("provider_id", "=", self.provider_id.id), ("state", "=", "done"),
-            ("operation", "in", ("online_redirect", "online_direct", "online_token", "offline", "refund")),
-            ("last_state_change", ">=", start), ("last_state_change", "<", end),
-        ])
-        if not txs:
-            return []
-        listed = set(self.env["ev.settlement.line"].sudo().search_fetch(
-            [("transaction_id", "in", txs.ids)], ["transaction_id"]).transaction_id.ids)
-        return [{"kind": "missing", "transaction_id": tx.id, "expected": tx.amount, "actual": 0.0,
-                 "reference": tx.reference} for tx in txs if tx.id not in listed]
+        self.env["payment.transaction"].flush_model()
+        self.env["ev.settlement.line"].flush_model(["transaction_id"])
+        self.env.cr.execute("""
+            SELECT tx.id, tx.amount, tx.reference FROM payment_transaction tx
+             WHERE tx.provider_id = %s AND tx.state = 'done'
+               AND tx.operation IN ('online_redirect', 'online_direct', 'online_token', 'offline', 'refund')
+               AND tx.last_state_change >= %s AND tx.last_state_change < %s
+               AND NOT EXISTS (SELECT 1 FROM ev_settlement_line l WHERE l.transaction_id = tx.id)
+          ORDER BY tx.id""", [self.provider_id.id, start, end])
+        return [{"kind": "missing", "transaction_id": tx_id, "expected": amount, "actual": 0.0,
+                 "reference": reference} for tx_id, amount, reference in self.env.cr.fetchall()]
 
     def _ev_payout_overdue(self):
         self.ensure_one()
@@ -420,32 +520,55 @@ class EvSettlement(models.Model):
             provider.ev_settlement_journal_id
 
     def _ev_clearing_lines(self, transactions):
-        """Open clearing-account lines of the payments of ``transactions`` (one search)."""
+        """Open clearing-account lines of the payments of ``transactions`` (two queries, nothing prefetched)."""
         clearing = self.provider_id.sudo().ev_clearing_account_id
-        payments = transactions.payment_id
-        if not payments:
+        if not transactions:
+            return self.env["account.move.line"]
+        self.env["payment.transaction"].flush_model(["payment_id"])
+        self.env.cr.execute("SELECT DISTINCT payment_id FROM payment_transaction WHERE id = ANY(%s) "
+                            "AND payment_id IS NOT NULL", [list(transactions.ids)])
+        payment_ids = [row[0] for row in self.env.cr.fetchall()]
+        if not payment_ids:
             return self.env["account.move.line"]
         return self.env["account.move.line"].sudo().search([
-            ("payment_id", "in", payments.ids), ("account_id", "=", clearing.id), ("reconciled", "=", False),
+            ("payment_id", "in", payment_ids), ("account_id", "=", clearing.id), ("reconciled", "=", False),
             ("parent_state", "=", "posted"),
-        ])
+        ], order="id")
+
+    def _ev_matched_transactions(self):
+        """Transactions matched by the bill lines (ids read in SQL: the lines are not loaded)."""
+        self.ensure_one()
+        self.env["ev.settlement.line"].flush_model(["settlement_id", "kind", "transaction_id"])
+        self.env.cr.execute("SELECT DISTINCT transaction_id FROM ev_settlement_line WHERE settlement_id = %s "
+                            "AND kind != 'fund' AND transaction_id IS NOT NULL ORDER BY transaction_id", [self.id])
+        return self.env["payment.transaction"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
 
     def action_post(self):
-        """Book the settlement entry and reconcile the clearing account, in one reconcile() per settlement."""
+        """Book the settlement entry and reconcile the clearing account in batches of RECONCILE_BATCH payments."""
         for settlement in self:
             if settlement.state != "draft":
                 raise UserError(_("%(settlement)s is posted already.", settlement=settlement.name))
             clearing, payout, fee_account, journal = settlement._ev_accounts()
-            transactions = settlement.line_ids.transaction_id
-            unbooked = transactions.filtered(lambda t: t.state == "done" and not t.payment_id)
-            if unbooked:
-                unbooked._ev_post_process_locked()
-            clearing_lines = settlement._ev_clearing_lines(transactions)
+            transactions = settlement._ev_matched_transactions()
+            if transactions:
+                self.env.cr.execute("SELECT id FROM payment_transaction WHERE id = ANY(%s) AND state = 'done' "
+                                    "AND payment_id IS NULL", [list(transactions.ids)])
+                unbooked = transactions.browse([row[0] for row in self.env.cr.fetchall()])
+                if unbooked:
+                    unbooked._ev_post_process_locked()
+            clearing_ids = settlement._ev_clearing_lines(transactions).ids
+            self.env["account.move.line"].flush_model(["balance"])
+            self.env.cr.execute("SELECT id, balance FROM account_move_line WHERE id = ANY(%s) ORDER BY id",
+                                [clearing_ids])
+            balances = self.env.cr.fetchall()
             currency = settlement.currency_id
-            collected_lines = clearing_lines.filtered(lambda ln: ln.balance > 0)
-            refunded_lines = clearing_lines - collected_lines
-            collected = currency.round(sum(collected_lines.mapped("balance")))
-            refunded = currency.round(-sum(refunded_lines.mapped("balance")))
+            # Batches of payments: each batch gets its own line in the settlement entry, so each reconcile() call
+            # is complete (fully reconciled) on its own and the cache can be emptied between calls.
+            collected_batches = _batches([(aml_id, bal) for aml_id, bal in balances if bal > 0], RECONCILE_BATCH)
+            refunded_batches = _batches([(aml_id, bal) for aml_id, bal in balances if bal <= 0], RECONCILE_BATCH)
+            del balances
+            collected = currency.round(sum(bal for batch in collected_batches for _id, bal in batch))
+            refunded = currency.round(-sum(bal for batch in refunded_batches for _id, bal in batch))
             billed = currency.round(settlement.gross_amount - settlement.refund_amount)
             unmatched = currency.round(billed - collected + refunded)
             label = _("%(channel)s settlement of %(day)s", channel=settlement.name.rsplit(" ", 1)[0],
@@ -456,16 +579,20 @@ class EvSettlement(models.Model):
                                        "credit": max(-balance, 0.0), "sequence": role})
 
             # Roles (kept in `sequence`) find the lines back: 1 collections, 2 refunds, 3 unmatched, 4 fees, 5 net.
-            amounts = [
-                (clearing, -collected, _("%(label)s: %(count)s collections", label=label,
-                                         count=len(collected_lines))),
-                (clearing, refunded, _("%(label)s: %(count)s refunds", label=label, count=len(refunded_lines))),
-                (clearing, -unmatched, _("%(label)s: amounts not matched to a payment", label=label)),
-                (fee_account, settlement.fee_amount, _("%(label)s: fees", label=label)),
-                (payout, settlement.net_amount, _("%(label)s: payout", label=label)),
+            # (No comprehension around _(): it finds the language in the calling frame.)
+            amounts = []
+            for batch in collected_batches:
+                amounts.append((1, clearing, -currency.round(sum(bal for _id, bal in batch)),
+                                _("%(label)s: %(count)s collections", label=label, count=len(batch))))
+            for batch in refunded_batches:
+                amounts.append((2, clearing, -currency.round(sum(bal for _id, bal in batch)),
+                                _("%(label)s: %(count)s refunds", label=label, count=len(batch))))
+            amounts += [
+                (3, clearing, -unmatched, _("%(label)s: amounts not matched to a payment", label=label)),
+                (4, fee_account, settlement.fee_amount, _("%(label)s: fees", label=label)),
+                (5, payout, settlement.net_amount, _("%(label)s: payout", label=label)),
             ]
-            line_commands = [line(account, balance, name, role)
-                             for role, (account, balance, name) in enumerate(amounts, 1)
+            line_commands = [line(account, balance, name, role) for role, account, balance, name in amounts
                              if not currency.is_zero(balance)]
             move = self.env["account.move"]
             if line_commands:
@@ -474,28 +601,26 @@ class EvSettlement(models.Model):
                     "company_id": settlement.company_id.id, "line_ids": line_commands,
                 })
                 move.action_post()
-                by_role = {ln.sequence: ln for ln in move.line_ids}
-                # Collections (debits) against the settlement's credit, refunds (credits) against its debit:
-                # each side sums exactly to its settlement line, so every batch leaves nothing half-matched.
-                if collected_lines and 1 in by_role:
-                    settlement._ev_reconcile_in_batches(by_role[1], collected_lines)
-                if refunded_lines and 2 in by_role:
-                    settlement._ev_reconcile_in_batches(by_role[2], refunded_lines)
+                # The settlement lines of roles 1 and 2 are in the order of the batches (same order as the commands).
+                batch_lines = [(ln.id, ln.sequence) for ln in move.line_ids.sorted("id") if ln.sequence in (1, 2)]
+                batches = [batch for batch in collected_batches + refunded_batches
+                           if not currency.is_zero(sum(bal for _id, bal in batch))]
+                move_id = move.id
+                settlement._ev_reconcile_in_batches(list(zip([line_id for line_id, _role in batch_lines], batches)))
+                move = self.env["account.move"].sudo().browse(move_id)
             settlement.write({"state": "posted", "move_id": move.id})
             settlement._ev_match_payout()
             settlement._ev_compute_differences()
         return True
 
-    def _ev_reconcile_in_batches(self, settlement_line, lines):
-        """Reconcile ``settlement_line`` with ``lines`` in one reconcile() call per RECONCILE_BATCH lines (one call
-        for any realistic day). All ``lines`` are on the same side (debits or credits) and sum to the settlement
-        line, so a batch never leaves a line half-matched; between batches the cache is flushed and emptied to
-        bound memory (it costs re-reads, hence the large batch). The last call completes the full reconcile."""
-        AccountMoveLine = self.env["account.move.line"]
-        ids = lines.ids
-        for start in range(0, len(ids), RECONCILE_BATCH):
-            (settlement_line | AccountMoveLine.browse(ids[start:start + RECONCILE_BATCH])).reconcile()
-            if len(ids) > RECONCILE_BATCH:
+    def _ev_reconcile_in_batches(self, pairs):
+        """Reconcile each settlement line with its batch of clearing lines, one reconcile() call per batch. Each batch
+        sums exactly to its settlement line, so every call fully reconciles its lines and nothing is left
+        half-matched; between calls the cache is flushed and emptied to bound memory."""
+        AccountMoveLine = self.env["account.move.line"].sudo()
+        for settlement_line_id, batch in pairs:
+            AccountMoveLine.browse([settlement_line_id] + [aml_id for aml_id, _bal in batch]).reconcile()
+            if len(pairs) > 1:
                 self.env.flush_all()
                 self.env.invalidate_all()
 

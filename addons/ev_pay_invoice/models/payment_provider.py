@@ -100,7 +100,7 @@ class PaymentProvider(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if vals.get("state") == "test" or "code" in vals:
+        if vals.get("state") == "test" or {"code", "wechatpay_mode", "wechatpay_verify_mode"} & set(vals):
             self.filtered(lambda p: p.state == "test" and p.code in EV_PROVIDER_CODES)._ev_ensure_sandbox_credentials()
         return res
 
@@ -240,14 +240,20 @@ class PaymentProvider(models.Model):
                                   ev_sandbox_merchant_public_key=cert_pem)
                 if not provider.wechatpay_api_v3_key:
                     values["wechatpay_api_v3_key"] = secrets.token_hex(16)
-                if not provider.ev_sandbox_platform_private_key:
-                    platform_pem, platform_public = keys.generate_rsa_keypair()
-                    values.update(ev_sandbox_platform_private_key=platform_pem,
-                                  wechatpay_public_key=platform_public,
-                                  wechatpay_public_key_id="PUB_KEY_ID_%s" % secrets.randbelow(10 ** 20))
-                    if provider.wechatpay_verify_mode == "certificate":
-                        cert_pem, _serial = keys.generate_self_signed_certificate(platform_pem, "EV sandbox WeChat Pay")
-                        values["wechatpay_platform_certificate"] = cert_pem
+                platform_pem = provider.ev_sandbox_platform_private_key
+                if not platform_pem:
+                    platform_pem, _platform_public = keys.generate_rsa_keypair()
+                    values["ev_sandbox_platform_private_key"] = platform_pem
+                if provider.wechatpay_verify_mode == "public_key" and (
+                        not provider.wechatpay_public_key or "ev_sandbox_platform_private_key" in values):
+                    values.update(wechatpay_public_key=keys.public_key_pem(platform_pem),
+                                  wechatpay_public_key_id=provider.wechatpay_public_key_id
+                                  or "PUB_KEY_ID_%s" % secrets.randbelow(10 ** 20))
+                if provider.wechatpay_verify_mode == "certificate" and (
+                        not provider.wechatpay_platform_certificate or "ev_sandbox_platform_private_key" in values):
+                    # Also when an existing provider is switched to certificate verification.
+                    cert_pem, _serial = keys.generate_self_signed_certificate(platform_pem, "EV sandbox WeChat Pay")
+                    values["wechatpay_platform_certificate"] = cert_pem
                 values.setdefault("wechatpay_appid", provider.wechatpay_appid or "wx%016d" % provider.id)
                 values.setdefault("wechatpay_mchid", provider.wechatpay_mchid or str(1900000000 + provider.id))
                 if provider.wechatpay_mode == "partner":

@@ -201,17 +201,18 @@ class PaymentTransaction(models.Model):
                                                                   provider=self.provider_id.name))
 
     @api.model
-    def _ev_handle_verified_notification(self, provider_code, data):
+    def _ev_handle_verified_notification(self, provider_code, data, tx=None):
         """Process a verified, normalised notification exactly once; returns the transaction.
 
         The row lock serialises concurrent duplicates: a second delivery waits, then finds the state already
         reached (Odoo's state machine ignores it) — or, under REPEATABLE READ, fails to serialise and is
         retried by Odoo's request retry, with the same outcome. No slow work happens here: post-processing
         (order confirmation, invoice, payment) is left to the post-processing cron and the collection screen.
+        ``tx``: the transaction, when the caller has already looked it up.
         """
         # As OdooBot: the chatter messages of the state change need an author with an e-mail address, which a
         # walk-in buyer seldom has (Odoo otherwise signs them with the buyer's name).
-        tx = self._get_tx_from_notification_data(provider_code, data).with_user(SUPERUSER_ID)
+        tx = (tx or self._get_tx_from_notification_data(provider_code, data)).with_user(SUPERUSER_ID)
         self.env.cr.execute("SELECT state FROM payment_transaction WHERE id = %s FOR UPDATE", [tx.id])
         tx.invalidate_recordset()
         previous_state = tx.state

@@ -1,4 +1,4 @@
-from odoo import _, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .payment_provider import EV_PROVIDER_CODES
@@ -14,6 +14,25 @@ class PosOrder(models.Model):
     """
 
     _inherit = "pos.order"
+
+    ev_einvoice_url = fields.Char(
+        string="E-invoice Link", compute="_compute_ev_einvoice_url",
+        help="The buyer's public link to the fully digital e-invoice of this order's invoice, printed as a QR code "
+             "on the receipt; it serves the PDF once the tax platform has issued it.")
+
+    @api.depends("account_move.access_token")
+    def _compute_ev_einvoice_url(self):
+        for order in self:
+            move = order.account_move.sudo()
+            order.ev_einvoice_url = move._ev_einvoice_buyer_link() if move and move.state == "posted" else False
+
+    def _generate_pos_order_invoice(self):
+        # EXTENDS 'point_of_sale': the invoice gets its access token now, so the receipt can print the buyer's
+        # e-invoice link (the e-invoice itself is issued later, once the invoice is paid).
+        result = super()._generate_pos_order_invoice()
+        for move in self.account_move.sudo():
+            move._portal_ensure_token()
+        return result
 
     def _ev_pay_transactions(self):
         self.ensure_one()

@@ -5,6 +5,7 @@ from . import test_payment_flow
 from . import test_payment_webhook_security
 from . import test_payment_refund
 from . import test_payment_tour
+from . import test_payment_modes
 from . import test_booking
 from . import test_booking_ui
 from . import test_settlement

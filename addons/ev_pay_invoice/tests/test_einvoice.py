@@ -1,3 +1,7 @@
+import json
+import time
+from datetime import timedelta
+
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
@@ -129,6 +133,75 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         self.assertEqual(invoice.ev_einvoice_state, "issued")
         self.assertTrue(self.calls("requestBillingNew", invoice.ev_einvoice_order_no, code="E9106"))
         self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", invoice.ev_einvoice_order_no)]), 1)
+
+    def test_pending_invoices_are_queried_in_batches(self):
+        invoices = self.make_invoice() | self.make_invoice() | self.make_invoice()
+        invoices.action_ev_einvoice_issue()
+        self.Move._cron_ev_einvoice_process()
+        self.assertEqual(set(invoices.mapped("ev_einvoice_state")), {"issuing"})
+        queries = self.calls("queryInvoiceResult")
+        time.sleep(0.3)  # the simulated bureau issues within 0.2 s
+        invoices.write({"ev_einvoice_next_check": False})
+        self.Move._cron_ev_einvoice_process()
+        self.assertEqual(set(invoices.mapped("ev_einvoice_state")), {"issued"})
+        self.assertEqual(len(self.calls("queryInvoiceResult") - queries), 1, "one query for the three invoices")
+        for invoice in invoices:
+            self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", invoice.ev_einvoice_order_no)]),
+                             1)
+        # More than 50 serials: split into calls of at most 50 (the protocol refuses more).
+        with self.assertRaises(nuonuo.InvoiceDataError):
+            nuonuo.build_query_payload(serial_nos=[str(n) for n in range(nuonuo.MAX_QUERY_NUMBERS + 1)])
+
+    def _callback(self, order_no, status="1", number="26312000000000000001"):
+        content = json.dumps({"c_orderno": order_no, "c_status": status, "c_fpqqlsh": "FORGED",
+                              "c_fphm": number, "c_kprq": "1764230400000", "c_url": "https://evil.example/x.pdf"})
+        return self.url_open("/ev_pay/einvoice/nuonuo/callback",
+                             data={"operater": "callback", "orderno": order_no, "content": content})
+
+    def test_result_callback_wakes_the_cron_and_the_state_comes_from_a_query(self):
+        cron = self.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue")
+        Triggers = self.env["ir.cron.trigger"].sudo()
+        invoice = self.make_invoice()
+        invoice.action_ev_einvoice_issue()
+        self.Move._cron_ev_einvoice_process()
+        self.assertEqual(invoice.ev_einvoice_state, "issuing")
+        later = fields.Datetime.now() + timedelta(hours=1)
+        invoice.ev_einvoice_next_check = later
+        serial = invoice.ev_einvoice_serial
+
+        # A forged or unknown callback changes nothing.
+        before = Triggers.search([("cron_id", "=", cron.id)])
+        response = self._callback("E999999T00000000")
+        self.assertEqual(response.json(), nuonuo.CALLBACK_ACK)
+        response = self.url_open("/ev_pay/einvoice/nuonuo/callback", data={"operater": "nonsense"})
+        self.assertEqual(response.json()["status"], "9999")
+        invoice.invalidate_recordset()
+        self.assertEqual((invoice.ev_einvoice_state, invoice.ev_einvoice_next_check), ("issuing", later))
+        self.assertFalse(Triggers.search([("cron_id", "=", cron.id)]) - before)
+
+        # The platform's callback (its content is not signed, so not trusted) wakes the cron for this invoice.
+        time.sleep(0.3)
+        queries = self.calls("queryInvoiceResult")
+        response = self._callback(invoice.ev_einvoice_order_no)
+        self.assertEqual(response.json(), nuonuo.CALLBACK_ACK)
+        invoice.invalidate_recordset()
+        self.assertEqual(invoice.ev_einvoice_state, "issuing", "the callback itself sets no state")
+        self.assertLessEqual(invoice.ev_einvoice_next_check, fields.Datetime.now(), "due now")
+        self.assertTrue(Triggers.search([("cron_id", "=", cron.id)]) - before, "the issuing cron is woken up")
+        self.Move._cron_ev_einvoice_process()
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        self.assertTrue(self.calls("queryInvoiceResult") - queries, "the state comes from a query")
+        platform = self.PlatformInvoices.search([("order_no", "=", invoice.ev_einvoice_order_no)])
+        self.assertEqual(invoice.ev_einvoice_serial, serial, "not the forged serial")
+        self.assertNotEqual(invoice.ev_einvoice_number, "26312000000000000001")
+        self.assertEqual(len(platform), 1)
+        self.assertTrue(invoice.ev_einvoice_pdf_id.raw.startswith(b"%PDF"), "downloaded from the platform")
+
+        # A late or replayed callback for an issued invoice changes nothing either.
+        number = invoice.ev_einvoice_number
+        self._callback(invoice.ev_einvoice_order_no, status="2")
+        invoice.invalidate_recordset()
+        self.assertEqual((invoice.ev_einvoice_state, invoice.ev_einvoice_number), ("issued", number))
 
     def test_tax_bureau_login_expired_alerts_the_manager(self):
         invoice = self.make_invoice()

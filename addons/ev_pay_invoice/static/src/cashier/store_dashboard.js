@@ -44,8 +44,20 @@ export class EvStoreDashboard extends Component {
         this.actionService.doAction({ type: "ir.actions.act_window", res_model: resModel, name, domain, views });
     }
 
-    openOrders(ids, name) {
-        this.open("sale.order", name, [["id", "in", ids]]);
+    /** Titles of the lists the cards open, translated when clicked (the user's language is loaded by then). */
+    listTitle(key) {
+        return {
+            today: _t("Today's Sales"),
+            paid: _t("Paid Orders"),
+            unpaid: _t("Unpaid Orders"),
+            issued: _t("Issued E-invoices"),
+            pending: _t("Pending E-invoices"),
+            failed: _t("Failed E-invoices"),
+        }[key];
+    }
+
+    openOrders(ids, key) {
+        this.open("sale.order", this.listTitle(key), [["id", "in", ids]]);
     }
 
     openSalesGraph() {
@@ -56,8 +68,8 @@ export class EvStoreDashboard extends Component {
         ]);
     }
 
-    openInvoices(states, name) {
-        this.open("account.move", name, [
+    openInvoices(states, key) {
+        this.open("account.move", this.listTitle(key), [
             ["move_type", "=", "out_invoice"],
             ["state", "=", "posted"],
             ["ev_einvoice_state", "in", states],
