@@ -140,7 +140,7 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         self.Move._cron_ev_einvoice_process()
         self.assertEqual(set(invoices.mapped("ev_einvoice_state")), {"issuing"})
         queries = self.calls("queryInvoiceResult")
-        time.sleep(0.3)  # the simulated bureau issues within 0.2 s
+        time.sleep(1.2)  # the simulated bureau issues within 0.2 s (it counts in whole seconds)
         invoices.write({"ev_einvoice_next_check": False})
         self.Move._cron_ev_einvoice_process()
         self.assertEqual(set(invoices.mapped("ev_einvoice_state")), {"issued"})
@@ -180,7 +180,7 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         self.assertFalse(Triggers.search([("cron_id", "=", cron.id)]) - before)
 
         # The platform's callback (its content is not signed, so not trusted) wakes the cron for this invoice.
-        time.sleep(0.3)
+        time.sleep(1.2)  # the simulated bureau has issued it (0.2 s, counted in whole seconds)
         queries = self.calls("queryInvoiceResult")
         response = self._callback(invoice.ev_einvoice_order_no)
         self.assertEqual(response.json(), nuonuo.CALLBACK_ACK)
