@@ -61,6 +61,24 @@ class EvEinvoiceSandbox(models.AbstractModel):
     # ------------------------------------------------------------------------------------------------------------
 
     @api.model
+    def _counters(self, provider):
+        """(serials, numbers) issued so far by this account. Counted again in a new transaction: this request's
+        snapshot may predate the advisory lock it waited for, and would miss the rows of the request that held
+        it (two HTTP workers would then hand out the same serial number)."""
+        query = """SELECT (SELECT count(*) FROM ev_einvoice_sandbox_invoice WHERE provider_id = %(provider)s)
+                        + (SELECT count(*) FROM ev_einvoice_sandbox_red_form WHERE provider_id = %(provider)s),
+                          (SELECT count(*) FROM ev_einvoice_sandbox_invoice
+                            WHERE provider_id = %(provider)s AND COALESCE(number, '') != '')"""
+        self.env.flush_all()
+        self.env.cr.execute(query, {"provider": provider.id})
+        counts = self.env.cr.fetchone()
+        if not self.env.registry.in_test_mode():
+            with self.env.registry.cursor() as cr:
+                cr.execute(query, {"provider": provider.id})
+                counts = tuple(max(a, b) for a, b in zip(counts, cr.fetchone(), strict=True))
+        return counts
+
+    @api.model
     def _load(self, sandbox, provider, *, serials=(), order_nos=(), numbers=(), bill_ids=(), bill_nos=(),
               bill_uuids=()):
         Invoice = self.env["ev.einvoice.sandbox.invoice"].sudo()
@@ -92,9 +110,7 @@ class EvEinvoiceSandbox(models.AbstractModel):
             blue = sandbox.invoices.get(record.blue_id.serial_no) if record.blue_id else None
             sandbox.red_forms[record.bill_id] = record._to_sandbox(blue)
         # Counters: serial numbers count invoices and forms, invoice numbers count numbered invoices.
-        sandbox._serials = (Invoice.search_count([("provider_id", "=", provider.id)])
-                            + Form.search_count([("provider_id", "=", provider.id)]))
-        sandbox._numbers = Invoice.search_count([("provider_id", "=", provider.id), ("number", "!=", False)])
+        sandbox._serials, sandbox._numbers = self._counters(provider)
         return {serial: (inv.status, inv.number) for serial, inv in sandbox.invoices.items()}
 
     @api.model
