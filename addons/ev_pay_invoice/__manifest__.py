@@ -55,10 +55,12 @@ red-reversed through credit notes, and accountants reconcile the T+1 payouts.
     ],
     "assets": {
         "web.assets_backend": [
+            "ev_pay_invoice/static/src/sandbox/**/*",
             "ev_pay_invoice/static/src/collection/**/*",
             "ev_pay_invoice/static/src/cashier/**/*",
         ],
         "point_of_sale._assets_pos": [
+            "ev_pay_invoice/static/src/sandbox/**/*",
             "ev_pay_invoice/static/src/pos/**/*",
         ],
         "web.assets_tests": [

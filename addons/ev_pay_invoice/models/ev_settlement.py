@@ -43,7 +43,7 @@ PAYOUT_SEARCH_DAYS = 7
 LINE_COLUMNS = ("settlement_id", "company_id", "channel", "line_key", "kind", "trade_time", "out_trade_no",
                 "platform_trade_no", "out_refund_no", "gross_amount", "refund_amount", "fee", "net_amount",
                 "flow_amount", "business_type")
-RECONCILE_BATCH = 1000  # payments per reconcile() call (and per line of the settlement entry)
+RECONCILE_BATCH = 2500  # payments per reconcile() call and per line of the entry (see _ev_reconcile_in_batches)
 
 
 def _to_utc_naive(moment):
@@ -616,7 +616,12 @@ class EvSettlement(models.Model):
     def _ev_reconcile_in_batches(self, pairs):
         """Reconcile each settlement line with its batch of clearing lines, one reconcile() call per batch. Each batch
         sums exactly to its settlement line, so every call fully reconciles its lines and nothing is left
-        half-matched; between calls the cache is flushed and emptied to bound memory."""
+        half-matched; between calls the cache is flushed and emptied.
+
+        Measured on 10,000 payments (bench/bench_settlement_import.py): batches of 2,500 peak ~30 MB lower than one
+        call but post ~50 % slower; smaller batches are slower still and no leaner. The batches still share the
+        settlement entry, and account.move's amounts depend on the moves reconciled with its lines, so each flush
+        recomputes the payment moves of all earlier batches: one entry per batch would bound memory properly."""
         AccountMoveLine = self.env["account.move.line"].sudo()
         for settlement_line_id, batch in pairs:
             AccountMoveLine.browse([settlement_line_id] + [aml_id for aml_id, _bal in batch]).reconcile()

@@ -1,10 +1,12 @@
 import base64
 import datetime
 import gzip
+from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
+from ..models import ev_settlement
 from .common_settlement import SettlementCommon
 
 
@@ -61,6 +63,24 @@ class TestSettlement(SettlementCommon):
         self.assertEqual(sale.invoice_ids.payment_state, "paid")
         self.assertFalse(self.env["account.move.line"].search_count([
             ("account_id", "=", clearing.id), ("reconciled", "=", False), ("parent_state", "=", "posted")]))
+
+    def test_busy_day_is_reconciled_in_batches(self):
+        """A day larger than a reconcile batch: one entry line per batch, every payment fully reconciled."""
+        txs = [self.paid_tx(self.wechat, 100.0 + n) for n in range(5)]
+        refunds = [self.refund_tx(txs[n], 10.0) for n in range(3)]
+        with patch.object(ev_settlement, "RECONCILE_BATCH", 2):
+            bill, _created = self.import_bill(self.wechat, self.wechat_bill(txs, refunds))
+        settlement = bill.settlement_id
+        self.assertEqual(settlement.state, "posted")
+        self.assertEqual(set(settlement.line_ids.mapped("match_state")), {"matched"})
+        clearing = self.wechat.ev_clearing_account_id
+        entry_lines = settlement.move_id.line_ids.filtered(lambda ln: ln.account_id == clearing)
+        self.assertEqual(sorted(entry_lines.mapped("balance")), [-205.0, -201.0, -104.0, 10.0, 20.0],
+                         "collections in batches of 2 (100+101, 102+103, 104), refunds too (10+10, 10)")
+        self.assertTrue(all(entry_lines.mapped("full_reconcile_id")))
+        for tx in txs + refunds:
+            self.assertTrue(self.clearing_lines(tx).full_reconcile_id, tx.reference)
+        self.assertEqual(settlement.open_difference_count, 0)
 
     def test_partial_refund_on_a_later_day(self):
         sale = self.paid_tx(self.wechat, 1000.0)

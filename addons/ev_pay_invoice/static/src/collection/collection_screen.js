@@ -6,6 +6,7 @@ import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { deserializeDateTime } from "@web/core/l10n/dates";
+import { payInSandboxWallet } from "@ev_pay_invoice/sandbox/sandbox_wallet";
 
 const POLL_MS = 3000;
 
@@ -82,24 +83,10 @@ export class EvCollectionScreen extends Component {
     async sandboxPay(tx) {
         // The simulated wallet, reached by a button instead of a phone: pay, then relay the signed callback.
         const payUrl = `${tx.qr_content}/pay`;
-        const response = await fetch(payUrl, { method: "POST" });
-        const data = await response.json();
-        if (data.error) {
-            this.notification.add(data.error, { type: "danger" });
+        const error = await payInSandboxWallet(payUrl);
+        if (error) {
+            this.notification.add(error, { type: "danger" });
             return;
-        }
-        if (data.notification) {
-            const answer = await fetch(data.notification.url, {
-                method: "POST",
-                headers: data.notification.headers,
-                body: data.notification.body,
-            });
-            const text = await answer.text();
-            await fetch(`/ev_pay/sandbox/notification/${data.notification.id}/${data.notification.token}/ack`, {
-                method: "POST",
-                headers: { "Content-Type": "application/json" },
-                body: JSON.stringify({ status: answer.status, text }),
-            });
         }
         await this.refresh();
     }

@@ -4,6 +4,7 @@ import { _t } from "@web/core/l10n/translation";
 import { usePos } from "@point_of_sale/app/store/pos_hook";
 import { qrCodeSrc } from "@point_of_sale/utils";
 import { OnlinePaymentPopup } from "@pos_online_payment/app/online_payment_popup/online_payment_popup";
+import { payInSandboxWallet } from "@ev_pay_invoice/sandbox/sandbox_wallet";
 
 const POLL_MS = 3000;
 
@@ -114,24 +115,10 @@ patch(OnlinePaymentPopup.prototype, {
     async evSandboxPay(tx) {
         // Sandbox only: the simulated wallet, reached by a button instead of a phone; pays, then relays the
         // platform's signed callback to our webhook (as the backend collection screen does).
-        const response = await fetch(`${tx.sandbox_wallet_url}/pay`, { method: "POST" });
-        const data = await response.json();
-        if (data.error) {
-            this.evState.error = data.error;
+        const error = await payInSandboxWallet(`${tx.sandbox_wallet_url}/pay`);
+        if (error) {
+            this.evState.error = error;
             return;
-        }
-        if (data.notification) {
-            const answer = await fetch(data.notification.url, {
-                method: "POST",
-                headers: data.notification.headers,
-                body: data.notification.body,
-            });
-            const text = await answer.text();
-            await fetch(`/ev_pay/sandbox/notification/${data.notification.id}/${data.notification.token}/ack`, {
-                method: "POST",
-                headers: { "Content-Type": "application/json" },
-                body: JSON.stringify({ status: answer.status, text }),
-            });
         }
         await this.evPoll();
     },
