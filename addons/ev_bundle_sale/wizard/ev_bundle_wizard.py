@@ -6,8 +6,6 @@ from odoo.fields import Command
 
 from odoo.addons.ev_bundle_sale.models.ev_tradein_subsidy_rule import OLD_BATTERY_TYPES
 from odoo.addons.ev_bundle_sale.models.stock_lot import EvCodeError
-from odoo.addons.ev_pay_invoice.protocols import uscc
-from odoo.addons.ev_pay_invoice.protocols.checks import Reason
 
 STEPS = [("start", "Start"), ("vehicle", "Vehicle"), ("parts", "Battery and Charger"), ("buyer", "Buyer"),
          ("tradein", "Old Vehicle"), ("confirm", "Confirm")]
@@ -236,7 +234,7 @@ class EvBundleWizard(models.TransientModel):
     def _ev_validate_buyer(self):
         if not (self.buyer_name or "").strip():
             raise UserError(_("Enter the buyer's name."))
-        self.buyer_mobile = self._ev_checked_mobile(self.buyer_mobile)
+        self.buyer_mobile = self.env["res.partner"]._ev_normalize_cn_mobile(self.buyer_mobile)
         if not self.province_id:
             raise UserError(_("Choose the buyer's province."))
         if self.province_id.child_ids and not self.city_id:
@@ -250,21 +248,6 @@ class EvBundleWizard(models.TransientModel):
             raise UserError(_("%(county)s is not in %(city)s.", county=self.county_id.name, city=self.city_id.name))
         if not (self.address or "").strip():
             raise UserError(_("Enter the buyer's detailed address (street, building, room)."))
-
-    @api.model
-    def _ev_checked_mobile(self, raw):
-        check = uscc.normalize_cn_mobile(raw)
-        if check:
-            return check.value
-        messages = {
-            Reason.EMPTY: _("Enter the buyer's mainland mobile number."),
-            Reason.PREFIX: _("Mobile number %(mobile)s is not a mainland China mobile number: it must start with "
-                             "13 to 19 (a +86 prefix is accepted).", mobile=raw),
-            Reason.CHARSET: _("Mobile number %(mobile)s contains characters other than digits.", mobile=raw),
-            Reason.LENGTH: _("Mobile number %(mobile)s has %(length)s digits: a mainland mobile number has 11.",
-                             mobile=raw, length=len(check.value)),
-        }
-        raise UserError(messages.get(check.reason) or messages[Reason.PREFIX])
 
     def _ev_validate_tradein(self):
         if not (self.old_brand or "").strip() or not (self.old_code or "").strip():

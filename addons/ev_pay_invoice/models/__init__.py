@@ -31,3 +31,4 @@ from . import ev_store_dashboard
 from . import payment_transaction_pos
 from . import pos_payment_method
 from . import pos_order
+from . import res_partner

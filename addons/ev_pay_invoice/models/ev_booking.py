@@ -24,7 +24,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
 
 from ..protocols import alipay, keys, onboarding, uscc, wechatpay
-from ..protocols.checks import Reason
 
 _logger = logging.getLogger(__name__)
 
@@ -216,18 +215,7 @@ class EvBooking(models.Model):
     @api.model
     def _ev_normalize_mobile(self, raw):
         """The 11-digit mainland mobile number, or a ValidationError saying what is wrong with ``raw``."""
-        result = uscc.normalize_cn_mobile(raw)
-        if result:
-            return result.value
-        reasons = {
-            Reason.EMPTY: _("it is empty"),
-            Reason.PREFIX: _("a mainland mobile number starts with 13 to 19 (an international prefix other than "
-                             "+86 is not accepted)"),
-            Reason.LENGTH: _("a mainland mobile number has 11 digits"),
-            Reason.CHARSET: _("it may only contain digits"),
-        }
-        raise ValidationError(_("The mobile number “%(mobile)s” is not valid: %(reason)s.",
-                                mobile=raw or "", reason=reasons.get(result.reason, result.detail)))
+        return self.env["res.partner"]._ev_normalize_cn_mobile(raw)
 
     @api.constrains("store_id", "company_id")
     def _check_store_company(self):
