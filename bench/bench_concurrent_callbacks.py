@@ -22,7 +22,6 @@ Per channel (WeChat Pay, then Alipay):
 Run: EVPAY_BENCH_DB=evpay_bench_race bash scripts/bench.sh bench/bench_concurrent_callbacks.py
 """
 import collections
-import contextlib
 import os
 import socket
 import statistics
@@ -33,7 +32,7 @@ import threading
 import time
 
 import requests
-from benchlib import _configure, report
+from benchlib import _configure, odoo_env, report
 
 import odoo
 from odoo import Command
@@ -43,20 +42,6 @@ CALLBACKS = 50
 POST_PROCESSORS = 10
 WORKERS = 4
 COMPANY_NAME = "Race bench store"
-
-
-@contextlib.contextmanager
-def odoo_env(commit=False):
-    """benchlib.odoo_env without re-parsing the configuration (Odoo 18 cannot parse it twice in a process)."""
-    with Registry(odoo.tools.config["db_name"]).cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        try:
-            yield env
-        finally:
-            if commit:
-                cr.commit()
-            else:
-                cr.rollback()
 
 
 def _free_port():

@@ -8,7 +8,6 @@ checks that no order number reached the platform twice.
 
 Run: bash scripts/bench.sh bench/bench_einvoice_throughput.py   (EVPAY_BENCH_EINVOICE_COUNT, _PORT to tune)
 """
-import contextlib
 import os
 import signal
 import subprocess
@@ -16,12 +15,7 @@ import sys
 import time
 import urllib.request
 
-import benchlib
-from benchlib import report
-
-import odoo
-from odoo.modules.registry import Registry
-from odoo.tools import config
+from benchlib import odoo_env, report
 
 COUNT = int(os.environ.get("EVPAY_BENCH_EINVOICE_COUNT", "60"))
 PORT = int(os.environ.get("EVPAY_BENCH_EINVOICE_PORT", "8279"))
@@ -29,24 +23,6 @@ LATENCY_MS = 200
 TIMEOUT = 400
 TAX_CODE = "1090305010000000000"  # any 19 digits: the simulator does not check the official table
 LANE_NAME = "E-invoice: issue, poll and retry (bench lane 2)"
-_configured = []
-
-
-@contextlib.contextmanager
-def odoo_env(commit=False):
-    """Like benchlib.odoo_env, but usable many times in one process (Odoo's configuration is parsed once)."""
-    if not _configured:
-        benchlib._configure()
-        _configured.append(True)
-    with Registry(config["db_name"]).cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        try:
-            yield env
-        finally:
-            if commit:
-                cr.commit()
-            else:
-                cr.rollback()
 
 
 def setup(workers):

@@ -12,8 +12,15 @@ import odoo
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
+_configured = False
+
 
 def _configure():
+    """Parse Odoo's configuration once per process (Odoo 18 cannot parse it twice)."""
+    global _configured
+    if _configured:
+        return
+    _configured = True
     args = [
         "--addons-path", os.environ["EVPAY_ADDONS_PATH"],
         "--data-dir", os.environ["EVPAY_DATA_DIR"],
@@ -25,7 +32,7 @@ def _configure():
 
 @contextlib.contextmanager
 def odoo_env(commit=False):
-    """An environment on the bench database as superuser; rolled back unless ``commit``."""
+    """An environment on the bench database as superuser; rolled back unless ``commit``. Usable many times."""
     _configure()
     registry = Registry(config["db_name"])
     with registry.cursor() as cr:
