@@ -81,6 +81,19 @@ class TestSettlement(SettlementCommon):
         for tx in txs + refunds:
             self.assertTrue(self.clearing_lines(tx).full_reconcile_id, tx.reference)
         self.assertEqual(settlement.open_difference_count, 0)
+        # The amounts stored on every move the batches touched are what a full recomputation gives (the earlier
+        # batches' payment moves are spared Odoo's recomputation, which must not leave them stale).
+        moves = settlement.move_id | self.env["payment.transaction"].concat(*txs, *refunds).payment_id.move_id
+        amount_fields = self.env.registry.field_computed[moves._fields["amount_residual"]] + [
+            moves._fields["payment_state"]]
+        names = [field.name for field in amount_fields]
+        self.env.invalidate_all()
+        stored = moves.read(names)
+        for field in amount_fields:
+            self.env.add_to_compute(field, moves)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual(moves.read(names), stored)
 
     def test_partial_refund_on_a_later_day(self):
         sale = self.paid_tx(self.wechat, 1000.0)
