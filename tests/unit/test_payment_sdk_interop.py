@@ -108,3 +108,51 @@ def test_our_callback_is_accepted_by_wechatpayv3_core(wechat_utils, key_pair, tm
                                                                       platform_private)
     result = core.callback(headers, body)
     assert result["resource"] == transaction and result["event_type"] == "TRANSACTION.SUCCESS"
+
+
+def test_our_jsapi_pay_sign_equals_wechatpayv3(key_pair):
+    """paySign of the JSAPI payment sheet: wechatpayv3's ``sign([appId, timeStamp, nonceStr, package])`` signs the
+    same four lines with PKCS#1 v1.5, which is deterministic, so both signatures are byte-identical."""
+    core_module = pytest.importorskip("wechatpayv3.core")
+    merchant_private, merchant_public = key_pair
+    _platform_private, platform_public = keys.generate_rsa_keypair()
+    core = core_module.Core("1900000001", "MCHSERIAL", merchant_private, API_V3_KEY, public_key=platform_public,
+                            public_key_id="PUB_KEY_ID_0114232134912410000000000000")
+    params = wp.jsapi_pay_params("wx8888888888888888", "wx201410272009395522657a690389285100", merchant_private,
+                                 timestamp=1414561699, nonce="5K8264ILTKCH16CQ2502SI8ZNMTM67VS")
+    sdk_sign = core.sign([params["appId"], params["timeStamp"], params["nonceStr"], params["package"]])
+    assert sdk_sign == params["paySign"]
+    assert wechatpay_platform.verify_jsapi_pay_params(params, merchant_public) == \
+        "wx201410272009395522657a690389285100"
+
+
+@pytest.mark.parametrize("partner_mode, sub_appid, payer_field", [
+    (False, None, "openid"), (True, None, "sp_openid"), (True, "wxd678efh567hg6999", "sub_openid")])
+def test_our_jsapi_order_body_equals_wechatpayv3(key_pair, partner_mode, sub_appid, payer_field):
+    """The JSAPI order wechatpayv3 would send (path and body) is the one we build, in both modes."""
+    sdk_module = pytest.importorskip("wechatpayv3")
+    merchant_private, _ = key_pair
+    _platform_private, platform_public = keys.generate_rsa_keypair()
+    sdk = sdk_module.WeChatPay(sdk_module.WeChatPayType.JSAPI, "1900000001", merchant_private, "MCHSERIAL",
+                               "wx8888888888888888", API_V3_KEY, notify_url="https://shop.example/n",
+                               partner_mode=partner_mode, public_key=platform_public,
+                               public_key_id="PUB_KEY_ID_0114232134912410000000000000")
+    sent = {}
+
+    def capture(path, method=None, data=None, **_kwargs):  # what the SDK would put on the wire, not sent
+        sent.update(path=path, method=method, data=data)
+        return 200, '{"prepay_id":"wx201410272009395522657a690389285100"}'
+
+    sdk._core.request = capture
+    openid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+    sdk.pay("电动自行车", "SO000042-WX-1", {"total": 259900, "currency": "CNY"}, payer={payer_field: openid},
+            time_expire="2024-06-08T10:34:56+08:00", sub_mchid="1900000109" if partner_mode else None,
+            sub_appid=sub_appid)
+    if partner_mode:
+        merchant = wp.PartnerMerchant("wx8888888888888888", "1900000001", "1900000109", sub_appid=sub_appid)
+    else:
+        merchant = wp.DirectMerchant("wx8888888888888888", "1900000001")
+    ours = wp.jsapi_order_request(merchant, "SO000042-WX-1", "电动自行车", 259900, "https://shop.example/n", openid,
+                                  time_expire="2024-06-08T10:34:56+08:00")
+    assert sent["path"] == ours.path
+    assert sent["data"] == ours.body

@@ -124,15 +124,38 @@ class EvPayWebhookController(http.Controller):
     @http.route("/ev_pay/collect/<int:order_id>/<string:access_token>", type="http", auth="public", website=False,
                 sitemap=False)
     def collection_landing(self, order_id, access_token, **_kwargs):
-        """Landing page of the single collection QR: the wallet is told by its User-Agent."""
-        order = request.env["sale.order"].sudo().browse(order_id).exists()
-        if not order or not order.access_token or not consteq(order.access_token, access_token):
+        """Landing page of the single collection QR: the wallet is told by its User-Agent.
+
+        Alipay opens its https QR and pays. WeChat's browser cannot open the Native ``weixin://`` code: with the
+        official account's AppSecret configured it is sent through the account's silent OAuth and pays in place
+        (JSAPI, controllers/collection_jsapi.py); without it the page shows the code to press and hold.
+        """
+        order = landing_order(order_id, access_token)
+        if not order:
             return request.not_found()
         state = order.ev_collection_state()
         agent = request.httprequest.user_agent.string or ""
         wanted = "wechatpay" if "MicroMessenger" in agent else "alipay" if "AlipayClient" in agent else None
         by_code = {tx["provider_code"]: tx for tx in state["transactions"] if tx["state"] == "pending"}
         chosen = by_code.get(wanted) if wanted else None
-        if chosen and chosen["qr_content"].startswith(("http://", "https://")) and not state["paid"]:
-            return request.redirect(chosen["qr_content"], local=False)
-        return request.render("ev_pay_invoice.collection_landing_page", {"state": state, "chosen": chosen})
+        if chosen and not state["paid"]:
+            provider = request.env["payment.transaction"].sudo().browse(chosen["id"]).provider_id
+            if wanted == "wechatpay" and provider._ev_wechat_jsapi_ready():
+                return request.redirect(provider._ev_wechat_oauth_url(order), local=False)
+            if chosen["qr_content"].startswith(("http://", "https://")):
+                return request.redirect(chosen["qr_content"], local=False)
+        return render_landing(state, chosen)
+
+
+def landing_order(order_id, access_token):
+    """The sale order of a landing link, or None when the link's token is not the order's."""
+    order = request.env["sale.order"].sudo().browse(order_id).exists()
+    if not order or not order.access_token or not consteq(order.access_token, access_token):
+        return None
+    return order
+
+
+def render_landing(state, chosen=None, jsapi=None, error=None, retry_url=None, status=200):
+    """The landing page: the QR codes, or WeChat's in-app payment (``jsapi``), or an ``error`` with a retry link."""
+    return request.render("ev_pay_invoice.collection_landing_page", {
+        "state": state, "chosen": chosen, "jsapi": jsapi, "error": error, "retry_url": retry_url}, status=status)

@@ -11,11 +11,15 @@ from . import account_move
 from . import account_move_send
 from . import payment_provider
 from . import payment_transaction
+from . import payment_provider_jsapi
+from . import payment_transaction_jsapi
 from . import sale_order
 from . import account_move_payment_refund
 from . import ev_pay_sandbox_order
 from . import ev_pay_sandbox_notification
 from . import ev_pay_sandbox_order_codepay
+from . import ev_pay_sandbox_oauth_code
+from . import ev_pay_sandbox_order_jsapi
 from . import ev_cn_calendar_day
 from . import ev_service_provider
 from . import ev_booking

@@ -111,11 +111,14 @@ class SaleOrder(models.Model):
         self.check_access("read")
         order = self.sudo()
         txs = order.ev_collection_tx_ids
-        latest = txs.sorted("id", reverse=True)
+        # The QR codes shown are the latest of each wallet; payments made in WeChat's browser (JSAPI, no QR) are
+        # polled too, so that the screen post-processes them as well.
+        in_app = txs.filtered("ev_jsapi_openid")
+        latest = (txs - in_app).sorted("id", reverse=True)
         shown = self.env["payment.transaction"].sudo()  # salespeople have no access to the payment engine
         for code in EV_PROVIDER_CODES:
             shown |= latest.filtered(lambda tx, c=code: tx.provider_code == c)[:1]
-        shown._ev_poll()
+        (shown | in_app)._ev_poll()
         order.invalidate_recordset()
         paid = txs.filtered(lambda tx: tx.state == "done")
         invoices = order.invoice_ids.filtered(lambda move: move.state == "posted")

@@ -139,6 +139,15 @@ class PartnerMerchant:
     def refund_identity(self):
         return {"sub_mchid": self.sub_mchid}
 
+    def oauth_appid(self):
+        """The official account the buyer's openid is taken from: the dealer's own (sub_appid) when it is bound,
+        else the service provider's (sp_appid)."""
+        return self.sub_appid or self.sp_appid
+
+    def jsapi_payer(self, openid):
+        # An openid is per official account: sub_openid belongs to sub_appid, sp_openid to sp_appid.
+        return {"sub_openid": openid} if self.sub_appid else {"sp_openid": openid}
+
 
 @dataclass(frozen=True)
 class DirectMerchant:
@@ -163,6 +172,12 @@ class DirectMerchant:
 
     def refund_identity(self):
         return {}
+
+    def oauth_appid(self):
+        return self.appid
+
+    def jsapi_payer(self, openid):
+        return {"openid": openid}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -668,3 +683,149 @@ def decrypt_sub_merchant_bill(encrypted_bytes, encrypt_key_b64, nonce, private_k
         return AESGCM(aes_key).decrypt(_utf8(nonce), bytes(encrypted_bytes), b"")
     except (InvalidTag, ValueError) as exc:
         raise WechatPayDecryptError("sub-merchant bill decryption failed") from exc
+
+
+# --------------------------------------------------------------------------------------------------------------
+# JSAPI: paying inside WeChat's own browser (公众号支付), and the official-account OAuth that yields the openid
+# --------------------------------------------------------------------------------------------------------------
+# Not in the protocol note; from the official pages "JSAPI下单" (POST …/transactions/jsapi, answer {"prepay_id"}),
+# "JSAPI调起支付" (WeixinJSBridge getBrandWCPayRequest, paySign over four lines, signType RSA) and the official
+# account's "网页授权" (open.weixin.qq.com/connect/oauth2/authorize, api.weixin.qq.com/sns/oauth2/access_token).
+
+OAUTH_HOST = "https://open.weixin.qq.com"
+SNS_API_HOST = "https://api.weixin.qq.com"
+OAUTH_AUTHORIZE_PATH = "/connect/oauth2/authorize"
+OAUTH_ACCESS_TOKEN_PATH = "/sns/oauth2/access_token"
+OAUTH_SCOPES = ("snsapi_base", "snsapi_userinfo")
+JSAPI_SIGN_TYPE = "RSA"
+JSAPI_RESULT_OK = "get_brand_wcpay_request:ok"
+JSAPI_RESULT_CANCEL = "get_brand_wcpay_request:cancel"
+JSAPI_RESULT_FAIL = "get_brand_wcpay_request:fail"
+# The authorize page passes state back untouched only when it is [a-zA-Z0-9], 128 bytes at most.
+_OAUTH_STATE_RE = re.compile(r"^[0-9A-Za-z]{1,128}$")
+_PREPAY_PACKAGE_PREFIX = "prepay_id="
+
+
+class WechatOAuthError(WechatPayError):
+    """The official-account OAuth answered an error (``errcode``/``errmsg``) or an unusable identity."""
+
+    SNAPSHOT_USER = "snapshot_user"  # the page was opened as a Moments snapshot: the openid is a placeholder
+
+    def __init__(self, errcode, errmsg=""):
+        super().__init__("%s %s" % (errcode, errmsg) if errmsg else str(errcode))
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+def jsapi_order_request(merchant, out_trade_no, description, total_fen, notify_url, openid, time_expire=None,
+                        attach=None, extra=None):
+    """JSAPI (in-WeChat web page) order: ``POST …/transactions/jsapi`` → 200 ``{"prepay_id"}``.
+
+    Same body as the Native order plus ``payer``: ``{"openid"}`` in direct mode; in partner mode
+    ``{"sub_openid"}`` when the merchant has a ``sub_appid`` (the openid was taken from the dealer's official
+    account), else ``{"sp_openid"}``. The openid must belong to :meth:`oauth_appid` of the same merchant.
+    """
+    _check_out_trade_no(out_trade_no)
+    _check_fen("total_fen", total_fen)
+    _check_notify_url(notify_url)
+    if not openid or not isinstance(openid, str):
+        raise ValueError("openid of the payer is required for a JSAPI order")
+    body = merchant.order_identity()
+    body.update({"description": description, "out_trade_no": out_trade_no})
+    _optional(body, time_expire=time_expire, attach=attach)
+    body.update({"notify_url": notify_url, "amount": _amount(total_fen), "payer": merchant.jsapi_payer(openid)})
+    body.update(extra or {})
+    return ApiRequest("POST", merchant.path_prefix + "/jsapi", body)
+
+
+def jsapi_package(prepay_id):
+    """The ``package`` of the payment sheet: ``prepay_id=…``."""
+    if not prepay_id:
+        raise ValueError("prepay_id is required")
+    return _PREPAY_PACKAGE_PREFIX + prepay_id
+
+
+def prepay_id_from_package(package):
+    """The prepay_id inside a ``package`` value, or None when it is not of the form ``prepay_id=…``."""
+    if not isinstance(package, str) or not package.startswith(_PREPAY_PACKAGE_PREFIX):
+        return None
+    return package[len(_PREPAY_PACKAGE_PREFIX):] or None
+
+
+def jsapi_sign_message(app_id, timestamp, nonce, package):
+    """The four lines signed into ``paySign``: appId, timeStamp, nonceStr, package; each ends with '\\n'."""
+    return "%s\n%s\n%s\n%s\n" % (app_id, timestamp, nonce, package)
+
+
+def jsapi_pay_params(app_id, prepay_id, private_key_pem, timestamp=None, nonce=None):
+    """The object for ``WeixinJSBridge.invoke('getBrandWCPayRequest', …)``, signed with the merchant key.
+
+    ``app_id`` is the official account the payer's openid came from (sub_appid, or sp_appid / appid).
+    Every value is a string, as the bridge wants; ``signType`` is not part of the signed text. SHA256withRSA
+    with PKCS#1 v1.5 is deterministic: the same inputs always give the same ``paySign``.
+    """
+    timestamp = str(int(time.time()) if timestamp is None else int(timestamp))
+    nonce = nonce or new_nonce()
+    package = jsapi_package(prepay_id)
+    return {
+        "appId": app_id,
+        "timeStamp": timestamp,
+        "nonceStr": nonce,
+        "package": package,
+        "signType": JSAPI_SIGN_TYPE,
+        "paySign": keys.rsa_sha256_sign(private_key_pem, jsapi_sign_message(app_id, timestamp, nonce, package)),
+    }
+
+
+def oauth_authorize_url(appid, redirect_uri, state, scope="snsapi_base", host=OAUTH_HOST):
+    """Where to send the buyer's WeChat browser for the official account's web authorisation.
+
+    ``snsapi_base`` is silent (no consent screen) and yields only the openid. WeChat redirects to
+    ``redirect_uri?code=…&state=…``; ``redirect_uri`` must be on the account's OAuth domain (网页授权域名).
+    The ``#wechat_redirect`` fragment is required by WeChat.
+    """
+    if not appid:
+        raise ValueError("appid is required")
+    if scope not in OAUTH_SCOPES:
+        raise ValueError("scope must be one of %s" % ", ".join(OAUTH_SCOPES))
+    if not _OAUTH_STATE_RE.match(state or ""):
+        raise ValueError("state must be 1-128 characters of [a-zA-Z0-9]")
+    parts = urlsplit(redirect_uri or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("redirect_uri must be an absolute http(s) URL")
+    query = urlencode([("appid", appid), ("redirect_uri", redirect_uri), ("response_type", "code"),
+                       ("scope", scope), ("state", state)])
+    return "%s%s?%s#wechat_redirect" % (host.rstrip("/"), OAUTH_AUTHORIZE_PATH, query)
+
+
+def oauth_access_token_url(appid, secret, code, host=SNS_API_HOST):
+    """``GET`` URL exchanging the authorisation ``code`` (single use, 5 minutes) for the openid.
+
+    It carries the AppSecret: never log it.
+    """
+    if not (appid and secret and code):
+        raise ValueError("appid, secret and code are required")
+    query = urlencode([("appid", appid), ("secret", secret), ("code", code), ("grant_type", "authorization_code")])
+    return "%s%s?%s" % (host.rstrip("/"), OAUTH_ACCESS_TOKEN_PATH, query)
+
+
+def parse_oauth_access_token(body):
+    """The answer of :func:`oauth_access_token_url` → ``{"openid", "scope", …}``.
+
+    WeChat answers HTTP 200 either way; an ``errcode`` (40029 invalid code, 40163 code already used, 40125 bad
+    AppSecret…) raises :class:`WechatOAuthError`, and so does a snapshot-page visitor (``is_snapshotuser`` = 1),
+    whose openid is a placeholder that cannot pay.
+    """
+    try:
+        data = json.loads(_as_text(body) or "{}")
+    except ValueError as exc:
+        raise WechatOAuthError("invalid_answer", "not JSON") from exc
+    if not isinstance(data, dict):
+        raise WechatOAuthError("invalid_answer", "not an object")
+    if data.get("errcode"):
+        raise WechatOAuthError(data["errcode"], data.get("errmsg") or "")
+    if data.get("is_snapshotuser") == 1:
+        raise WechatOAuthError(WechatOAuthError.SNAPSHOT_USER, "opened as a snapshot page")
+    if not data.get("openid"):
+        raise WechatOAuthError("invalid_answer", "no openid")
+    return data

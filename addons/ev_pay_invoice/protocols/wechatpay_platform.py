@@ -5,6 +5,7 @@ writes trade / fund-flow bills in the real CSV layout (§1.7, §1.8), so that th
 :mod:`wechatpay` (and bills.py) can be exercised end-to-end without the real gateway.
 Rules cited as "§1.x" are from /work/shared/docs/payments-and-einvoice-protocols.md.
 """
+import base64
 import datetime
 import gzip
 import hashlib
@@ -22,13 +23,16 @@ from .wechatpay import (
     HEADER_SIGNATURE,
     HEADER_SIGNATURE_TYPE,
     HEADER_TIMESTAMP,
+    JSAPI_SIGN_TYPE,
     PAID_TRADE_STATES,
     SIGNATURE_TYPE,
     TIMESTAMP_TOLERANCE_SECONDS,
     WechatPaySignatureError,
     aead_encrypt,
     canonical_url,
+    jsapi_sign_message,
     new_nonce,
+    prepay_id_from_package,
     response_signature_message,
     select_verification_key,
     serialize_body,
@@ -427,3 +431,71 @@ def bill_file_bytes(bill_text, tar_type=None):
     data = bill_text.encode("utf-8")
     return gzip.compress(data, mtime=0) if tar_type == "GZIP" else data
 
+
+
+# --------------------------------------------------------------------------------------------------------------
+# JSAPI payment sheet and official-account OAuth, platform side
+# --------------------------------------------------------------------------------------------------------------
+
+# The official account's errcodes (网页授权 / 全局返回码) the simulator answers with.
+OAUTH_ERRORS = {
+    40013: "invalid appid",
+    40125: "invalid appsecret",
+    40029: "invalid code",
+    40163: "code been used",
+    40002: "invalid grant_type",
+}
+JSAPI_PARAM_NAMES = ("appId", "timeStamp", "nonceStr", "package", "signType", "paySign")
+
+
+def verify_jsapi_pay_params(params, merchant_public_keys):
+    """Check a ``getBrandWCPayRequest`` object as WeChat's payment sheet does; return its prepay_id.
+
+    ``merchant_public_keys``: the merchant certificate or public key PEM (or a list of them): the paySign must be
+    SHA256withRSA by the merchant's API key over appId, timeStamp, nonceStr and package. Raises
+    :class:`WechatPaySignatureError` (missing_header for a missing field, unsupported_signature_type,
+    malformed_header for a package that is not ``prepay_id=…`` or a timestamp that is not seconds,
+    bad_signature).
+    """
+    params = params if isinstance(params, dict) else {}
+    for name in JSAPI_PARAM_NAMES:
+        if not isinstance(params.get(name), str) or not params[name]:
+            raise WechatPaySignatureError(WechatPaySignatureError.MISSING_HEADER, name)
+    if params["signType"] != JSAPI_SIGN_TYPE:
+        raise WechatPaySignatureError(WechatPaySignatureError.UNSUPPORTED_SIGNATURE_TYPE, params["signType"])
+    if not params["timeStamp"].isdigit() or len(params["timeStamp"]) > 10 or len(params["nonceStr"]) > 32:
+        raise WechatPaySignatureError(WechatPaySignatureError.MALFORMED_HEADER, "timeStamp/nonceStr")
+    prepay_id = prepay_id_from_package(params["package"])
+    if not prepay_id:
+        raise WechatPaySignatureError(WechatPaySignatureError.MALFORMED_HEADER, "package")
+    message = jsapi_sign_message(params["appId"], params["timeStamp"], params["nonceStr"], params["package"])
+    candidates = [merchant_public_keys] if isinstance(merchant_public_keys, (str, bytes)) else merchant_public_keys
+    if not any(key and keys.rsa_sha256_verify(key, message, params["paySign"]) for key in candidates):
+        raise WechatPaySignatureError(WechatPaySignatureError.BAD_SIGNATURE, "paySign")
+    return prepay_id
+
+
+def new_prepay_id(moment=None):
+    """A prepay_id shaped like the real ones: ``wx`` + Beijing time to the second + 20 hex digits (36 chars)."""
+    moment = (moment or datetime.datetime.now(BEIJING)).astimezone(BEIJING)
+    return "wx%s%s" % (moment.strftime("%Y%m%d%H%M%S"), secrets.token_hex(10))
+
+
+def sandbox_openid(appid, user_key):
+    """The openid of one (simulated) WeChat user under one official account: 28 characters starting with 'o',
+    stable for the pair and different for every appid, as real openids are."""
+    digest = hashlib.sha256(("%s:%s" % (appid, user_key)).encode("utf-8")).digest()
+    return "o" + base64.urlsafe_b64encode(digest).decode("ascii")[:27]
+
+
+def oauth_token_answer(openid, scope="snsapi_base", access_token=None, refresh_token=None):
+    """The JSON bytes of a successful ``/sns/oauth2/access_token`` answer (HTTP 200)."""
+    return serialize_body({
+        "access_token": access_token or secrets.token_urlsafe(48), "expires_in": 7200,
+        "refresh_token": refresh_token or secrets.token_urlsafe(48), "openid": openid, "scope": scope,
+    }).encode("utf-8")
+
+
+def oauth_error_answer(errcode, errmsg=None):
+    """The JSON bytes of an official-account API error; WeChat answers those with HTTP 200 too."""
+    return serialize_body({"errcode": errcode, "errmsg": errmsg or OAUTH_ERRORS.get(errcode, "error")}).encode("utf-8")

@@ -12,3 +12,4 @@ from . import test_settlement
 from . import test_settlement_sandbox
 from . import test_cashier
 from . import test_pos_payment
+from . import test_payment_jsapi

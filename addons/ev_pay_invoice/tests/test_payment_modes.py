@@ -93,7 +93,9 @@ class TestEvPaymentModes(EvPaymentCommon):
 
         wechat = open_as("Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50 NetType/WIFI")
         self.assertEqual(wechat.status_code, 303)
-        self.assertEqual(wechat.headers["Location"], wechat_tx.ev_qr_content)
+        # WeChat's browser pays in place (JSAPI, test_payment_jsapi.py): first the official account's OAuth.
+        self.assertTrue(wechat.headers["Location"].startswith(
+            self.base_url() + "/ev_pay/sandbox/wechat/connect/oauth2/authorize?"), wechat.headers["Location"])
         alipay = open_as("Mozilla/5.0 (Linux; Android 14) AlipayClient/10.6.0 Mobile")
         self.assertEqual(alipay.status_code, 303)
         self.assertEqual(alipay.headers["Location"], alipay_tx.ev_qr_content)
