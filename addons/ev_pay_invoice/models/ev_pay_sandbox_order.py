@@ -219,18 +219,23 @@ class EvPaySandboxOrder(models.Model):
             if existing.amount_fen != amount or existing.state != "open":
                 raise _Refused("OUT_TRADE_NO_USED", "商户订单号重复")
             return {"code_url": existing._wallet_url()}
+        order = self.create(self._ev_wechatpay_order_values(provider, data, amount))
+        return {"code_url": order._wallet_url()}
+
+    @api.model
+    def _ev_wechatpay_order_values(self, provider, data, amount):
+        """Create values of a WeChat Pay order (Native or JSAPI) from the checked request body ``data``."""
         expires_at = None
         if data.get("time_expire"):
             expires_at = datetime.datetime.fromisoformat(data["time_expire"]).astimezone(datetime.UTC).replace(
                 tzinfo=None)
-        identity = {k: data[k] for k in ("sp_appid", "sp_mchid", "sub_mchid", "sub_appid", "appid", "mchid")
-                    if data.get(k)}
-        order = self.create({
+        return {
             "provider_id": provider.id, "channel": "wechatpay", "out_trade_no": data["out_trade_no"],
             "description": data.get("description"), "amount_fen": amount, "notify_url": data["notify_url"],
-            "identity": identity, "expires_at": expires_at,
-        })
-        return {"code_url": order._wallet_url()}
+            "identity": {k: data[k] for k in ("sp_appid", "sp_mchid", "sub_mchid", "sub_appid", "appid", "mchid")
+                         if data.get(k)},
+            "expires_at": expires_at,
+        }
 
     def _ev_wechatpay_transaction(self):
         self.ensure_one()

@@ -11,7 +11,6 @@
 The simulated WeChat user is a random key in a cookie of the buyer's browser: the openid is derived from it and
 the appid, so each official account sees its own openid, and only the buyer the order was opened for can pay.
 """
-import datetime
 import json
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -83,16 +82,8 @@ class EvPaySandboxOrder(models.Model):
                     and existing.ev_jsapi_payer == given):
                 return {"prepay_id": existing.ev_jsapi_prepay_id}
             raise _Refused("OUT_TRADE_NO_USED", "商户订单号重复")
-        expires_at = None
-        if data.get("time_expire"):
-            expires_at = datetime.datetime.fromisoformat(data["time_expire"]).astimezone(datetime.UTC).replace(
-                tzinfo=None)
-        identity = {k: data[k] for k in ("sp_appid", "sp_mchid", "sub_mchid", "sub_appid", "appid", "mchid")
-                    if data.get(k)}
         order = self.create({
-            "provider_id": provider.id, "channel": "wechatpay", "out_trade_no": data["out_trade_no"],
-            "description": data.get("description"), "amount_fen": amount, "notify_url": data["notify_url"],
-            "identity": identity, "expires_at": expires_at, "scanned": True,
+            **self._ev_wechatpay_order_values(provider, data, amount), "scanned": True,
             "ev_jsapi_prepay_id": wechatpay_platform.new_prepay_id(), "ev_jsapi_payer": given,
         })
         return {"prepay_id": order.ev_jsapi_prepay_id}
