@@ -6,9 +6,12 @@ Measured, in the same process and database:
   B. the baseline: the same import, then the settlement line reconciled with each payment line in its own
      reconcile() call (a per-line ORM loop). The loop is run on the first LOOP_SAMPLE lines and extrapolated
      linearly to all lines (which favours the loop: each call gets slower as partials pile up).
-Peak memory: the process' peak RSS after A (Odoo's registry included) and what A added to the RSS of the idle
-process with the registry loaded (measured before anything else; the bill files are generated in a child process
-so that building them does not count). B runs after A's figures are taken.
+Peak memory: the peak RSS of each stage (loading Odoo and the registry, the 50-line warm-up, A's import, A's
+posting; each stage's peak is read apart by resetting the kernel's high-water mark), the process' peak over all of
+them (Odoo's registry included: the target is on this one) and what it adds to the RSS of the idle process with
+the registry loaded (measured before anything else; the bill files are generated in a child process so that
+building them does not count).
+B runs after A's figures are taken.
 
 Set-up (10,000 transactions and their posted payments, booked on the clearing account) runs once in a child
 process and is committed to the bench database; the measured runs are rolled back.
@@ -20,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import measure, odoo_env, peak_rss_mb, report
+from benchlib import current_rss_mb, measure, odoo_env, peak_rss_mb, report, reset_peak_rss
 
 TRANSACTIONS = int(os.environ.get("EVPAY_BENCH_SETTLEMENT_TX", 10_000))
 REFUNDS = TRANSACTIONS // 50
@@ -106,14 +109,6 @@ def bill_bytes(env, provider, limit=None):
     return wechatpay_platform.build_trade_bill(DAY, transactions, refund_dicts).encode()
 
 
-def current_rss_mb():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def write_bills(folder):
     """Child process: write the day's bill and a 50-line warm-up bill into ``folder``."""
     with odoo_env() as env:
@@ -144,25 +139,30 @@ def main():
                 warm_data = bill.read()
 
         # Warm-up (Odoo builds its field-trigger trees and caches on first use): a 50-line day, rolled back.
+        peak_loading = peak_rss_mb()  # Odoo started, registry loaded, bill files read
+        stage_peaks = reset_peak_rss()
         env.cr.execute("SAVEPOINT bench_warmup")
         warm, _created = Settlement._ev_import_bill(provider, warm_data, "warm.csv", bill_date=DAY, post=True)
         env.flush_all()
         env.cr.execute("ROLLBACK TO SAVEPOINT bench_warmup")
         env.invalidate_all(flush=False)
         rss_warm = current_rss_mb()
-        peak_before = peak_rss_mb()
+        peak_warm = peak_rss_mb()
 
-        # A. batch: import + match, then post + one reconcile().
+        # A. batch: import + match, then post + one reconcile() per batch.
         env.cr.execute("SAVEPOINT bench_batch")
+        reset_peak_rss()
         with measure() as imported:
             bill, _created = Settlement._ev_import_bill(provider, data, "bench.csv", bill_date=DAY, post=False)
             env.flush_all()
         settlement = bill.settlement_id
-        rss_imported = peak_rss_mb()
+        peak_imported = peak_rss_mb()
+        reset_peak_rss()
         with measure() as posted:
             settlement.action_post()
             env.cr.flush()  # the precommit hooks (chatter tracking) too, as the commit of the import would run them
-        rss_after = peak_rss_mb()
+        peak_posted = peak_rss_mb()
+        peak_process = max(peak_loading, peak_warm, peak_imported, peak_posted)
         day_payments = settlement.line_ids.transaction_id.payment_id
         open_after = env["account.move.line"].search_count([
             ("account_id", "=", clearing.id), ("payment_id", "in", day_payments.ids),
@@ -207,10 +207,12 @@ def main():
          "(%s; no_payout is expected: the bench has no bank statement)" % difference_kinds),
         ("RSS with Odoo imported, no registry", rss_start, "MB"),
         ("RSS idle, registry loaded (baseline)", rss_registry, "MB"),
-        ("RSS after the 50-line warm-up", rss_warm, "MB (peak so far %0.1f MB)" % peak_before),
-        ("peak RSS after A's import + match", rss_imported, "MB"),
-        ("peak RSS after A (import + post)", rss_after, "MB (target <= 200)"),
-        ("peak RSS increase over the baseline", rss_after - rss_registry, "MB"),
+        ("peak RSS while loading Odoo and the registry", peak_loading, "MB"),
+        ("peak RSS during the 50-line warm-up", peak_warm, "MB (%0.1f MB after it)" % rss_warm),
+        ("peak RSS during A's import + match", peak_imported, "MB" if stage_peaks else "MB (since the start)"),
+        ("peak RSS during A's post + reconcile", peak_posted, "MB" if stage_peaks else "MB (since the start)"),
+        ("peak RSS of the process, all stages", peak_process, "MB (target <= 200)"),
+        ("peak RSS increase over the baseline", peak_process - rss_registry, "MB"),
     ])
 
 

@@ -59,9 +59,38 @@ def measure():
         figures["queries"] = odoo.sql_db.sql_counter - queries_before
 
 
+def _status_mb(key):
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def current_rss_mb():
+    """Resident memory of this process now, in MB."""
+    return _status_mb("VmRSS:") or 0.0
+
+
 def peak_rss_mb():
-    """Peak resident memory of this process in MB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process in MB since it started, or since the last reset_peak_rss()."""
+    peak = _status_mb("VmHWM:")
+    # Elsewhere than Linux: ru_maxrss (KiB on Linux, bytes on macOS: only Linux is measured here).
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss():
+    """Start a new peak at the current RSS, so that one stage's peak can be read apart (Linux: clear_refs 5).
+    Returns False where the kernel does not allow it: peaks then run from the start of the process."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def report(title, rows):

@@ -55,6 +55,16 @@ def test_doc_sample_row_is_parsed_field_by_field():
     assert first.raw["公众账号ID"] == "wxfdc955f7104ad557" and first.raw["费率备注"] == ""
 
 
+def test_every_column_of_a_row_is_kept_as_printed():
+    text = WECHAT_DOC.decode("utf-8")
+    header = [name.strip() for name in text.splitlines()[0].split(",")]
+    printed = [value.strip() for value in text.splitlines()[1][1:].split(",`")]
+    first = bills.parse_wechat_trade_bill(WECHAT_DOC).lines[0]
+    assert dict(first.raw) == dict(zip(header, printed))
+    assert list(first.raw) == header and len(first.raw) == len(header)
+    assert first.raw.get("no such column", "-") == "-"
+
+
 def test_doc_sample_summary_is_checked_and_reported():
     bill = bills.parse_wechat_trade_bill(WECHAT_DOC)
     summary = bill.summary

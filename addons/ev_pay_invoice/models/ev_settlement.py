@@ -619,10 +619,15 @@ class EvSettlement(models.Model):
         half-matched; between calls the cache is flushed and emptied, so memory stays bounded by one batch.
 
         account.move's amounts depend on the amounts of every move reconciled with any of its lines, so reconciling
-        one more batch against the shared settlement entry would make Odoo recompute the payment moves of all the
-        earlier batches and their payments (payment state, due date, signed amounts…), loading them all back into
-        the cache. Those batches are fully reconciled and nothing of theirs changes any more, so their moves and
-        payments are protected from that recomputation."""
+        one more batch against the shared settlement entry makes Odoo walk from the entry through the partials of all
+        the earlier batches to their payment moves and payments, and recompute them (payment state, due date, signed
+        amounts…). Three things keep that walk small:
+        - those batches are fully reconciled and nothing of theirs changes any more: their moves and payments are
+          protected from the recomputation (one id set shared by all the protected fields);
+        - the walk reads only the columns it follows (``prefetch_fields=False``), not every column of 10,000 lines,
+          partials and moves (about 40 MB on a busy day); the batch's own moves are still read whole;
+        - no chatter tracking (see below).
+        """
         AccountMoveLine = self.env["account.move.line"].sudo()
         AccountMove, AccountPayment = self.env["account.move"].sudo(), self.env["account.payment"].sudo()
         # The stored fields of moves and payments that reconciling a line can change (Odoo's own dependencies).
@@ -636,13 +641,20 @@ class EvSettlement(models.Model):
         payment_fields = [field for field in changed if field.model_name == "account.payment"]
         # No chatter tracking: the tracked fields of these entries (payment state, untaxed amount) cannot change by
         # reconciling a clearing line, yet tracking would hold every move until the commit and read them all back.
-        AccountMoveLine = AccountMoveLine.with_context(mail_notrack=True)
+        AccountMoveLine = AccountMoveLine.with_context(mail_notrack=True, prefetch_fields=False)
         settled_move_ids, settled_payment_ids = [], []
         for settlement_line_id, batch in pairs:
             batch_line_ids = [aml_id for aml_id, _bal in batch]
-            with self.env.protecting([(move_fields, AccountMove.browse(settled_move_ids)),
-                                      (payment_fields, AccountPayment.browse(settled_payment_ids))]):
-                AccountMoveLine.browse([settlement_line_id] + batch_line_ids).reconcile()
+            # Recordsets over a frozenset of ids: protecting() takes frozenset() of it for each field, which is that
+            # same set, so the 17 fields share it (instead of a set of 10,000 ids, ~0.5 MB, for each of them).
+            settled_moves = AccountMove.__class__(self.env, frozenset(settled_move_ids), ())
+            settled_payments = AccountPayment.__class__(self.env, frozenset(settled_payment_ids), ())
+            with self.env.protecting(move_fields, settled_moves), \
+                    self.env.protecting(payment_fields, settled_payments):
+                batch_lines = AccountMoveLine.browse([settlement_line_id] + batch_line_ids)
+                # This batch's own moves are read whole, in a few queries (as usual), not a column at a time.
+                batch_lines.with_context(prefetch_fields=True).move_id.line_ids.mapped("currency_id")
+                batch_lines.reconcile()
                 AccountMoveLine.env.flush_all()
             if len(pairs) > 1:
                 self.env.cr.execute("SELECT DISTINCT move_id, payment_id FROM account_move_line WHERE id = ANY(%s)",

@@ -146,6 +146,39 @@ class FundFlowBill:
     summary: FundFlowSummary
 
 
+class BillRow(Mapping):
+    """One detail row, every column as printed (``row["商户订单号"]``). A busy day has 10,000 rows: they share one
+    column index, and a value repeated across rows (app id, merchant number, status, time…) is stored once."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: Mapping[str, int], values: tuple[str, ...]):
+        self._index = index
+        self._values = values
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[self._index[name]]
+
+    def __iter__(self):
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __repr__(self) -> str:
+        return f"BillRow({dict(self)!r})"
+
+
+def _row_maker(header: list[str]):
+    """Build the BillRows of one bill: values (already checked to be as many as the header's columns) → BillRow."""
+    index = {name: position for position, name in enumerate(header)}
+    stored = {}
+
+    def make_row(values: list[str]) -> BillRow:
+        return BillRow(index, tuple(stored.setdefault(value, value) for value in values))
+    return make_row
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Bytes → text
 # ---------------------------------------------------------------------------------------------------------------
@@ -254,7 +287,7 @@ def _parse_wechat_sections(text: str, required: tuple[str, ...], summary_starts:
     missing = [name for name in required if name not in header]
     if missing:
         raise BillFormatError(f"not a WeChat {kind} header: missing column(s) {', '.join(missing)}", header_no)
-    rows, summary_header, last_no = [], None, header_no
+    rows, summary_header, last_no, make_row = [], None, header_no, _row_maker(header)
     for line_no, line in lines:
         last_no = line_no
         if _header(line)[0] in summary_starts:
@@ -263,7 +296,7 @@ def _parse_wechat_sections(text: str, required: tuple[str, ...], summary_starts:
         values = _backticked(line, line_no)
         if len(values) != len(header):
             raise BillFormatError(f"has {len(values)} values, the header has {len(header)} columns", line_no)
-        rows.append((line_no, dict(zip(header, values))))
+        rows.append((line_no, make_row(values)))
     if summary_header is None:
         raise BillFormatError(f"the {kind} ends after line {last_no} without its summary rows "
                               f"({summary_starts[0]}…): the file is truncated")
@@ -298,7 +331,7 @@ _WECHAT_TRADE_TOTALS = {
 _WECHAT_TRADE_KINDS = {"SUCCESS": TradeKind.PAYMENT, "REFUND": TradeKind.REFUND, "REVOKED": TradeKind.REVOKED}
 
 
-def _wechat_trade_line(line_no: int, row: dict[str, str]) -> TradeLine:
+def _wechat_trade_line(line_no: int, row: BillRow) -> TradeLine:
     status = row["交易状态"]
     if status not in _WECHAT_TRADE_KINDS:
         raise BillFormatError(f"交易状态 {status!r} is not SUCCESS, REFUND or REVOKED", line_no)
@@ -381,7 +414,7 @@ _FUND_COLUMNS = ("记账时间", "微信支付业务单号", "资金流水单号
 _FUND_DIRECTIONS = {"收入": FlowDirection.INCOME, "支出": FlowDirection.EXPENSE}
 
 
-def _fund_line(line_no: int, row: dict[str, str]) -> FundFlowLine:
+def _fund_line(line_no: int, row: BillRow) -> FundFlowLine:
     direction = _FUND_DIRECTIONS.get(row["收支类型"])
     if direction is None:
         raise BillFormatError(f"收支类型 {row['收支类型']!r} is neither 收入 nor 支出", line_no)
@@ -478,7 +511,7 @@ def _alipay_time(text: str) -> datetime | None:
         return None
 
 
-def _alipay_line(line_no: int, row: dict[str, str]) -> TradeLine:
+def _alipay_line(line_no: int, row: BillRow) -> TradeLine:
     business = row["业务类型"]
     kind = _ALIPAY_KINDS.get(business)
     if kind is None:
@@ -522,7 +555,7 @@ def parse_alipay_trade_bill(data: bytes) -> TradeBill:
     missing = [name for name in _ALIPAY_COLUMNS if name not in header]
     if missing:
         raise BillFormatError(f"not an Alipay business detail header: missing {', '.join(missing)}", header_no)
-    lines, footer = [], []
+    lines, footer, make_row = [], [], _row_maker(header)
     for line_no, line in numbered[index + 1:]:
         if line.startswith("#") or footer:
             footer.append((line_no, _fold(line)))
@@ -530,7 +563,7 @@ def parse_alipay_trade_bill(data: bytes) -> TradeBill:
         values = [value.strip() for value in next(csv.reader([line]))]  # strips the identifiers' trailing tab
         if len(values) != len(header):
             raise BillFormatError(f"has {len(values)} values, the header has {len(header)} columns", line_no)
-        lines.append(_alipay_line(line_no, dict(zip(header, values))))
+        lines.append(_alipay_line(line_no, make_row(values)))
     last_no = numbered[-1][0]
     for line_no, line in footer:
         if not line.startswith("#"):
