@@ -1,4 +1,5 @@
 import threading
+from urllib.parse import urlsplit
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -44,6 +45,32 @@ class TestEvPaymentFlow(EvPaymentCommon):
         self._assert_paid_and_invoiced(order, wechat_tx)
         self.assertEqual(alipay_tx.state, "cancel", "the other wallet's order is closed")
         self.assertEqual(self._sandbox_order(alipay_tx).state, "closed")
+
+    def test_phone_pays_on_the_sandbox_wallet_page(self):
+        """The page a phone opens by scanning a sandbox QR, run by Chromium: Pay relays the callback at once."""
+        order = self._order(amount=321)
+        _wechat_tx, alipay_tx = self._collect(order)
+        code = """
+            (async () => {
+                const state = document.querySelector(".o_ev_wallet_state");
+                const paid = document.querySelector(".o_ev_wallet_paid_text").textContent;
+                document.querySelector(".o_ev_wallet_pay").click();
+                const start = Date.now();
+                while (state.textContent.trim() !== paid) {
+                    if (Date.now() - start > 30000) {
+                        throw new Error(`the wallet page says: ${state.textContent}`);
+                    }
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+                console.log("test successful");
+            })().catch((error) => console.error(error.message));
+        """
+        self.browser_js(urlsplit(alipay_tx.ev_qr_content).path, code, timeout=60)
+        self.env.invalidate_all()
+        self.assertEqual(alipay_tx.state, "done", "the page relayed the signed callback: no delivery cron needed")
+        self.assertFalse(self._deliver(), "the webhook's answer was acknowledged: the simulator does not resend it")
+        order.ev_collection_state()
+        self._assert_paid_and_invoiced(order, alipay_tx)
 
     def test_full_flow_alipay_callback_before_screen(self):
         """Alipay pays and its notification arrives before anybody looks at the screen: handled once."""

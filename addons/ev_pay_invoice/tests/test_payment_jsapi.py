@@ -324,6 +324,34 @@ class TestEvWechatJsapi(EvPaymentCommon):
         self.assertEqual(late_tx.state, "done")
         self.assertIn("Paid after the collection was cancelled", late_tx.state_message)
 
+    def test_in_app_payment_is_refunded_on_its_own_order(self):
+        """A refund of an in-app payment goes to the JSAPI order the buyer paid, not to the closed QR order."""
+        order = self._order(amount=2000)
+        native_tx, _alipay_tx = self._collect(order)
+        _page, params = self._open_in_wechat(order)
+        tx = self._jsapi_txs(order)
+        self.assertEqual(self._sheet_pay(params).status_code, 200)
+        self._deliver()
+        order.ev_collection_state()  # the cashier's screen polls: the payment is booked
+        self.env.invalidate_all()
+        payment = self._payments(tx)
+        self.assertEqual((tx.state, len(payment)), ("done", 1))
+
+        wizard = self.env["payment.refund.wizard"].with_context(active_model="account.payment",
+                                                                active_id=payment.id).create({})
+        wizard.amount_to_refund = 500
+        wizard.action_refund()
+        self.env.invalidate_all()
+        refund = tx.child_transaction_ids.filtered(lambda t: t.operation == "refund")
+        self.assertEqual((refund.state, refund.amount), ("done", -500))
+        self.assertEqual(self._sandbox_order(tx).refunded_fen, 50000, "refunded on the order the buyer paid")
+        self.assertEqual(self._sandbox_order(native_tx).refunded_fen, 0)
+        self.assertEqual(self._payments(refund).payment_type, "outbound")
+        self.assertEqual(payment.amount_available_for_refund, 1500)
+        # WeChat's REFUND.SUCCESS callback comes later: accepted, nothing booked twice.
+        self.assertEqual(self._deliver().mapped("state"), ["delivered"])
+        self.assertEqual(len(self._payments(refund)), 1)
+
     def test_native_payment_closes_the_open_jsapi_order(self):
         order = self._order(amount=450)
         native_tx, _alipay_tx = self._collect(order)
