@@ -46,6 +46,23 @@ def odoo_env(commit=False):
                 cr.rollback()
 
 
+def vacuum_analyze(tables):
+    """VACUUM ANALYZE ``tables`` of the bench database. Every measured run is rolled back, and the dead rows it leaves
+    behind slow the next runs down until autovacuum passes: this makes runs comparable."""
+    import psycopg2
+
+    _configure()
+    _name, connection_info = odoo.sql_db.connection_info_for(config["db_name"])
+    connection = psycopg2.connect(**connection_info)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute("VACUUM ANALYZE %s" % table)  # names of our own tables, not input
+    finally:
+        connection.close()
+
+
 @contextlib.contextmanager
 def measure():
     """Yields a dict filled on exit with wall seconds and SQL queries spent inside the block."""
