@@ -1,13 +1,13 @@
 from odoo.tests import tagged
 
-from odoo.addons.ev_pay_invoice.tests.common_cashier import DESKTOP, PHONE, CashierTourMixin
+from odoo.addons.ev_pay_invoice.tests.common_cashier import DESKTOP, PHONE, ScreenTourMixin
 from odoo.addons.ev_pay_invoice.tests.payment_common import EvPaymentCommon
 
 from .common import BATTERY_CODES, CHARGER_CODES, VEHICLE_CODES_WHITE, BundleTestMixin
 
 
 @tagged("post_install", "-at_install")
-class TestCashierBundle(CashierTourMixin, BundleTestMixin, EvPaymentCommon):
+class TestCashierBundle(ScreenTourMixin, BundleTestMixin, EvPaymentCommon):
     """The bundle sale and trade-in paths of the cashier: the bundle wizard's checks, one order at submit."""
 
     @classmethod
@@ -75,22 +75,22 @@ class TestCashierBundle(CashierTourMixin, BundleTestMixin, EvPaymentCommon):
         return bundle
 
     def test_cashier_bundle_tour_phone(self):
-        self.cashier_tour("ev_cashier_bundle_tour", self.salesperson.login, size=PHONE,
+        self.screen_tour("ev_cashier_bundle_tour", self.salesperson.login, size=PHONE,
                           shots=("sale-vehicle", "sale-confirm", "sale-qr", "sale-invoice"))
         self._check_tour_sale("sale")
 
     def test_cashier_bundle_tour_desktop(self):
-        self.cashier_tour("ev_cashier_bundle_tour", self.salesperson.login, size=DESKTOP,
+        self.screen_tour("ev_cashier_bundle_tour", self.salesperson.login, size=DESKTOP,
                           shots=("sale-confirm", "dashboard"))
         self._check_tour_sale("sale")
 
     def test_cashier_tradein_tour_phone(self):
-        self.cashier_tour("ev_cashier_tradein_tour", self.salesperson.login, size=PHONE,
+        self.screen_tour("ev_cashier_tradein_tour", self.salesperson.login, size=PHONE,
                           shots=("tradein-old-vehicle",))
         bundle = self._check_tour_sale("trade_in")
         self.assertRecordValues(bundle.tradein_id, [{"old_brand": "雅迪", "old_code": "沪A12345",
                                                      "plate_collected": True}])
 
     def test_cashier_tradein_tour_desktop(self):
-        self.cashier_tour("ev_cashier_tradein_tour", self.salesperson.login, size=DESKTOP)
+        self.screen_tour("ev_cashier_tradein_tour", self.salesperson.login, size=DESKTOP)
         self.assertEqual(self._check_tour_sale("trade_in").tradein_id.old_brand, "雅迪")

@@ -1,4 +1,5 @@
-"""Cashier tours at phone and desktop size; with EVPAY_SCREENSHOTS=1 they also save the README's screenshots.
+"""Tours at phone and desktop size (the cashier's, the accountant's); with EVPAY_SCREENSHOTS=1 they also save the
+README's screenshots.
 
 A tour step that calls ``evScreenshot(name)`` (static/tests/tours/ev_cashier_tour_utils.js) logs
 ``ev_screenshot:<name>`` when the ``ev_screenshots`` cookie is set; the browser's console handler below then
@@ -43,10 +44,10 @@ def _save_png(name, future):
     _logger.info("screenshot saved: %s.png (%d bytes)", name, len(data))
 
 
-class CashierTourMixin:
-    """``cashier_tour(tour, login, size)``: run a cashier tour in Chromium at ``size`` (e.g. 390x844)."""
+class ScreenTourMixin:
+    """``screen_tour(tour, login, size)``: run a tour in Chromium at ``size`` (e.g. 390x844)."""
 
-    def cashier_tour(self, tour, login, size=PHONE, url=CASHIER_URL, shots=()):
+    def screen_tour(self, tour, login, size=PHONE, url=CASHIER_URL, shots=()):
         """``shots``: the screenshot names of this run to save (as ``<name>-phone.png`` / ``-desktop.png``)."""
         self.browser_size = size  # read by ChromeBrowser when it starts (device metrics override)
         if not SCREENSHOTS:

@@ -1,12 +1,12 @@
 from odoo.tests import tagged
 
 from .common import make_store_users
-from .common_cashier import DESKTOP, PHONE, CashierTourMixin
+from .common_cashier import DESKTOP, PHONE, ScreenTourMixin
 from .payment_common import EvPaymentCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCashier(CashierTourMixin, EvPaymentCommon):
+class TestCashier(ScreenTourMixin, EvPaymentCommon):
 
     @classmethod
     def setUpClass(cls):
@@ -80,7 +80,7 @@ class TestCashier(CashierTourMixin, EvPaymentCommon):
         """Chromium at phone size then desktop size: plain collection to the invoice."""
         for size, shots in ((PHONE, ("cashier-start", "collect-form", "collect-qr")),
                             (DESKTOP, ("collect-qr",))):
-            self.cashier_tour("ev_cashier_collect_tour", self.salesperson.login, size=size, shots=shots)
+            self.screen_tour("ev_cashier_collect_tour", self.salesperson.login, size=size, shots=shots)
         orders = self.env["sale.order"].search([("partner_id.name", "=", "张三"), ("amount_total", "=", 1288)])
         self.assertEqual(len(orders), 2)
         self.assertEqual(set(orders.mapped("state")), {"sale"})

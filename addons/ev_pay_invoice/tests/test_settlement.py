@@ -4,9 +4,10 @@ import gzip
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..models import ev_settlement
+from .common_cashier import DESKTOP, ScreenTourMixin
 from .common_settlement import SettlementCommon
 
 
@@ -301,3 +302,31 @@ class TestTransactionRecords(SettlementCommon):
         everything = self.env["ev.pay.transaction.record"].sudo()
         self.assertEqual(everything.search([("reference", "=", foreign.reference)]).company_id, other)
         self.assertFalse(Records.search([("reference", "=", foreign.reference)]), "other companies' records are hidden")
+
+
+@tagged("post_install", "-at_install")
+class TestSettlementTour(ScreenTourMixin, SettlementCommon, HttpCase):
+
+    def test_accountant_posts_the_day_and_reads_the_reports(self):
+        """Chromium, as the accountant: the draft settlement, its difference resolved, Post, the entry, then the
+        transaction records and the fees report through the menus."""
+        sale = self.paid_tx(self.wechat, 1200.0)
+        sale.reference = "S-TOUR-1"
+        refund = self.refund_tx(sale, 200.0)
+        refund.reference = "S-TOUR-1-R1"
+        stranger = {"sp_mchid": self.wechat.wechatpay_mchid, "sub_mchid": self.wechat.wechatpay_sub_mchid,
+                    "transaction_id": "4200777777777777", "out_trade_no": "NOT-OURS-7", "trade_state": "SUCCESS",
+                    "success_time": "%sT15:00:00+08:00" % self.day, "amount": {"total": 5000, "currency": "CNY"}}
+        bill, _created = self.import_bill(self.wechat, self.wechat_bill([sale], [refund], extra=[stranger]),
+                                          post=False)
+        settlement = bill.settlement_id
+        self.assertEqual((settlement.state, settlement.open_difference_count), ("draft", 1))
+        self.screen_tour("ev_settlement_tour", "accountman", size=DESKTOP,
+                         url="/odoo/action-ev_pay_invoice.ev_settlement_action",
+                         shots=("settlement-differences", "settlement-transactions", "settlement-fees"))
+        self.env.invalidate_all()
+        self.assertEqual(settlement.state, "posted")
+        self.assertEqual(settlement.move_id.state, "posted")
+        self.assertEqual(settlement.difference_ids.filtered(lambda d: d.reference == "NOT-OURS-7").state, "resolved")
+        self.assertTrue(self.clearing_lines(sale).full_reconcile_id)
+        self.assertTrue(self.clearing_lines(refund).full_reconcile_id)
