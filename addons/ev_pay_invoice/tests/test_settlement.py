@@ -308,8 +308,8 @@ class TestTransactionRecords(SettlementCommon):
 class TestSettlementTour(ScreenTourMixin, SettlementCommon, HttpCase):
 
     def test_accountant_posts_the_day_and_reads_the_reports(self):
-        """Chromium, as the accountant: the draft settlement, its difference resolved, Post, the entry, then the
-        transaction records and the fees report through the menus."""
+        """Chromium, as the accountant: the imported settlement, its difference resolved, Post (the payout already
+        in the bank statement is matched), the entry, then the transaction records and the fees report."""
         sale = self.paid_tx(self.wechat, 1200.0)
         sale.reference = "S-TOUR-1"
         refund = self.refund_tx(sale, 200.0)
@@ -321,11 +321,15 @@ class TestSettlementTour(ScreenTourMixin, SettlementCommon, HttpCase):
                                           post=False)
         settlement = bill.settlement_id
         self.assertEqual((settlement.state, settlement.open_difference_count), ("draft", 1))
+        payout = self.env["account.bank.statement.line"].create({
+            "journal_id": self.company_data["default_journal_bank"].id, "amount": settlement.net_amount,
+            "date": self.day + datetime.timedelta(days=1), "payment_ref": "财付通支付科技有限公司 提现"})
         self.screen_tour("ev_settlement_tour", "accountman", size=DESKTOP,
                          url="/odoo/action-ev_pay_invoice.ev_settlement_action",
                          shots=("settlement-differences", "settlement-transactions", "settlement-fees"))
         self.env.invalidate_all()
-        self.assertEqual(settlement.state, "posted")
+        self.assertEqual((settlement.state, settlement.statement_line_id), ("paid", payout))
+        self.assertTrue(payout.is_reconciled)
         self.assertEqual(settlement.move_id.state, "posted")
         self.assertEqual(settlement.difference_ids.filtered(lambda d: d.reference == "NOT-OURS-7").state, "resolved")
         self.assertTrue(self.clearing_lines(sale).full_reconcile_id)

@@ -2,8 +2,8 @@
 import { registry } from "@web/core/registry";
 import { evScreenshot } from "@ev_pay_invoice/../tests/tours/ev_cashier_tour_utils";
 
-// The accountant's day: yesterday's WeChat Pay settlement, its differences, posting, the entry, then the
-// transaction records and the fees report reached through the menus.
+// The accountant's day: yesterday's WeChat Pay settlement, its differences, posting (which matches the payout
+// already in the bank statement), the entry, then the transaction records and the fees report through the menus.
 registry.category("web_tour.tours").add("ev_settlement_tour", {
     steps: () => [
         {
@@ -36,8 +36,12 @@ registry.category("web_tour.tours").add("ev_settlement_tour", {
             run: "click",
         },
         {
-            content: "Posted: the entry is there, the payout is awaited",
-            trigger: '.o_statusbar_status button.o_arrow_button_current:contains("Posted")',
+            content: "Posted, and the payout already in the bank statement is matched: paid out",
+            trigger: '.o_statusbar_status button.o_arrow_button_current:contains("Paid Out")',
+        },
+        {
+            content: "The payout's bank line is on the settlement",
+            trigger: '.o_field_widget[name="statement_line_id"] a.o_form_uri',
         },
         {
             trigger: 'button[name="action_open_entry"]',
@@ -56,8 +60,8 @@ registry.category("web_tour.tours").add("ev_settlement_tour", {
             run: "click",
         },
         {
-            content: "Every collection and refund with its fee, settled",
-            trigger: '.o_list_view .o_data_row:contains("S-TOUR-1") .o_field_badge:contains("Settled")',
+            content: "Every collection and refund with its fee, paid out",
+            trigger: '.o_list_view .o_data_row:contains("S-TOUR-1") .o_field_badge:contains("Paid out")',
         },
         {
             trigger: '.o_list_view .o_data_row:contains("S-TOUR-1-R1")',
