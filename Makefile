@@ -1,11 +1,14 @@
 # EV Pay & Invoice: the two commands are `make run` and `make test` (see README.md).
-.PHONY: run test setup test-one lint i18n bench clean-db
+.PHONY: run test stop setup test-one lint i18n bench clean-db
 
 run:            ## set up, create/update the demo database, serve Odoo on http://localhost:8069
 	bash scripts/run.sh
 
 test:           ## set up, lint, pytest, and every Odoo test and browser tour in a fresh database
 	bash scripts/test.sh
+
+stop:           ## stop the private PostgreSQL cluster this clone started (its data stays; README: where it is)
+	bash scripts/stop.sh
 
 setup:          ## only the set-up: system packages, Odoo source, virtualenv, PostgreSQL
 	bash scripts/setup.sh

@@ -6,11 +6,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bash "$PROJECT_DIR/scripts/setup.sh"
 source "$DATA_DIR/env.sh"
 I18N_DB=${EVPAY_I18N_DB:-evpay_i18n}
+I18N_HTTP_PORT=${EVPAY_I18N_HTTP_PORT:-8269}
 odoo() { "$VENV_PY" "$ODOO_DIR/setup/odoo" --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" "$@"; }
 
 say "Installing/updating the addons in '$I18N_DB' (no demo data)"
 odoo -d "$I18N_DB" -i ev_pay_invoice,ev_bundle_sale -u ev_pay_invoice,ev_bundle_sale --without-demo=all \
-    --stop-after-init --log-level=warn --http-port=8269
+    --stop-after-init --log-level=warn --http-port="$I18N_HTTP_PORT"
 
 status=0
 for addon_dir in "$PROJECT_DIR"/addons/*/; do
@@ -18,7 +19,7 @@ for addon_dir in "$PROJECT_DIR"/addons/*/; do
     [ -f "$addon_dir/__manifest__.py" ] || continue
     mkdir -p "$addon_dir/i18n"
     odoo -d "$I18N_DB" --i18n-export="$addon_dir/i18n/$addon.pot" --modules="$addon" --stop-after-init \
-        --log-level=warn --http-port=8269
+        --log-level=warn --http-port="$I18N_HTTP_PORT"
     "$VENV_PY" - "$addon_dir/i18n/$addon.pot" "$addon_dir/i18n/zh_CN.po" "$ODOO_DIR" <<'PY' || status=1
 import glob, os, sys, polib
 pot_path, po_path, odoo_dir = sys.argv[1:]

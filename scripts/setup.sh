@@ -3,7 +3,8 @@
 #   1. system packages (PostgreSQL, Chromium, wkhtmltopdf, CJK fonts), installed when running as root on Debian;
 #   2. Odoo 18.0 Community source, from ODOO_SRC (folder or archive), the remembered copy, or Odoo's archive;
 #   3. a virtualenv with Odoo's Python dependencies (requirements.txt), reused while its key is unchanged;
-#   4. a PostgreSQL server that answers: the configured one, else a private cluster under .data/.
+#   4. a PostgreSQL server that answers: the configured one, else this clone's private cluster (common.sh says
+#      where), created, or started again after a reboot, on a Unix socket only.
 # It writes .data/env.sh, which the other scripts source to reach the database.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 mkdir -p "$CACHE_DIR" "$DATA_DIR"
@@ -119,42 +120,53 @@ pg_error() {
     "$VENV_PY" -c 'import psycopg2; psycopg2.connect(dbname="postgres").close()' 2>&1 | tail -n1 || true
 }
 
-pg_bin_dir() {
-    ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1
-}
-
-as_cluster_owner() {  # PostgreSQL refuses to run as root
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+private_pg_psql() {  # psql as the cluster owner's own role: PGUSER (root, say) has no role there yet
+    as_cluster_owner "$(pg_bin_dir)/psql" -X -h "$PRIVATE_PG_SOCKET" -p "$PRIVATE_PG_PORT" -U "$PG_OWNER" \
+        -d postgres -qtA "$@"
 }
 
 start_private_cluster() {
     local bin; bin=$(pg_bin_dir)
-    if [ -z "$bin" ] && command -v initdb >/dev/null; then bin=$(dirname "$(command -v initdb)"); fi
     [ -x "$bin/initdb" ] || die "No PostgreSQL server answers and PostgreSQL's programs are not installed. Install PostgreSQL (Debian: apt-get install postgresql) or set PGHOST/PGPORT/PGUSER to a server."
-    mkdir -p "$PRIVATE_PG_DIR" "$PRIVATE_PG_SOCKET"
-    if [ "$(id -u)" = 0 ]; then chown postgres: "$PRIVATE_PG_DIR" "$PRIVATE_PG_SOCKET"; fi
-    if [ ! -f "$PRIVATE_PG_DIR/PG_VERSION" ]; then
-        say "Creating a private PostgreSQL cluster in $PRIVATE_PG_DIR"
-        as_cluster_owner "$bin/initdb" -D "$PRIVATE_PG_DIR" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    if [ "$(id -u)" = 0 ] && ! id -u "$PG_OWNER" >/dev/null 2>&1; then
+        die "No PostgreSQL server answers, and PostgreSQL refuses to run as root: a private cluster needs the system user '$PG_OWNER' (Debian's postgresql package creates it; else: useradd --system --create-home --home-dir /var/lib/postgresql $PG_OWNER), or set PGHOST/PGPORT/PGUSER to a server."
     fi
-    say "Starting the private PostgreSQL cluster (socket $PRIVATE_PG_SOCKET, port $PRIVATE_PG_PORT)"
-    as_cluster_owner "$bin/pg_ctl" -D "$PRIVATE_PG_DIR" -l "$PRIVATE_PG_DIR/server.log" -w start \
-        -o "-k $PRIVATE_PG_SOCKET -p $PRIVATE_PG_PORT -c listen_addresses=''" >/dev/null
-    export PGHOST=$PRIVATE_PG_SOCKET PGPORT=$PRIVATE_PG_PORT
-    # Odoo refuses to connect as "postgres": give the current user its own superuser role.
-    export PGUSER=${PGUSER:-$(id -un)}
+    as_cluster_owner mkdir -p "$PRIVATE_PG_BASE" "$PRIVATE_PG_SOCKET" ||
+        die "User '$PG_OWNER' cannot create $PRIVATE_PG_BASE for the private PostgreSQL cluster."
+    [ "$(stat -c %U "$PRIVATE_PG_SOCKET")" = "$PG_OWNER" ] ||
+        die "$PRIVATE_PG_SOCKET belongs to another user; remove it and run again."
+    as_cluster_owner chmod 700 "$PRIVATE_PG_SOCKET"
+    if [ ! -f "$PRIVATE_PG_DIR/PG_VERSION" ]; then
+        say "Creating a private PostgreSQL cluster in $PRIVATE_PG_DIR (owner $PG_OWNER)"
+        as_cluster_owner "$bin/initdb" -D "$PRIVATE_PG_DIR" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null ||
+            die "initdb of the private PostgreSQL cluster in $PRIVATE_PG_DIR failed (see above)."
+    fi
+    if ! private_pg_psql -c "SELECT 1" >/dev/null 2>&1; then
+        # Running but not on this socket and port (EVPAY_PRIVATE_PG_PORT changed): started again on ours.
+        if as_cluster_owner "$bin/pg_ctl" -D "$PRIVATE_PG_DIR" status >/dev/null 2>&1; then
+            as_cluster_owner "$bin/pg_ctl" -D "$PRIVATE_PG_DIR" -w stop -m fast >/dev/null
+        fi
+        say "Starting the private PostgreSQL cluster (socket $PRIVATE_PG_SOCKET, port $PRIVATE_PG_PORT, log $PRIVATE_PG_LOG)"
+        as_cluster_owner "$bin/pg_ctl" -D "$PRIVATE_PG_DIR" -l "$PRIVATE_PG_LOG" -w start \
+            -o "-k '$PRIVATE_PG_SOCKET' -p $PRIVATE_PG_PORT -c listen_addresses=''" >/dev/null ||
+            die "The private PostgreSQL cluster did not start; see $PRIVATE_PG_LOG"
+    fi
+    # Odoo refuses to connect as "postgres": the current user gets its own superuser role.
+    if [ -z "$(private_pg_psql -c "SELECT 1 FROM pg_roles WHERE rolname = '$PGUSER'")" ]; then
+        say "Creating the PostgreSQL role $PGUSER in the private cluster"
+        private_pg_psql -c "CREATE ROLE \"$PGUSER\" SUPERUSER LOGIN" >/dev/null
+    fi
+}
+
+use_private_cluster() {
+    export PGHOST=$PRIVATE_PG_SOCKET PGPORT=$PRIVATE_PG_PORT PGUSER=${PGUSER:-$(id -un)}
     if [ "$PGUSER" = postgres ]; then export PGUSER=odoo; fi
-    as_cluster_owner "$bin/psql" -h "$PGHOST" -p "$PGPORT" -d postgres -qtAc \
-        "SELECT 1 FROM pg_roles WHERE rolname='$PGUSER'" | grep -q 1 ||
-        as_cluster_owner "$bin/psql" -h "$PGHOST" -p "$PGPORT" -d postgres -qc "CREATE ROLE \"$PGUSER\" SUPERUSER LOGIN"
+    if ! pg_answers; then start_private_cluster; fi
 }
 
 ensure_postgres() {
     if [ -f "$PRIVATE_PG_DIR/PG_VERSION" ] && [ -z "${PGHOST:-}" ]; then
-        # A private cluster made earlier stays the choice of this clone.
-        export PGHOST=$PRIVATE_PG_SOCKET PGPORT=$PRIVATE_PG_PORT PGUSER=${PGUSER:-$(id -un)}
-        if [ "$PGUSER" = postgres ]; then export PGUSER=odoo; fi
-        pg_answers || start_private_cluster
+        use_private_cluster  # a private cluster made earlier stays the choice of this clone
     elif ! pg_answers; then
         case "$(pg_error)" in
             *"role"*"does not exist"*)
@@ -162,8 +174,8 @@ ensure_postgres() {
                 local role=${PGUSER:-$(id -un)}
                 [ "$(id -u)" = 0 ] || die "PostgreSQL has no role '$role'. Run: sudo -u postgres createuser -s $role"
                 say "Creating the PostgreSQL role $role"
-                runuser -u postgres -- psql -qc "CREATE ROLE \"$role\" SUPERUSER LOGIN" >/dev/null ;;
-            *) start_private_cluster ;;
+                (cd / && runuser -u postgres -- psql -X -U postgres -d postgres -qc "CREATE ROLE \"$role\" SUPERUSER LOGIN") >/dev/null ;;
+            *) use_private_cluster ;;
         esac
     fi
     pg_answers || die "PostgreSQL does not answer: $(pg_error)"

@@ -4,6 +4,7 @@
 #   summary: N passed, N failed
 # Options (environment): TEST_TAGS=/ev_pay_invoice:TestClass.test_x runs only those Odoo tests;
 # KEEP_TEST_DB=1 reuses the test database (modules updated instead of installed from scratch).
+# A run without TEST_TAGS also checks the embedded-PostgreSQL default (scripts/check_embedded_pg.sh).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bash "$PROJECT_DIR/scripts/setup.sh"
 source "$DATA_DIR/env.sh"
@@ -12,6 +13,7 @@ source "$DATA_DIR/env.sh"
 # installs it.
 ADDONS=ev_pay_invoice,ev_bundle_sale,ev_e2e_tests
 TEST_DB=${EVPAY_TEST_DB:-evpay_test}
+ONLY_TAGS=${TEST_TAGS:-}
 TEST_TAGS=${TEST_TAGS:-/ev_pay_invoice,/ev_bundle_sale,/ev_e2e_tests}
 TEST_HTTP_PORT=${EVPAY_TEST_HTTP_PORT:-8169}
 LOG_DIR=$DATA_DIR/test-logs/$TEST_DB
@@ -54,6 +56,11 @@ say "SDK interop tests (our wire protocols against the PyPI SDKs of WeChat Pay a
     --junitxml="$LOG_DIR/interop.xml" || true
 read -r sdk_passed sdk_failed < <(junit_counts "$LOG_DIR/interop.xml")
 tally interop "$sdk_passed" "$sdk_failed"
+
+if [ -z "$ONLY_TAGS" ]; then
+    say "Embedded PostgreSQL: the private cluster used when no server answers"
+    if bash "$PROJECT_DIR/scripts/check_embedded_pg.sh"; then tally embedpg 1 0; else tally embedpg 0 1; fi
+fi
 
 say "Odoo tests in a fresh database '$TEST_DB' (tags $TEST_TAGS), browser tours in headless Chromium"
 if [ "${KEEP_TEST_DB:-0}" = 1 ] && "$VENV_PY" -c "import psycopg2; psycopg2.connect(dbname='$TEST_DB').close()" 2>/dev/null; then
