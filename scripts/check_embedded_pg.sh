@@ -74,8 +74,7 @@ same_cluster "second set-up"
 
 say "Embedded PostgreSQL check: make stop, then the set-up again (as after a reboot)"
 bash "$scripts/stop.sh" >/dev/null || fail "make stop failed"
-as_cluster_owner "$(pg_bin_dir)/pg_ctl" -D "$PRIVATE_PG_DIR" status >/dev/null 2>&1 &&
-    fail "make stop left the private cluster running"
+private_postmaster_runs && fail "make stop left the private cluster running"
 bash "$scripts/setup.sh" || fail "the set-up did not start the stopped private cluster again"
 same_cluster "after a restart"
 say "Embedded PostgreSQL check passed (cluster of $PG_OWNER in $PRIVATE_PG_DIR, now removed)"

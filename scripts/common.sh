@@ -61,5 +61,14 @@ as_cluster_owner() {  # from /, which every user may enter (postgres may not ent
     if [ "$(id -u)" = 0 ]; then (cd / && runuser -u "$PG_OWNER" -- "$@"); else "$@"; fi
 }
 
+private_postmaster_runs() {  # the PID in postmaster.pid is a live server of this cluster's data directory
+    local pid
+    if [ ! -d /proc/self ]; then  # no /proc: pg_ctl's answer (a live process of that PID)
+        as_cluster_owner "$(pg_bin_dir)/pg_ctl" -D "$PRIVATE_PG_DIR" status >/dev/null 2>&1; return
+    fi
+    pid=$(head -n1 "$PRIVATE_PG_DIR/postmaster.pid" 2>/dev/null) && [ -n "$pid" ] &&
+        tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF -- "-D $PRIVATE_PG_DIR "
+}
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 2; }

@@ -142,9 +142,13 @@ start_private_cluster() {
             die "initdb of the private PostgreSQL cluster in $PRIVATE_PG_DIR failed (see above)."
     fi
     if ! private_pg_psql -c "SELECT 1" >/dev/null 2>&1; then
-        # Running but not on this socket and port (EVPAY_PRIVATE_PG_PORT changed): started again on ours.
-        if as_cluster_owner "$bin/pg_ctl" -D "$PRIVATE_PG_DIR" status >/dev/null 2>&1; then
+        if private_postmaster_runs; then
+            # Running, but not on this socket and port (EVPAY_PRIVATE_PG_PORT changed): started again on ours.
             as_cluster_owner "$bin/pg_ctl" -D "$PRIVATE_PG_DIR" -w stop -m fast >/dev/null
+        else
+            # Lock files of a server gone without stopping (a reboot, a killed container): their PID may be another
+            # program's by now, and PostgreSQL would refuse to start.
+            as_cluster_owner rm -f "$PRIVATE_PG_DIR/postmaster.pid" "$PRIVATE_PG_SOCKET/.s.PGSQL.$PRIVATE_PG_PORT.lock"
         fi
         say "Starting the private PostgreSQL cluster (socket $PRIVATE_PG_SOCKET, port $PRIVATE_PG_PORT, log $PRIVATE_PG_LOG)"
         as_cluster_owner "$bin/pg_ctl" -D "$PRIVATE_PG_DIR" -l "$PRIVATE_PG_LOG" -w start \

@@ -7,7 +7,7 @@ if [ ! -f "$PRIVATE_PG_DIR/PG_VERSION" ]; then
     exit 0
 fi
 bin=$(pg_bin_dir)
-if as_cluster_owner "$bin/pg_ctl" -D "$PRIVATE_PG_DIR" status >/dev/null 2>&1; then
+if private_postmaster_runs; then
     say "Stopping the private PostgreSQL cluster $PRIVATE_PG_DIR"
     as_cluster_owner "$bin/pg_ctl" -D "$PRIVATE_PG_DIR" -w stop -m fast >/dev/null
 else
