@@ -36,7 +36,10 @@ cat <<MSG
   EV Pay & Invoice demo: http://localhost:$HTTP_PORT
   Login: admin   Password: admin   (database: $DB_NAME)
   Stop with Ctrl+C.
-
 MSG
+if [ "${PGHOST:-}" = "$PRIVATE_PG_SOCKET" ]; then
+    echo "  The private PostgreSQL cluster ($PRIVATE_PG_DIR) keeps running when Odoo stops; 'make stop' stops it."
+fi
+echo
 exec "$VENV_PY" "$ODOO_DIR/setup/odoo" --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" \
     -d "$DB_NAME" --db-filter="^$DB_NAME\$" --http-port="$HTTP_PORT" "$@"
