@@ -1,6 +1,6 @@
 # Shared settings of the project's scripts; sourced, never run.
 # Everything the set-up makes lives outside the clone, in the user's cache folder, so a fresh clone (CI) reuses
-# the Odoo source and the virtualenv of earlier runs; the database files of a private cluster live in .data/.
+# the Odoo source and the virtualenv of earlier runs; a private cluster is described below.
 set -euo pipefail
 
 PROJECT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
