@@ -371,7 +371,7 @@ class EvBundleWizard(models.TransientModel):
         return items
 
     def _ev_deliver(self, order, lots):
-        """Reserve and validate exactly the scanned serials on the order's delivery (odoo-anchors §4.2)."""
+        """Reserve and validate exactly the scanned serials on the order's delivery (stock lots on the move lines)."""
         by_product = {lot.product_id: lot for lot in lots.values()}
         for _round in range(3):  # 1 to 3 steps of delivery, each validated in turn
             pickings = order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))

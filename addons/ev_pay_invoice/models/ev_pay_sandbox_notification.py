@@ -16,7 +16,7 @@ from ..protocols import alipay, wechatpay, wechatpay_platform
 
 _logger = logging.getLogger(__name__)
 
-# §2.6: Alipay redelivers 8 times in about 25 h.
+# alipay.md#notifications: Alipay redelivers 8 times in about 25 h.
 ALIPAY_RETRY_SCHEDULE_SECONDS = (240, 600, 600, 3600, 7200, 21600, 54000)
 
 

@@ -43,7 +43,7 @@ class EvEinvoiceRedWizard(models.TransientModel):
     @api.onchange("mode")
     def _onchange_mode(self):
         if self.mode == "reissue":
-            self.reason = "2"  # 开票有误: always a full red (§4.5)
+            self.reason = "2"  # 开票有误: always a full red (einvoice.md#red-letter-invoices)
 
     def _check(self):
         move = self.move_id
