@@ -1,6 +1,6 @@
 """Alipay open-platform gateway protocol (RSA2, public-key mode), merchant side.
 
-The rules are written up in docs/protocols/alipay.md (cited as ``alipay.md#section``); where the note is
+The rules are written up in docs/protocols/alipay.md (cited as e.g. ``alipay.md#notifications``); where the note is
 silent or UNCONFIRMED we follow the official SDKs (alipay-sdk-java-all ``AlipaySignature``, alipay-sdk-python)
 and say so. Pure Python: stdlib + ``cryptography`` via :mod:`keys`; no Odoo imports, no network I/O.
 

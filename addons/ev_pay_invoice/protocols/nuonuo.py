@@ -1,7 +1,7 @@
 """Nuonuo open platform (诺诺 / 诺税通 SaaS), client side, without any network I/O.
 
 Everything here builds what is sent or interprets what came back; the Odoo models own HTTP, storage and retries.
-docs/protocols/nuonuo.md and einvoice.md are the reference (cited as ``nuonuo.md#section``); field tables not in
+docs/protocols/nuonuo.md and einvoice.md are the reference (cited as e.g. ``nuonuo.md#query``); field tables not in
 them come from copies of Nuonuo's official pages (noted as [3P]).
 
 Flow (README.md#principles, nuonuo.md#issuing to #callback): ``requestBillingNew`` only *accepts* an invoice and
