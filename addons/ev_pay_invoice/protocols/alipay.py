@@ -35,8 +35,6 @@ WAIT_USER_PAY_CODE = "10003"
 NOTIFY_SUCCESS_ANSWER = "success"
 NOTIFY_FAILURE_ANSWER = "fail"
 
-# alipay.md#query-refund-and-close
-TRADE_STATUSES = ("WAIT_BUYER_PAY", "TRADE_CLOSED", "TRADE_SUCCESS", "TRADE_FINISHED")
 PAID_TRADE_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})  # alipay.md#notifications business checks
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))

@@ -59,7 +59,6 @@ ENCRYPTED_FIELDS = frozenset({
 })
 
 AUTH_TOKEN_METHOD = "alipay.open.auth.token.app"
-AUTH_TOKEN_QUERY_METHOD = "alipay.open.auth.token.app.query"
 AUTH_TOKEN_FIELDS = ("app_auth_token", "app_refresh_token", "user_id", "auth_app_id", "expires_in", "re_expires_in")
 
 _BUSINESS_CODE_UNSAFE = re.compile(r"[^0-9A-Za-z_\-]")

@@ -56,11 +56,7 @@ NOTIFY_SUCCESS_STATUSES = frozenset({200, 204})
 NOTIFY_SUCCESS_STATUS = 204
 NOTIFY_FAILURE_STATUS = 500
 
-# wechatpay.md#query-and-close trade_state values; only SUCCESS means money was taken (REFUND = paid, then refunded).
-TRADE_STATES = ("SUCCESS", "REFUND", "NOTPAY", "CLOSED", "REVOKED", "USERPAYING", "PAYERROR")
 PAID_TRADE_STATES = frozenset({"SUCCESS", "REFUND"})
-# wechatpay.md#refunds refund status values.
-REFUND_STATUSES = ("SUCCESS", "CLOSED", "PROCESSING", "ABNORMAL")
 
 _OUT_TRADE_NO_RE = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")  # wechatpay.md#native-order
 _OUT_REFUND_NO_RE = re.compile(r"^[0-9A-Za-z_\-|*@]{1,64}$")  # wechatpay.md#refunds
