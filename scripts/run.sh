@@ -19,7 +19,8 @@ PY
 )
 if [ "$installed" = 2 ]; then
     say "Updating the addons in the demo database '$DB_NAME'"
-    odoo -d "$DB_NAME" -u "$ADDONS" --stop-after-init --log-level=warn
+    # --i18n-overwrite: the demo reads the repository's current Chinese, not the words of an earlier install.
+    odoo -d "$DB_NAME" -u "$ADDONS" --i18n-overwrite --stop-after-init --log-level=warn
 else
     say "Creating the demo database '$DB_NAME' (both addons, demo data, Chinese) — a few minutes"
     odoo -d "$DB_NAME" -i "$ADDONS" --load-language=zh_CN --stop-after-init --log-level=warn

@@ -48,16 +48,18 @@ class EvPaySandboxOrder(models.Model):
     _order = "id desc"
     _rec_name = "out_trade_no"
 
-    provider_id = fields.Many2one("payment.provider", required=True, ondelete="cascade", index=True)
+    provider_id = fields.Many2one("payment.provider", string="Payment Provider", required=True, ondelete="cascade",
+                                  index=True)
     company_id = fields.Many2one(related="provider_id.company_id", store=True, index=True)
-    channel = fields.Selection([("wechatpay", "WeChat Pay"), ("alipay", "Alipay")], required=True)
+    channel = fields.Selection([("wechatpay", "WeChat Pay"), ("alipay", "Alipay")], string="Payment Channel",
+                               required=True)
     out_trade_no = fields.Char(required=True, index=True)
     platform_trade_no = fields.Char(string="Platform Trade No", index=True)
     description = fields.Char()
     amount_fen = fields.Integer(required=True)
     refunded_fen = fields.Integer()
     state = fields.Selection([("open", "Waiting for payment"), ("paid", "Paid"), ("closed", "Closed")],
-                             default="open", required=True)
+                             string="Status", default="open", required=True)
     scanned = fields.Boolean(help="Alipay: the trade exists only once the buyer has scanned the QR.")
     notify_url = fields.Char()
     identity = fields.Json(help="Merchant fields of the order (sp_mchid, sub_mchid… / app_id, app_auth_token).")
