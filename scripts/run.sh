@@ -28,6 +28,9 @@ else
     "$VENV_PY" "$ODOO_DIR/setup/odoo" shell --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" \
         -d "$DB_NAME" --log-level=warn --no-http <<'PY' >/dev/null
 env.ref("base.user_admin").write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
+# Messages posted by the crons (OdooBot) and by the platforms' callbacks (public user) in Chinese too.
+env.ref("base.user_root").write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
+env.ref("base.public_user").write({"lang": "zh_CN"})
 env.cr.commit()
 PY
 fi
