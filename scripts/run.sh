@@ -19,7 +19,8 @@ PY
 )
 if [ "$installed" = 2 ]; then
     say "Updating the addons in the demo database '$DB_NAME'"
-    odoo -d "$DB_NAME" -u "$ADDONS" --stop-after-init --log-level=warn
+    # --i18n-overwrite: the demo reads the repository's current Chinese, not the words of an earlier install.
+    odoo -d "$DB_NAME" -u "$ADDONS" --i18n-overwrite --stop-after-init --log-level=warn
 else
     say "Creating the demo database '$DB_NAME' (both addons, demo data, Chinese) — a few minutes"
     odoo -d "$DB_NAME" -i "$ADDONS" --load-language=zh_CN --stop-after-init --log-level=warn
@@ -27,6 +28,9 @@ else
     "$VENV_PY" "$ODOO_DIR/setup/odoo" shell --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" \
         -d "$DB_NAME" --log-level=warn --no-http <<'PY' >/dev/null
 env.ref("base.user_admin").write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
+# Messages posted by the crons (OdooBot) and by the platforms' callbacks (public user) in Chinese too.
+env.ref("base.user_root").write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
+env.ref("base.public_user").write({"lang": "zh_CN"})
 env.cr.commit()
 PY
 fi

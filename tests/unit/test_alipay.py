@@ -1,4 +1,4 @@
-"""Alipay gateway merchant side (protocols.alipay), checked against §2 of the protocol note."""
+"""Alipay gateway merchant side (protocols.alipay), checked against docs/protocols/alipay.md."""
 import base64
 import datetime
 import json

@@ -47,7 +47,7 @@ def test_response_text_shape_and_payload():
 
 # ------------------------------------------------------------------------------------------------------- bill
 
-# The two first rows of the §2.8 sample (public test fixture), with real tab characters.
+# The two first rows of the bills.md#alipay-bills sample (public test fixture), with real tab characters.
 DOC_TRADE_ROW = ("2019091622001458860515315453\t,service_1568601259302\t,交易\t,下单测试,2019-09-16 10:55:16,"
                  "2019-09-16 10:55:23,alipay_store\t,alipay_store\t,alipay\t,\t,*津水(602***@qq.com)\t,0.01,0.01,0.00,"
                  "0.00,0.00,0.00,0.00,,0.00\t,0.00,\t,0.00,0.00,下单测试")

@@ -1,6 +1,7 @@
-"""Settlement bill parsers (protocols.bills), against §1.7, §1.8 and §2.8 of the protocol note.
+"""Settlement bill parsers (protocols.bills), against bills.md#wechat-pay-trade-bill, bills.md#wechat-pay-fund-flow-bill
+and bills.md#alipay-bills of docs/protocols/.
 
-The fixtures reproduce the doc's sample lines (see fixtures/README.md for what is verbatim and what is made up).
+The fixtures reproduce the official sample lines (see fixtures/README.md for what is verbatim and what is made up).
 """
 import codecs
 import gzip
@@ -158,7 +159,8 @@ def test_content_after_the_totals_and_empty_files_are_refused():
 
 
 def test_success_bill_layout_is_read_by_column_name():
-    """The SUCCESS bill drops the refund columns (§1.7); the parser reads columns by name, not position."""
+    """The SUCCESS bill drops the refund columns (bills.md#wechat-pay-trade-bill); the parser reads columns by name, not
+    position."""
     text = WECHAT_EBIKE.decode().splitlines()
     header = text[0].split(",")
     keep = [i for i, name in enumerate(header) if name in (
@@ -243,7 +245,7 @@ def test_alipay_doc_sample_in_gbk():
 
 
 def test_alipay_service_fee_is_negative_in_the_file_and_a_cost_on_the_line():
-    # 服务费 is negative when charged (§2.8, e.g. -0.12); on a refund row a returned fee is positive.
+    # 服务费 is negative when charged (bills.md#alipay-bills, e.g. -0.12); on a refund row a returned fee is positive.
     data = edit(ALIPAY_DOC, ",\t,0.00,0.00,下单测试", ",\t,-0.12,0.00,下单测试", "gbk")
     data = edit(data, ",re_test_1568602607356\t,0.00,", ",re_test_1568602607356\t,0.05,", "gbk")
     bill = bills.parse_alipay_trade_bill(data)

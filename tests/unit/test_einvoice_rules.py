@@ -1,4 +1,5 @@
-"""数电票 amount, rate, code and number rules (protocols.einvoice_rules), against §4.1, §4.2, §4.4, §4.6."""
+"""数电票 amount, rate, code and number rules (protocols.einvoice_rules), against einvoice.md#invoice-number,
+einvoice.md#content-and-amounts, einvoice.md#tax-classification-codes, einvoice.md#invoice-xml."""
 from datetime import date
 from decimal import Decimal as D
 
@@ -152,7 +153,8 @@ def test_tax_classification_code_is_19_digits():
     ("30499000000000000000", Reason.LENGTH),
     ("30499000000000000A0", Reason.CHARSET),
     ("３０４９９００００００００００００００", Reason.CHARSET),  # full-width digits
-    ("1090511030000000000", Reason.EXAMPLE_CODE),  # the printer code of Nuonuo's samples (§4.4)
+    # the printer code of Nuonuo's samples (einvoice.md#tax-classification-codes)
+    ("1090511030000000000", Reason.EXAMPLE_CODE),
 ])
 def test_tax_classification_code_refusals(raw, reason):
     assert rules.validate_tax_classification_code(raw).reason is reason
@@ -160,8 +162,8 @@ def test_tax_classification_code_refusals(raw, reason):
 
 # ------------------------------------------------------------------------------------------------ 数电票 numbers
 @pytest.mark.parametrize("number, year, region, channel, province", [
-    ("24312000000136634917", 2024, "31", "2", "上海市"),  # doc §4.1, from a Nuonuo callback
-    ("26332000000123456789", 2026, "33", "2", "浙江省"),  # doc §4.1 test fixture
+    ("24312000000136634917", 2024, "31", "2", "上海市"),  # einvoice.md#invoice-number, from a Nuonuo callback
+    ("26332000000123456789", 2026, "33", "2", "浙江省"),  # einvoice.md#invoice-number test fixture
     ("25327000001739485410", 2025, "32", "7", "江苏省"),  # real XML sample
     ("26337904450900255091", 2026, "33", "7", "浙江省"),  # real XML sample
 ])

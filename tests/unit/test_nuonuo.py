@@ -1,4 +1,5 @@
-"""Nuonuo client side (protocols.nuonuo), checked against §4.2, §4.5 and §5 of the protocol note."""
+"""Nuonuo client side (protocols.nuonuo), checked against einvoice.md#content-and-amounts,
+einvoice.md#red-letter-invoices and nuonuo.md of docs/protocols/."""
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal as D
@@ -9,7 +10,8 @@ import pytest
 from protocols import nuonuo as nn
 from protocols.nuonuo import Outcome
 
-# A placeholder tax classification code: the real one for 电动自行车 is UNCONFIRMED (§4.4).
+# A placeholder tax classification code: the real one for 电动自行车 is UNCONFIRMED
+# (einvoice.md#tax-classification-codes).
 GOODS_CODE = "1090512990000000000"
 COMPANY_USCC = "91330106MA2AYNWD8M"
 SELLER_USCC = "91440101MA5APD8X8J"
@@ -20,7 +22,8 @@ CREDENTIALS = nn.Credentials("SD63236305", "SDDED2523BED4643", "ad3a7071c4f1560d
 
 # ------------------------------------------------------------------------------------------------------- signature
 def test_signature_matches_the_docs_vector():
-    # §5.1: secret "secret", appKey "app", senid a×32, nonce 12345678, timestamp 1700000000, body {"name":"中文"}.
+    # nuonuo.md#transport-and-signature: secret "secret", appKey "app", senid a×32, nonce 12345678, timestamp
+    # 1700000000, body {"name":"中文"}.
     body = '{"name":"中文"}'
     assert nn.signing_string("app", "a" * 32, "12345678", "1700000000", body) == (
         'a=services&l=v1&p=open&k=app&i=' + "a" * 32 + '&n=12345678&t=1700000000&f={"name":"中文"}')
@@ -200,7 +203,8 @@ def test_consumer_invoice_payload():
         "salerTaxNum": SELLER_USCC,
         "buyerName": "李四",
         "naturalPersonFlag": "0",
-        "naturalPersonVerifyFlag": "0",  # else a ≤ 4-character personal name is blocked (§4.2)
+        # else a ≤ 4-character personal name is blocked (einvoice.md#content-and-amounts)
+        "naturalPersonVerifyFlag": "0",
         "pushMode": "-1",
         "salerTel": "020-88888888",
         "salerAddress": "广州市天河区示例路1号",
@@ -333,7 +337,8 @@ def test_billing_response_gives_the_serial_or_says_to_query():
     duplicate = nn.parse_response({"code": "E9106", "describe": "订单编号或流水号不能重复", "result": None})
     with pytest.raises(nn.NuonuoError) as error:
         nn.parse_billing_response(duplicate)
-    assert error.value.outcome is Outcome.DUPLICATE_ORDER  # §0.2: query by orderNo instead of resubmitting
+    # README.md#principles: query by orderNo instead of resubmitting
+    assert error.value.outcome is Outcome.DUPLICATE_ORDER
     with pytest.raises(nn.NuonuoProtocolError):
         nn.parse_billing_response(nn.parse_response({"code": "E0000", "describe": "", "result": {}}))
 
@@ -378,7 +383,8 @@ def test_query_results_are_normalised():
     assert issued.pdf_url.endswith(".pdf") and issued.ofd_url.endswith(".ofd") and issued.xml_url == ""
     assert results["S20"].state is nn.InvoiceState.ISSUING and not results["S20"].final
     assert results["S21"].state is nn.InvoiceState.ISSUING
-    assert results["S21"].invoice_number == "24312000000136634918"  # the misspelt field of one client (§8.7)
+    # the misspelt field of one client (nuonuo.md#open-questions)
+    assert results["S21"].invoice_number == "24312000000136634918"
     assert (results["S22"].state, results["S22"].failure) == (nn.InvoiceState.FAILED, Outcome.TAX_LOGIN_REQUIRED)
     assert (results["S22b"].state, results["S22b"].failure) == (nn.InvoiceState.FAILED, Outcome.VALIDATION)
     assert results["S24"].state is nn.InvoiceState.SIGN_FAILED and results["S24"].failure is Outcome.TRANSIENT
@@ -398,7 +404,7 @@ def test_query_not_found_is_empty_and_other_errors_raise():
 
 
 # -------------------------------------------------------------------------------------------------------- callback
-# A real callback's content (trimmed; the doc's §4.1 QR sample comes from it).
+# A real callback's content (trimmed; einvoice.md#invoice-number QR sample comes from it).
 REAL_CALLBACK_CONTENT = {
     "c_status": "1", "c_orderno": "20240514200006941204927", "c_fpqqlsh": "24051420014001423596",
     "c_fphm": "24312000000136634917", "allElectronicInvoiceNumber": "24312000000136634917", "c_fpdm": "",

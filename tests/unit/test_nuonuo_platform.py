@@ -1,5 +1,6 @@
 """Nuonuo platform side for the simulator (protocols.nuonuo_platform), driven through the client side
-(protocols.nuonuo) as the Odoo models will drive the real platform: §4.5, §4.6, §5 and the §7 checklist."""
+(protocols.nuonuo) as the Odoo models will drive the real platform (docs/protocols/: einvoice.md#red-letter-invoices,
+einvoice.md#invoice-xml, nuonuo.md and the README.md#simulators checklist)."""
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
@@ -14,7 +15,8 @@ from protocols.nuonuo import Outcome
 
 BEIJING = timezone(timedelta(hours=8))
 NOW = datetime(2026, 10, 8, 10, 30, tzinfo=BEIJING)
-GOODS_CODE = "1090512990000000000"  # placeholder; the real e-bike code is UNCONFIRMED (§4.4)
+# A placeholder; the real e-bike code is UNCONFIRMED (einvoice.md#tax-classification-codes).
+GOODS_CODE = "1090512990000000000"
 SECRETS = {"SD63236305": "SDDED2523BED4643"}
 CREDENTIALS = nn.Credentials("SD63236305", "SDDED2523BED4643", "token-1", nn.SANDBOX_SELLER_TAX_NUM)
 
@@ -222,7 +224,7 @@ def test_issued_invoice_xml_has_the_official_structure(sandbox):
     assert data.findtext("SellerInformation/SellerBankAccNum") == "1202020209000012345"
     assert data.findtext("BuyerInformation/BuyerIdNum") == "91330106MA2AYNWD8M"
     basic = data.find("BasicInformation")
-    # The total is TotalTax-includedAmount; the line's is TotaltaxIncludedAmount (§4.6 pitfall).
+    # The total is TotalTax-includedAmount; the line's is TotaltaxIncludedAmount (einvoice.md#invoice-xml pitfall).
     assert (basic.findtext("TotalAmWithoutTax"), basic.findtext("TotalTaxAm"),
             basic.findtext("TotalTax-includedAmount")) == ("2919.47", "379.53", "3299.00")
     assert basic.findtext("TotalTax-includedAmountInChinese") == "叁仟贰佰玖拾玖元整"

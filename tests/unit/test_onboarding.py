@@ -1,4 +1,5 @@
-"""Sub-merchant onboarding builders (protocol doc §1.10 applyment4sub, §2.7 Alipay ISV authorisation)."""
+"""Sub-merchant onboarding builders (wechatpay.md#onboarding applyment4sub, alipay.md#isv-mode Alipay ISV
+authorisation)."""
 import base64
 import json
 

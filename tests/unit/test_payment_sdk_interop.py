@@ -1,7 +1,8 @@
-"""Cross-checks against the PyPI SDKs named in §3 of the protocol note, as independent implementations.
+"""Cross-checks against the PyPI SDKs named in docs/protocols/README.md#independent-verifiers, as independent
+implementations.
 
-They are NOT project dependencies (§3.2 recommendation): these tests are skipped unless ``wechatpayv3`` or
-``python-alipay-sdk`` happens to be installed, e.g. in a throw-away venv:
+They are NOT project dependencies (README.md#independent-verifiers recommendation): these tests are skipped unless
+``wechatpayv3`` or ``python-alipay-sdk`` happens to be installed, e.g. in a throw-away venv:
 ``pip install wechatpayv3 python-alipay-sdk pytest`` then run this file.
 """
 import json
@@ -74,7 +75,8 @@ def test_our_notification_and_answer_pass_python_alipay_sdk(alipay_sdk, key_pair
          "total_amount": "2599.00", "subject": "电动自行车"}, "2021000000000001", private_pem)
     data = dict(form)
     signature = data.pop("sign")
-    assert sdk.verify(data, signature)  # (no empty field here: that SDK does not drop them, §3.1.3)
+    # (no empty field here: that SDK does not drop them, README.md#independent-verifiers)
+    assert sdk.verify(data, signature)
     raw = alipay_platform.build_response_text(
         "alipay.trade.query", alipay_platform.result_payload(trade_status="TRADE_SUCCESS", out_trade_no="SO000042"),
         private_pem)

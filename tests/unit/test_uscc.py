@@ -1,4 +1,5 @@
-"""Taxpayer ids and mobile numbers (protocols.uscc), checked against §4.3 of the protocol note and GB 32100-2015."""
+"""Taxpayer ids and mobile numbers (protocols.uscc), checked against docs/protocols/einvoice.md#taxpayer-id and
+GB 32100-2015."""
 import pytest
 
 from protocols import uscc
@@ -7,8 +8,8 @@ from protocols.checks import Reason
 # Real, public codes. Every check character below was verified with the GB 32100 algorithm (and, where the venv has
 # it, with python-stdnum); a wrong memory of a code would fail with a 30-in-31 chance.
 REAL_CODES = [
-    "91330106MA2AYNWD8M",  # 浙江诺诺网络科技有限公司 — Nuonuo doc sample (§4.3)
-    "91440101MA5APD8X8J",  # 广东航天信息爱信诺科技有限公司 — Nuonuo doc sample (§4.3)
+    "91330106MA2AYNWD8M",  # 浙江诺诺网络科技有限公司 — Nuonuo doc sample (einvoice.md#taxpayer-id)
+    "91440101MA5APD8X8J",  # 广东航天信息爱信诺科技有限公司 — Nuonuo doc sample (einvoice.md#taxpayer-id)
     "9144030071526726XG",  # 腾讯科技（深圳）有限公司
     "914403001922038216",  # 华为技术有限公司
     "91110000802100433B",  # 北京百度网讯科技有限公司
@@ -19,7 +20,8 @@ REAL_CODES = [
     "52310106751466629W",  # 上海智能消防学校, a 民办非企业单位 — seller in a real Nuonuo callback
 ]
 # Letter-prefixed codes (positions 1-2 are letters): check characters computed with python-stdnum's
-# calc_check_digit, an independent implementation. stdnum's own validate() rejects them (doc §4.3 caveat 1).
+# calc_check_digit, an independent implementation. stdnum's own validate() rejects them (einvoice.md#taxpayer-id caveat
+# 1).
 LETTER_PREFIXED = ["Y1330106MA2AYNWD80", "N2330106MA2AYNWD85"]
 
 
@@ -49,7 +51,7 @@ def test_the_briefs_guess_is_not_a_valid_code():
 
 
 def test_nuonuo_sandbox_seller_number_is_not_a_uscc():
-    assert uscc.validate_uscc("339902999999789113").reason is Reason.CHECK_DIGIT  # doc §4.3 caveat 2
+    assert uscc.validate_uscc("339902999999789113").reason is Reason.CHECK_DIGIT  # einvoice.md#taxpayer-id caveat 2
 
 
 def test_stdnum_agrees_on_digit_prefixes_and_rejects_letter_prefixes():

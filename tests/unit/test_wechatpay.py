@@ -1,4 +1,4 @@
-"""WeChat Pay APIv3 merchant side (protocols.wechatpay), checked against §1 of the protocol note."""
+"""WeChat Pay APIv3 merchant side (protocols.wechatpay), checked against docs/protocols/wechatpay.md."""
 import base64
 import json
 import re

@@ -111,7 +111,8 @@ def test_retry_schedule_totals_about_24h_4m():
 # ------------------------------------------------------------------------------------------------------- bills
 
 def _parse(text):
-    """A minimal reader of the §1.7 layout: header, backtick rows, summary header, totals row."""
+    """A minimal reader of the bills.md#wechat-pay-trade-bill layout: header, backtick rows, summary header, totals
+    row."""
     lines = text.split("\n")
     assert lines[-1] == ""  # ends with a line feed
     lines = lines[:-1]
@@ -187,7 +188,7 @@ def test_all_bill_with_payments_refund_and_day_cut():
     assert paid["手续费"] == "15.59000"  # 0.6 % of 2599.00 = 15.594 -> 15.59 (whole fen), written with 5 decimals
     assert paid["费率"] == "0.60%"
     assert paid["商品名称"] == "电动自行车， 48V"  # no raw comma inside the unquoted CSV
-    assert paid["商户数据包"] == "line1\\nline2"  # line breaks written literally (§1.8)
+    assert paid["商户数据包"] == "line1\\nline2"  # line breaks written literally (bills.md#wechat-pay-fund-flow-bill)
     refund = rows[2]
     assert refund["交易时间"] == "2024-01-02 15:00:00"
     assert refund["微信退款单号"] == "50300000001" and refund["商户退款单号"] == "RF000001"

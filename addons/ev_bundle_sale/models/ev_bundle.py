@@ -28,10 +28,10 @@ class EvBundle(models.Model):
     store_id = fields.Many2one("ev.store", string="Store", compute="_compute_store_id", store=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True, default=lambda self: self.env.user,
                               index=True)
-    mode = fields.Selection([("sale", "Bundle sale"), ("trade_in", "Trade-in")], required=True, readonly=True,
-                            default="sale")
-    state = fields.Selection([("bound", "Bound"), ("unbound", "Unbound")], required=True, readonly=True,
-                             default="bound", index=True, tracking=True)
+    mode = fields.Selection([("sale", "Bundle sale"), ("trade_in", "Trade-in")], string="Sale Type", required=True,
+                            readonly=True, default="sale")
+    state = fields.Selection([("bound", "Bound"), ("unbound", "Unbound")], string="Status", required=True,
+                             readonly=True, default="bound", index=True, tracking=True)
     date_bound = fields.Datetime(string="Sale Date", required=True, readonly=True, default=fields.Datetime.now)
     sale_order_id = fields.Many2one("sale.order", string="Sales Order", readonly=True, index=True,
                                     ondelete="restrict", check_company=True)
@@ -65,7 +65,8 @@ class EvBundle(models.Model):
                                    help="The customer invoices and credit notes of the bundle's order.")
     invoice_count = fields.Integer(string="Invoice Count", compute="_compute_invoice_ids")
     einvoice_state = fields.Selection(
-        selection=lambda self: self.env["account.move"]._fields["ev_einvoice_state"].selection,
+        # Translated labels: a callable selection has no stored labels of its own to translate.
+        selection=lambda self: self.env["account.move"]._fields["ev_einvoice_state"]._description_selection(self.env),
         string="E-invoice", compute="_compute_invoice_ids",
         help="The fully digital e-invoice of the order's latest invoice.")
 
@@ -186,7 +187,7 @@ class EvBundle(models.Model):
         header = [_("Bundle"), _("Store"), _("Sale Date"), _("Vehicle Model"), _("Vehicle Code"), _("Motor Code"),
                   _("Product Certificate No."), _("Battery Maker"), _("Battery Model"), _("Battery Code"),
                   _("Charger Model"), _("Charger Code"), _("Buyer"), _("Buyer Mobile"), _("Division Code"),
-                  _("Administrative Division"), _("Detailed Address"), _("Sales Order"), _("State")]
+                  _("Administrative Division"), _("Detailed Address"), _("Sales Order"), _("Status")]
         states = dict(self._fields["state"]._description_selection(self.env))
         rows = []
         for bundle in self:

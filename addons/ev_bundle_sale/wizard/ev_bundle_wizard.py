@@ -19,8 +19,9 @@ class EvBundleWizard(models.TransientModel):
     _name = "ev.bundle.wizard"
     _description = "Bundle Sale"
 
-    step = fields.Selection(STEPS, default="start", required=True)
-    mode = fields.Selection([("sale", "Bundle sale"), ("trade_in", "Trade-in")], default="sale", required=True)
+    step = fields.Selection(STEPS, string="Current Step", default="start", required=True)
+    mode = fields.Selection([("sale", "Bundle sale"), ("trade_in", "Trade-in")], string="Sale Type", default="sale",
+                            required=True)
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company, required=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     # Vehicle
@@ -28,7 +29,7 @@ class EvBundleWizard(models.TransientModel):
     vehicle_lot_id = fields.Many2one("stock.lot", string="Vehicle")
     vehicle_message = fields.Char(readonly=True)
     vehicle_warning = fields.Char(readonly=True)
-    vehicle_template_id = fields.Many2one(related="vehicle_lot_id.product_id.product_tmpl_id", string="Model")
+    vehicle_template_id = fields.Many2one(related="vehicle_lot_id.product_id.product_tmpl_id", string="Vehicle Model")
     vehicle_image = fields.Image(related="vehicle_template_id.image_256")
     colour_product_id = fields.Many2one(
         "product.product", string="Colour", domain="[('product_tmpl_id', '=', vehicle_template_id)]")
@@ -371,7 +372,7 @@ class EvBundleWizard(models.TransientModel):
         return items
 
     def _ev_deliver(self, order, lots):
-        """Reserve and validate exactly the scanned serials on the order's delivery (odoo-anchors §4.2)."""
+        """Reserve and validate exactly the scanned serials on the order's delivery (stock lots on the move lines)."""
         by_product = {lot.product_id: lot for lot in lots.values()}
         for _round in range(3):  # 1 to 3 steps of delivery, each validated in turn
             pickings = order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))

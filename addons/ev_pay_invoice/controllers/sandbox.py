@@ -74,7 +74,7 @@ class EvPaySandboxController(http.Controller):
         if not order:
             return request.not_found()
         if order.state == "open" and not order.scanned:
-            order.scanned = True  # Alipay: the trade exists from the scan on (§2.4)
+            order.scanned = True  # Alipay: the trade exists from the scan on (alipay.md#precreate)
         return request.render("ev_pay_invoice.sandbox_wallet_page", {"order": order})
 
     @http.route("/ev_pay/sandbox/wallet/<string:token>/pay", type="http", auth="public", methods=["POST"],

@@ -1,4 +1,4 @@
-"""Service booking and store activation (服务预约 / 开通), mission.md §1.
+"""Service booking and store activation (服务预约 / 开通).
 
 A store books a service provider; its field staff visit within 5-10 Chinese working days, collect the materials,
 submit the sub-merchant application (WeChat Pay applyment4sub, Alipay ISV authorisation; protocols/onboarding.py)
@@ -525,7 +525,8 @@ class EvBooking(models.Model):
                                      "authorisation here.", code=data["business_code"]))
 
     def _ev_sandbox_review_step(self):
-        """One step of the simulated review, answered the way the platforms answer (§1.10, §2.7)."""
+        """One step of the simulated review, answered the way the platforms answer (wechatpay.md#onboarding,
+        alipay.md#isv-mode)."""
         self.ensure_one()
         if self.state == "application_submitted":
             state, _sub_mchid, _reasons = onboarding.parse_applyment_state({

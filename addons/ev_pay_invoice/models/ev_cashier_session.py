@@ -28,10 +28,10 @@ class EvCashierSession(models.Model):
                               default=lambda self: self.env.user, ondelete="cascade")
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
                                  default=lambda self: self.env.company, ondelete="cascade")
-    mode = fields.Selection([("collect", "Plain collection")], string="Path")
-    step = fields.Char(help="The step shown on the cashier screen.")
+    mode = fields.Selection([("collect", "Plain collection")], string="Sale Type")
+    step = fields.Char(string="Cashier Step", help="The step shown on the cashier screen.")
     draft = fields.Json(help="What the salesperson typed or scanned so far.")
-    sale_order_id = fields.Many2one("sale.order", string="Order", readonly=True, check_company=True,
+    sale_order_id = fields.Many2one("sale.order", string="Sales Order", readonly=True, check_company=True,
                                     ondelete="set null", help="Set at submit, never before.")
 
     _sql_constraints = [

@@ -50,7 +50,7 @@ class EvEinvoiceProvider(models.Model):
     )
     state = fields.Selection(
         [("disabled", "Disabled"), ("test", "Test"), ("enabled", "Enabled")],
-        required=True, default="test", tracking=True,
+        string="Status", required=True, default="test", tracking=True,
         help="Test: Nuonuo's sandbox endpoint (or the local simulator). Enabled: live invoices.",
     )
     app_key = fields.Char(string="App Key", groups="base.group_system")

@@ -9,7 +9,8 @@ class EvEinvoiceSandboxCall(models.Model):
     _order = "id desc"
     _rec_name = "api_method"
 
-    provider_id = fields.Many2one("ev.einvoice.provider", required=True, index=True, ondelete="cascade")
+    provider_id = fields.Many2one("ev.einvoice.provider", string="E-invoice Provider", required=True, index=True,
+                                  ondelete="cascade")
     company_id = fields.Many2one(related="provider_id.company_id", store=True)
     api_method = fields.Char(string="API Method", readonly=True)
     order_no = fields.Char(string="Order Number", index=True, readonly=True)

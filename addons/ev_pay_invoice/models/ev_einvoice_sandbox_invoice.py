@@ -43,7 +43,8 @@ class EvEinvoiceSandboxInvoice(models.Model):
     _order = "id desc"
     _rec_name = "serial_no"
 
-    provider_id = fields.Many2one("ev.einvoice.provider", required=True, index=True, ondelete="cascade")
+    provider_id = fields.Many2one("ev.einvoice.provider", string="E-invoice Provider", required=True, index=True,
+                                  ondelete="cascade")
     company_id = fields.Many2one(related="provider_id.company_id", store=True)
     serial_no = fields.Char(string="Serial Number", required=True, index=True, readonly=True)
     order_no = fields.Char(string="Order Number", required=True, index=True, readonly=True)

@@ -12,7 +12,8 @@ class EvEinvoiceSandboxRedForm(models.Model):
     _order = "id desc"
     _rec_name = "bill_no"
 
-    provider_id = fields.Many2one("ev.einvoice.provider", required=True, index=True, ondelete="cascade")
+    provider_id = fields.Many2one("ev.einvoice.provider", string="E-invoice Provider", required=True, index=True,
+                                  ondelete="cascade")
     company_id = fields.Many2one(related="provider_id.company_id", store=True)
     bill_id = fields.Char(string="Application ID", required=True, index=True, readonly=True)
     bill_no = fields.Char(string="Form Number", index=True, readonly=True)

@@ -16,7 +16,7 @@ from ..protocols import alipay, wechatpay, wechatpay_platform
 
 _logger = logging.getLogger(__name__)
 
-# §2.6: Alipay redelivers 8 times in about 25 h.
+# alipay.md#notifications: Alipay redelivers 8 times in about 25 h.
 ALIPAY_RETRY_SCHEDULE_SECONDS = (240, 600, 600, 3600, 7200, 21600, 54000)
 
 
@@ -25,14 +25,15 @@ class EvPaySandboxNotification(models.Model):
     _description = "Sandbox Payment Callback"
     _order = "id"
 
-    order_id = fields.Many2one("ev.pay.sandbox.order", required=True, ondelete="cascade", index=True)
+    order_id = fields.Many2one("ev.pay.sandbox.order", string="Sandbox Order", required=True, ondelete="cascade",
+                               index=True)
     company_id = fields.Many2one(related="order_id.company_id", store=True, index=True)
     channel = fields.Selection(related="order_id.channel")
     url = fields.Char(required=True)
     headers = fields.Json()
     body = fields.Text()
     state = fields.Selection([("pending", "Pending"), ("delivered", "Delivered"), ("failed", "Given up")],
-                             default="pending", required=True, index=True)
+                             string="Status", default="pending", required=True, index=True)
     attempts = fields.Integer()
     next_attempt_at = fields.Datetime(default=fields.Datetime.now)
     last_answer = fields.Char()

@@ -18,7 +18,8 @@ class EvPaySandboxOauthCode(models.Model):
     _order = "id desc"
     _rec_name = "appid"
 
-    provider_id = fields.Many2one("payment.provider", required=True, ondelete="cascade", index=True)
+    provider_id = fields.Many2one("payment.provider", string="Payment Provider", required=True, ondelete="cascade",
+                                  index=True)
     company_id = fields.Many2one(related="provider_id.company_id", store=True, index=True)
     appid = fields.Char(string="AppID", required=True, index=True)
     openid = fields.Char(string="OpenID", required=True, index=True)

@@ -48,16 +48,18 @@ class EvPaySandboxOrder(models.Model):
     _order = "id desc"
     _rec_name = "out_trade_no"
 
-    provider_id = fields.Many2one("payment.provider", required=True, ondelete="cascade", index=True)
+    provider_id = fields.Many2one("payment.provider", string="Payment Provider", required=True, ondelete="cascade",
+                                  index=True)
     company_id = fields.Many2one(related="provider_id.company_id", store=True, index=True)
-    channel = fields.Selection([("wechatpay", "WeChat Pay"), ("alipay", "Alipay")], required=True)
+    channel = fields.Selection([("wechatpay", "WeChat Pay"), ("alipay", "Alipay")], string="Payment Channel",
+                               required=True)
     out_trade_no = fields.Char(required=True, index=True)
     platform_trade_no = fields.Char(string="Platform Trade No", index=True)
     description = fields.Char()
     amount_fen = fields.Integer(required=True)
     refunded_fen = fields.Integer()
     state = fields.Selection([("open", "Waiting for payment"), ("paid", "Paid"), ("closed", "Closed")],
-                             default="open", required=True)
+                             string="Status", default="open", required=True)
     scanned = fields.Boolean(help="Alipay: the trade exists only once the buyer has scanned the QR.")
     notify_url = fields.Char()
     identity = fields.Json(help="Merchant fields of the order (sp_mchid, sub_mchid… / app_id, app_auth_token).")
@@ -324,7 +326,8 @@ class EvPaySandboxOrder(models.Model):
         return self._ev_wechatpay_bill_answer(provider, text, query)
 
     def _ev_wechatpay_bill_answer(self, provider, text, query):
-        """Keep the bill for download and answer {hash_type, hash_value, download_url} (§1.7)."""
+        """Keep the bill for download and answer {hash_type, hash_value, download_url}
+        (bills.md#wechat-pay-trade-bill)."""
         token = secrets.token_urlsafe(12)
         self.env["ir.config_parameter"].sudo().set_param(BILL_PARAM % token, text)
         url = "%s%s/v3/billdownload/file?token=%s" % (provider._ev_base_url(), WECHAT_PREFIX, token)
@@ -333,7 +336,8 @@ class EvPaySandboxOrder(models.Model):
         return wechatpay_platform.bill_download_answer(text, url)
 
     def _ev_wechatpay_fundflowbill(self, provider, query):
-        """The BASIC account's fund-flow bill of a day (§1.8), from the simulated orders and refunds."""
+        """The BASIC account's fund-flow bill of a day (bills.md#wechat-pay-fund-flow-bill), from the simulated orders
+        and refunds."""
         if (query.get("account_type") or "BASIC") != "BASIC":
             raise _Refused("NO_STATEMENT_EXIST", "该账户类型无资金账单")
         bill_date = self._ev_bill_date(query)
@@ -471,8 +475,8 @@ class EvPaySandboxOrder(models.Model):
         raise _Refused("ACQ.INVALID_PARAMETER", "不支持的接口 %s" % method)
 
     def _ev_alipay_bill_url(self, provider, biz):
-        """``alipay.data.dataservice.bill.downloadurl.query`` (§2.8): the day's ``trade`` bill, a zip of the GBK
-        detail CSV, kept for download; answers its ``bill_download_url``."""
+        """``alipay.data.dataservice.bill.downloadurl.query`` (bills.md#alipay-bills): the day's ``trade`` bill, a zip
+        of the GBK detail CSV, kept for download; answers its ``bill_download_url``."""
         if biz.get("bill_type") != "trade":
             raise _Refused("isv.invalid-bill-type", "账单类型不支持: %s" % biz.get("bill_type"))
         try:
@@ -522,7 +526,8 @@ class EvPaySandboxOrder(models.Model):
             "buyer_logon_id": "sandbox***@example.com", "seller_id": provider.alipay_seller_id or "2088000000000002",
             "total_amount": self._amount_yuan(), "receipt_amount": self._amount_yuan(),
             "buyer_pay_amount": self._amount_yuan(), "subject": self.description,
-            "body": "",  # an empty value, as real notifications have: it must be left out of the check (§2.6)
+            # an empty value, as real notifications have: it must be left out of the check (alipay.md#notifications)
+            "body": "",
             "gmt_create": alipay.beijing_timestamp(self.create_date.replace(tzinfo=datetime.UTC)),
             "gmt_payment": alipay.beijing_timestamp((self.paid_at or fields.Datetime.now()).replace(
                 tzinfo=datetime.UTC)),

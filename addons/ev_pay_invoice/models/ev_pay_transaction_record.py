@@ -28,25 +28,25 @@ class EvPayTransactionRecord(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     reference = fields.Char(string="Order Number", readonly=True)
     provider_reference = fields.Char(string="Platform Number", readonly=True)
-    channel = fields.Selection(CHANNELS, readonly=True)
+    channel = fields.Selection(CHANNELS, string="Payment Channel", readonly=True)
     kind = fields.Selection([("collection", "Collection"), ("refund", "Refund")], readonly=True)
     date = fields.Datetime(readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount = fields.Monetary(readonly=True, help="Negative for refunds.")
     fee = fields.Monetary(readonly=True, help="Fee of the provider, from its bill (negative when given back).")
-    net_amount = fields.Monetary(string="Net", readonly=True)
+    net_amount = fields.Monetary(string="Net Amount", readonly=True)
     state = fields.Selection([
         ("draft", "Draft"), ("pending", "Pending"), ("authorized", "Authorized"), ("done", "Paid"),
         ("cancel", "Cancelled"), ("error", "Error"),
-    ], readonly=True)
+    ], string="Status", readonly=True)
     settlement_state = fields.Selection([
         ("unsettled", "Not in a bill yet"), ("settled", "Settled"), ("paid", "Paid out"),
         ("difference", "Difference"),
     ], string="Settlement", readonly=True)
     settlement_id = fields.Many2one("ev.settlement", string="Settlement Day", readonly=True)
     payout_date = fields.Date(readonly=True)
-    sale_order_id = fields.Many2one("sale.order", string="Order", readonly=True)
+    sale_order_id = fields.Many2one("sale.order", string="Sales Order", readonly=True)
     invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True)
 
     def init(self):

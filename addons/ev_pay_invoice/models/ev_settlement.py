@@ -81,14 +81,15 @@ class EvSettlement(models.Model):
     name = fields.Char(compute="_compute_name", store=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
                                  default=lambda self: self.env.company)
-    provider_id = fields.Many2one("payment.provider", string="Provider", required=True, readonly=True,
+    provider_id = fields.Many2one("payment.provider", string="Payment Provider", required=True, readonly=True,
                                   ondelete="restrict", check_company=True)
-    channel = fields.Selection(CHANNELS, required=True, readonly=True)
+    channel = fields.Selection(CHANNELS, string="Payment Channel", required=True, readonly=True)
     date = fields.Date(string="Settlement Day", required=True, readonly=True, index=True,
                        help="The day of the bill (Beijing time): collections and refunds of that day.")
     currency_id = fields.Many2one(related="company_id.currency_id")
     state = fields.Selection(
-        [("draft", "Imported"), ("posted", "Posted"), ("paid", "Paid Out")], default="draft", required=True,
+        [("draft", "Imported"), ("posted", "Posted"), ("paid", "Paid Out")], string="Status", default="draft",
+        required=True,
         readonly=True, tracking=True,
         help="Imported: the bill lines are matched. Posted: the settlement entry is booked and the clearing "
         "account reconciled. Paid out: the payout's bank line is matched.")
@@ -101,7 +102,7 @@ class EvSettlement(models.Model):
     gross_amount = fields.Monetary(string="Collected", compute="_compute_amounts", store=True)
     refund_amount = fields.Monetary(string="Refunded", compute="_compute_amounts", store=True)
     fee_amount = fields.Monetary(string="Fees", compute="_compute_amounts", store=True)
-    net_amount = fields.Monetary(string="Net", compute="_compute_amounts", store=True,
+    net_amount = fields.Monetary(string="Net Amount", compute="_compute_amounts", store=True,
                                  help="Collected − refunded − fees: what the provider pays out.")
     payment_count = fields.Integer(string="Collections", compute="_compute_amounts", store=True)
     refund_count = fields.Integer(string="Refunds", compute="_compute_amounts", store=True)

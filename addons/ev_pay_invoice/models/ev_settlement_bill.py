@@ -16,7 +16,7 @@ class EvSettlementBill(models.Model):
 
     name = fields.Char(string="File Name", required=True, readonly=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
-    provider_id = fields.Many2one("payment.provider", string="Provider", required=True, readonly=True,
+    provider_id = fields.Many2one("payment.provider", string="Payment Provider", required=True, readonly=True,
                                   ondelete="restrict")
     channel = fields.Selection(related="settlement_id.channel", store=True)
     bill_type = fields.Selection(BILL_TYPES, required=True, readonly=True)
@@ -28,7 +28,7 @@ class EvSettlementBill(models.Model):
     line_count = fields.Integer(string="Lines in File", readonly=True)
     new_line_count = fields.Integer(string="New Lines", readonly=True,
                                     help="Lines not already imported from another file of the same day.")
-    origin = fields.Selection([("upload", "Uploaded"), ("download", "Downloaded")], default="upload",
+    origin = fields.Selection([("upload", "Uploaded"), ("download", "Downloaded")], string="Source", default="upload",
                               required=True, readonly=True)
 
     _sql_constraints = [

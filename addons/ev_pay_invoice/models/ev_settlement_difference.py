@@ -31,7 +31,8 @@ class EvSettlementDifference(models.Model):
     actual = fields.Monetary(string="In the Bill")
     gap = fields.Monetary(compute="_compute_gap", store=True)
     advice = fields.Text(string="What to Do", compute="_compute_advice")
-    state = fields.Selection([("open", "Open"), ("resolved", "Resolved")], default="open", required=True)
+    state = fields.Selection([("open", "Open"), ("resolved", "Resolved")], string="Status", default="open",
+                             required=True)
     note = fields.Char()
 
     @api.depends("expected", "actual")

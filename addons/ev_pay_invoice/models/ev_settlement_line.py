@@ -22,7 +22,7 @@ class EvSettlementLine(models.Model):
 
     settlement_id = fields.Many2one("ev.settlement", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one("res.company", required=True, index=True)
-    channel = fields.Selection(CHANNELS, required=True)
+    channel = fields.Selection(CHANNELS, string="Payment Channel", required=True)
     bill_id = fields.Many2one("ev.settlement.bill", string="Bill", ondelete="set null")
     line_key = fields.Char(required=True)
     kind = fields.Selection(LINE_KINDS, required=True)
@@ -37,7 +37,7 @@ class EvSettlementLine(models.Model):
     gross_amount = fields.Monetary(string="Collected")
     refund_amount = fields.Monetary(string="Refunded")
     fee = fields.Monetary(help="Fee charged (positive) or given back with a refund (negative).")
-    net_amount = fields.Monetary(string="Net")
+    net_amount = fields.Monetary(string="Net Amount")
     flow_amount = fields.Monetary(string="Movement", help="Fund-flow bill: income positive, expense negative.")
     business_type = fields.Char(help="Bill status / 业务类型 as printed.")
     transaction_id = fields.Many2one("payment.transaction", string="Transaction", index="btree_not_null",

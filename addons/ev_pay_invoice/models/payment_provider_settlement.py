@@ -239,7 +239,8 @@ class PaymentProvider(models.Model):
             parts = urlsplit(answer["download_url"])
             prepared = wechatpay.prepare_request(download, self._ev_wechatpay_credentials(),
                                                  host="%s://%s" % (parts.scheme, parts.netloc))
-            # The download answer is not signed (§1.7): the SHA1 of the uncompressed file is checked instead.
+            # The download answer is not signed (bills.md#wechat-pay-trade-bill): the SHA1 of the uncompressed file is
+            # checked instead.
             status, _headers, body = self._ev_send_unsigned(prepared.method, prepared.url, prepared.headers)
             if status >= 300:
                 raise UserError(_("WeChat Pay refused the bill download of %(date)s (HTTP %(status)s).",

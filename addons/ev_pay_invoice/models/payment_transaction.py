@@ -292,7 +292,7 @@ class PaymentTransaction(models.Model):
                     alipay.query_params(provider._ev_alipay_app(), out_trade_no=tx.reference,
                                         app_auth_token=provider.alipay_app_auth_token or None),
                     allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
-                # Precreated but never scanned: the trade does not exist yet (§2.4), i.e. still waiting.
+                # Precreated but never scanned: the trade does not exist yet (alipay.md#precreate), i.e. still waiting.
                 data = tx._ev_normalise_alipay(provider, payload) if alipay.is_success(payload) else None
             tx.ev_last_query_at = fields.Datetime.now()
             if data:

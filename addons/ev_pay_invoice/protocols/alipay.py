@@ -1,6 +1,6 @@
 """Alipay open-platform gateway protocol (RSA2, public-key mode), merchant side.
 
-Rules cited as "§2.x" are from /work/shared/docs/payments-and-einvoice-protocols.md; where the note is
+The rules are written up in docs/protocols/alipay.md (cited as e.g. ``alipay.md#notifications``); where the note is
 silent or UNCONFIRMED we follow the official SDKs (alipay-sdk-java-all ``AlipaySignature``, alipay-sdk-python)
 and say so. Pure Python: stdlib + ``cryptography`` via :mod:`keys`; no Odoo imports, no network I/O.
 
@@ -12,7 +12,7 @@ Typical use from a model::
     query, form = split_for_post(params)        # POST GATEWAY_URL?<query>, form-encoded <form>
     result = verify_response(resp.text, params["method"], app.alipay_public_key_pem)
 
-Amounts are yuan strings with two decimals (§2.4).
+Amounts are yuan strings with two decimals (alipay.md#precreate).
 """
 import datetime
 import json
@@ -28,15 +28,14 @@ SANDBOX_GATEWAY_URL = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
 SIGN_TYPE = "RSA2"
 CHARSET = "utf-8"
 SUCCESS_CODE = "10000"
-# alipay.trade.pay answers 10003 while the payer still has to confirm on the phone (official trade.pay
-# page, not in the note); the trade must then be polled with alipay.trade.query.
+# alipay.trade.pay answers 10003 while the payer still has to confirm on the phone (alipay.md#payment-code);
+# the trade must then be polled with alipay.trade.query.
 WAIT_USER_PAY_CODE = "10003"
-# §2.6: the only answer that stops redelivery, exactly these 7 characters.
+# alipay.md#notifications: the only answer that stops redelivery, exactly these 7 characters.
 NOTIFY_SUCCESS_ANSWER = "success"
 NOTIFY_FAILURE_ANSWER = "fail"
 
-TRADE_STATUSES = ("WAIT_BUYER_PAY", "TRADE_CLOSED", "TRADE_SUCCESS", "TRADE_FINISHED")  # §2.5
-PAID_TRADE_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})  # §2.6 business checks
+PAID_TRADE_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})  # alipay.md#notifications business checks
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
 _MIN_AMOUNT = Decimal("0.01")
@@ -71,7 +70,7 @@ class AlipayApp:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Signing (§2.2)
+# Signing (alipay.md#signing)
 # --------------------------------------------------------------------------------------------------------------
 
 def _is_empty(value):
@@ -80,7 +79,8 @@ def _is_empty(value):
 
 
 def sign_content(params, exclude=("sign",)):
-    """The string to sign: non-empty params except ``exclude``, sorted by key, ``k=v`` joined by '&' (§2.2).
+    """The string to sign: non-empty params except ``exclude``, sorted by key, ``k=v`` joined by '&'
+    (alipay.md#signing).
 
     Values are used raw (not URL-encoded); keys or values that are None/"" are dropped, as
     ``AlipaySignature.getSignContent`` does with ``StringUtils.areNotEmpty(key, value)``.
@@ -91,7 +91,7 @@ def sign_content(params, exclude=("sign",)):
 
 
 def rsa2_sign(content, private_key_pem):
-    """SHA256withRSA over the UTF-8 bytes of ``content``, Base64 (§2.2 step 4)."""
+    """SHA256withRSA over the UTF-8 bytes of ``content``, Base64 (alipay.md#signing step 4)."""
     return keys.rsa_sha256_sign(private_key_pem, content)
 
 
@@ -106,7 +106,8 @@ def serialize_biz_content(biz_content):
 
 
 def beijing_timestamp(moment=None):
-    """``yyyy-MM-dd HH:mm:ss`` in Beijing time whatever the server's time zone (§2.1, §3.1.2)."""
+    """``yyyy-MM-dd HH:mm:ss`` in Beijing time whatever the server's time zone (alipay.md#gateway,
+    README.md#independent-verifiers)."""
     moment = moment or datetime.datetime.now(datetime.UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
@@ -114,7 +115,7 @@ def beijing_timestamp(moment=None):
 
 
 def format_yuan(amount):
-    """A yuan amount as the gateway wants it: two decimals, within [0.01, 100000000] (§2.4).
+    """A yuan amount as the gateway wants it: two decimals, within [0.01, 100000000] (alipay.md#precreate).
 
     Accepts Decimal, str or int/float yuan; refuses fractions of a fen instead of silently rounding them.
     """
@@ -132,9 +133,9 @@ def format_yuan(amount):
 
 def build_request_params(app, method, biz_content, notify_url=None, app_auth_token=None, timestamp=None,
                          extra_params=None):
-    """All gateway parameters for one call, ``sign`` included (§2.1, §2.2).
+    """All gateway parameters for one call, ``sign`` included (alipay.md#gateway, alipay.md#signing).
 
-    ``app_auth_token`` switches to ISV mode (§2.7): every call for that dealer — precreate, query, close,
+    ``app_auth_token`` switches to ISV mode (alipay.md#isv-mode): every call for that dealer — precreate, query, close,
     refund, bill — must carry the same token. ``timestamp`` (str or datetime) is injectable for tests.
     """
     params = {
@@ -157,10 +158,10 @@ def build_request_params(app, method, biz_content, notify_url=None, app_auth_tok
 
 
 def split_for_post(params):
-    """(query params, form params) the way the official SDK sends a call (§2.1).
+    """(query params, form params) the way the official SDK sends a call (alipay.md#gateway).
 
     Common parameters go in the URL query, ``biz_content`` in the ``application/x-www-form-urlencoded;
-    charset=utf-8`` body. Encoding happens only here, after signing (§2.2 step 5).
+    charset=utf-8`` body. Encoding happens only here, after signing (alipay.md#signing step 5).
     """
     query = {key: value for key, value in params.items() if key != "biz_content"}
     form = {"biz_content": params["biz_content"]} if "biz_content" in params else {}
@@ -190,7 +191,7 @@ def _trade_reference(out_trade_no, trade_no):
 
 def precreate_params(app, out_trade_no, total_amount, subject, notify_url=None, app_auth_token=None,
                      timeout_express=None, qr_code_timeout_express=None, store_id=None, extra=None, timestamp=None):
-    """``alipay.trade.precreate`` — the merchant-shown QR (§2.4). Answer: ``qr_code``.
+    """``alipay.trade.precreate`` — the merchant-shown QR (alipay.md#precreate). Answer: ``qr_code``.
 
     Beware: the trade only exists once the customer scans; until then query/close say ACQ.TRADE_NOT_EXIST.
     ``extra`` merges further documented fields (body, operator_id, terminal_id, goods_detail,
@@ -211,7 +212,7 @@ def pay_params(app, out_trade_no, total_amount, subject, auth_code, notify_url=N
                store_id=None, extra=None, timestamp=None):
     """``alipay.trade.pay`` — 付款码: the cashier scans the payer's code (``scene=bar_code``).
 
-    Not in the note; fields from the official trade.pay page (out_trade_no, scene, auth_code, subject,
+    See alipay.md#payment-code; fields from the official trade.pay page (out_trade_no, scene, auth_code, subject,
     total_amount, product_code=FACE_TO_FACE_PAYMENT). Code 10000 = paid; 10003 = waiting for the payer: poll
     :func:`query_params`, and :func:`cancel_params` if it stays unclear.
     """
@@ -227,7 +228,8 @@ def pay_params(app, out_trade_no, total_amount, subject, auth_code, notify_url=N
 
 
 def query_params(app, out_trade_no=None, trade_no=None, app_auth_token=None, query_options=None, timestamp=None):
-    """``alipay.trade.query`` (§2.5); ``trade_status`` in the answer, TRADE_SUCCESS/TRADE_FINISHED = paid."""
+    """``alipay.trade.query`` (alipay.md#query-refund-and-close); ``trade_status`` in the answer,
+    TRADE_SUCCESS/TRADE_FINISHED = paid."""
     biz = _trade_reference(out_trade_no, trade_no)
     if query_options:
         biz["query_options"] = list(query_options)
@@ -235,7 +237,7 @@ def query_params(app, out_trade_no=None, trade_no=None, app_auth_token=None, que
 
 
 def close_params(app, out_trade_no=None, trade_no=None, app_auth_token=None, operator_id=None, timestamp=None):
-    """``alipay.trade.close`` for an unpaid trade (§2.5)."""
+    """``alipay.trade.close`` for an unpaid trade (alipay.md#query-refund-and-close)."""
     biz = _trade_reference(out_trade_no, trade_no)
     if operator_id:
         biz["operator_id"] = operator_id
@@ -243,15 +245,15 @@ def close_params(app, out_trade_no=None, trade_no=None, app_auth_token=None, ope
 
 
 def cancel_params(app, out_trade_no=None, trade_no=None, app_auth_token=None, timestamp=None):
-    """``alipay.trade.cancel`` — undo a 付款码 trade whose outcome is unclear (official API; not in the note)."""
+    """``alipay.trade.cancel`` — undo a 付款码 trade whose outcome is unclear (alipay.md#payment-code)."""
     biz = _trade_reference(out_trade_no, trade_no)
     return build_request_params(app, "alipay.trade.cancel", biz, app_auth_token=app_auth_token, timestamp=timestamp)
 
 
 def refund_params(app, refund_amount, out_request_no, out_trade_no=None, trade_no=None, refund_reason=None,
                   app_auth_token=None, operator_id=None, timestamp=None):
-    """``alipay.trade.refund`` (§2.5). ``out_request_no`` identifies one refund: repeating it is idempotent,
-    and the answer's ``fund_change=N`` then means nothing new moved."""
+    """``alipay.trade.refund`` (alipay.md#query-refund-and-close). ``out_request_no`` identifies one refund: repeating
+    it is idempotent, and the answer's ``fund_change=N`` then means nothing new moved."""
     if not out_request_no:
         raise ValueError("out_request_no is required (idempotency key of the refund)")
     biz = _trade_reference(out_trade_no, trade_no)
@@ -264,7 +266,7 @@ def refund_params(app, refund_amount, out_request_no, out_trade_no=None, trade_n
 
 
 def refund_query_params(app, out_request_no, out_trade_no=None, trade_no=None, app_auth_token=None, timestamp=None):
-    """``alipay.trade.fastpay.refund.query`` for one refund request (§2.5)."""
+    """``alipay.trade.fastpay.refund.query`` for one refund request (alipay.md#query-refund-and-close)."""
     biz = _trade_reference(out_trade_no, trade_no)
     biz["out_request_no"] = out_request_no
     return build_request_params(app, "alipay.trade.fastpay.refund.query", biz, app_auth_token=app_auth_token,
@@ -272,7 +274,8 @@ def refund_query_params(app, out_request_no, out_trade_no=None, trade_no=None, a
 
 
 def bill_download_url_params(app, bill_date, bill_type="trade", app_auth_token=None, smid=None, timestamp=None):
-    """``alipay.data.dataservice.bill.downloadurl.query`` (§2.8). ``bill_date``: yyyy-MM-dd (day) or yyyy-MM.
+    """``alipay.data.dataservice.bill.downloadurl.query`` (bills.md#alipay-bills). ``bill_date``: yyyy-MM-dd (day) or
+    yyyy-MM.
 
     ``bill_type`` ``trade`` (acquiring detail) or ``signcustomer`` (account movements). The answer's
     ``bill_download_url`` lives 30 s and gives a zip of GBK CSVs.
@@ -289,7 +292,7 @@ def bill_download_url_params(app, bill_date, bill_type="trade", app_auth_token=N
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Synchronous answers (§2.3)
+# Synchronous answers (alipay.md#responses)
 # --------------------------------------------------------------------------------------------------------------
 
 def response_key(method):
@@ -327,8 +330,9 @@ def _matching_brace_end(text, start):
 def extract_signed_content(raw_text, method):
     """(signed substring, node name) of a raw gateway answer: the exact text of the ``…_response`` object.
 
-    Found by brace matching in the raw text, never re-serialised (§2.3; ``AlipaySignature.extractSignContent``,
-    python-alipay-sdk ``_get_string_to_be_signed``). Falls back to ``error_response`` for gateway errors.
+    Found by brace matching in the raw text, never re-serialised (alipay.md#responses;
+    ``AlipaySignature.extractSignContent``, python-alipay-sdk ``_get_string_to_be_signed``). Falls back to
+    ``error_response`` for gateway errors.
     """
     for node in (response_key(method), "error_response"):
         marker = '"%s"' % node
@@ -350,8 +354,8 @@ def verify_response(raw_text, method, alipay_public_key_pem):
     """Verify a synchronous answer and return its ``…_response`` object as a dict.
 
     ``raw_text``: the body decoded as the call's charset (utf-8). The signature is checked over the exact
-    substring (§2.3). An answer without ``sign`` is accepted only as a failure (code other than 10000/10003):
-    the gateway cannot sign some errors, and an unsigned error cannot make us believe a payment happened.
+    substring (alipay.md#responses). An answer without ``sign`` is accepted only as a failure (code other than
+    10000/10003): the gateway cannot sign some errors, and an unsigned error cannot make us believe a payment happened.
     Raises :class:`AlipaySignatureError`.
     """
     if isinstance(raw_text, bytes):
@@ -373,16 +377,16 @@ def verify_response(raw_text, method, alipay_public_key_pem):
 
 
 def is_success(payload):
-    """True for ``code == "10000"``; anything else is a failure to read with ``sub_code`` (§2.3)."""
+    """True for ``code == "10000"``; anything else is a failure to read with ``sub_code`` (alipay.md#responses)."""
     return str(payload.get("code")) == SUCCESS_CODE
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Asynchronous notifications (§2.6)
+# Asynchronous notifications (alipay.md#notifications)
 # --------------------------------------------------------------------------------------------------------------
 
 def notification_sign_content(form):
-    """rsaCheckV1 string: drop ``sign`` AND ``sign_type``, drop empty values, sort, join (§2.6).
+    """rsaCheckV1 string: drop ``sign`` AND ``sign_type``, drop empty values, sort, join (alipay.md#notifications).
 
     ``form`` values must already be URL-decoded (as any web framework's form dict is). Dropping empty values
     is what the Java SDK does; python-alipay-sdk does not and fails on notifications with an empty field.
@@ -395,7 +399,7 @@ def verify_notification(form, alipay_public_key_pem):
 
     Raises :class:`AlipaySignatureError`. Afterwards still check app_id (ISV: auth_app_id), out_trade_no,
     total_amount and seller_id against the order (:func:`notification_mismatches`), and treat it only as a
-    hint to re-query (§0.1).
+    hint to re-query (README.md#principles).
     """
     data = {key: (value[0] if isinstance(value, (list, tuple)) else value) for key, value in form.items()}
     signature = data.get("sign")
@@ -403,7 +407,7 @@ def verify_notification(form, alipay_public_key_pem):
         raise AlipaySignatureError(AlipaySignatureError.MISSING_SIGN)
     sign_type = data.get("sign_type") or SIGN_TYPE
     if sign_type != SIGN_TYPE:
-        # "RSA" is SHA1withRSA, legacy (§2.2); our apps are configured for RSA2 only.
+        # "RSA" is SHA1withRSA, legacy (alipay.md#signing); our apps are configured for RSA2 only.
         raise AlipaySignatureError(AlipaySignatureError.UNSUPPORTED_SIGN_TYPE, sign_type)
     if not rsa2_verify(notification_sign_content(data), signature, alipay_public_key_pem):
         raise AlipaySignatureError(AlipaySignatureError.BAD_SIGNATURE, data.get("notify_id", ""))
@@ -411,7 +415,8 @@ def verify_notification(form, alipay_public_key_pem):
 
 
 def notification_mismatches(notification, app_id, out_trade_no, total_amount, seller_id=None, isv=False):
-    """Names of the fields that do not match our order (§2.6 business checks); empty list = consistent.
+    """Names of the fields that do not match our order (alipay.md#notifications business checks); empty list =
+    consistent.
 
     In ISV mode the dealer's app is ``auth_app_id`` and ``app_id`` is ours; give the dealer's app id.
     """
@@ -433,5 +438,5 @@ def notification_mismatches(notification, app_id, out_trade_no, total_amount, se
 
 
 def is_paid(trade_status):
-    """TRADE_SUCCESS and TRADE_FINISHED both mean the money was taken (§2.6)."""
+    """TRADE_SUCCESS and TRADE_FINISHED both mean the money was taken (alipay.md#notifications)."""
     return trade_status in PAID_TRADE_STATUSES

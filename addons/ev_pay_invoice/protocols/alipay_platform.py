@@ -1,9 +1,10 @@
-"""Alipay gateway, PLATFORM side — what the local sandbox simulator needs to play Alipay (§7 checklist).
+"""Alipay gateway, PLATFORM side — what the local sandbox simulator needs to play Alipay (README.md#simulators
+checklist).
 
 Checks our request signature with the app public key, writes signed gateway answers and signed async
-notifications, and generates the ``trade`` bill CSV in the real layout (§2.8: GBK, ``#`` preamble and
-footer, identifier fields with a trailing tab). Rules cited as "§2.x" are from
-/work/shared/docs/payments-and-einvoice-protocols.md.
+notifications, and generates the ``trade`` bill CSV in the real layout (bills.md#alipay-bills: GBK, ``#`` preamble and
+footer, identifier fields with a trailing tab). Citations such as ``alipay.md#notifications`` name sections of
+docs/protocols/.
 """
 import datetime
 import io
@@ -26,7 +27,7 @@ from .alipay import (
     sign_content,
 )
 
-# Standard ``msg`` texts that go with the gateway codes of §2.3.
+# Standard ``msg`` texts that go with the gateway codes of alipay.md#responses.
 CODE_MESSAGES = {
     "10000": "Success",
     "20000": "Service Currently Unavailable",
@@ -39,14 +40,14 @@ CODE_MESSAGES = {
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Requests and answers (§2.2, §2.3)
+# Requests and answers (alipay.md#signing, alipay.md#responses)
 # --------------------------------------------------------------------------------------------------------------
 
 def verify_request(params, app_public_key_pem):
     """Check a gateway call's ``sign`` with the app public key; return ``biz_content`` parsed (or {}).
 
     ``params``: query and form parameters merged, URL-decoded. Everything but ``sign`` is signed — unlike
-    notifications, ``sign_type`` is included (§2.2 step 1). Raises :class:`AlipaySignatureError`.
+    notifications, ``sign_type`` is included (alipay.md#signing step 1). Raises :class:`AlipaySignatureError`.
     """
     data = {key: (value[0] if isinstance(value, (list, tuple)) else value) for key, value in params.items()}
     if not data.get("sign"):
@@ -69,18 +70,18 @@ def result_payload(code=SUCCESS_CODE, sub_code=None, sub_msg=None, **fields):
 
 
 def build_response_text(method, payload, private_key_pem):
-    """``{"<method>_response":{…},"sign":"…"}`` with ``sign`` over the exact inner JSON text (§2.3)."""
+    """``{"<method>_response":{…},"sign":"…"}`` with ``sign`` over the exact inner JSON text (alipay.md#responses)."""
     inner = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     signature = rsa2_sign(inner, private_key_pem)
     return '{"%s":%s,"sign":"%s"}' % (response_key(method), inner, signature)
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Asynchronous notifications (§2.6)
+# Asynchronous notifications (alipay.md#notifications)
 # --------------------------------------------------------------------------------------------------------------
 
 def build_notification_form(fields, app_id, private_key_pem, notify_id=None, notify_time=None):
-    """A signed ``trade_status_sync`` form (dict of str) to POST to ``notify_url`` (§2.6).
+    """A signed ``trade_status_sync`` form (dict of str) to POST to ``notify_url`` (alipay.md#notifications).
 
     ``fields``: the business parameters (trade_no, out_trade_no, trade_status, total_amount, …; ISV mode:
     add ``auth_app_id``). Non-string values such as ``fund_bill_list`` are sent as JSON text. The signature
@@ -105,7 +106,7 @@ def build_notification_form(fields, app_id, private_key_pem, notify_id=None, not
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Bills (§2.8)
+# Bills (bills.md#alipay-bills)
 # --------------------------------------------------------------------------------------------------------------
 
 TRADE_BILL_COLUMNS = (
@@ -114,7 +115,7 @@ TRADE_BILL_COLUMNS = (
     "商家优惠（元）", "券核销金额（元）", "券名称", "商家红包消费金额（元）", "卡消费金额（元）", "退款批次号/请求号",
     "服务费（元）", "分润（元）", "备注",
 )
-# Columns written with a trailing tab, exactly as in the §2.8 sample rows (Alipay's way of keeping long
+# Columns written with a trailing tab, exactly as in the bills.md#alipay-bills sample rows (Alipay's way of keeping long
 # numbers as text in Excel). 商家红包消费金额 carries one too in the sample, odd as it looks.
 _TAB_COLUMNS = frozenset({0, 1, 2, 6, 7, 8, 9, 10, 19, 21})
 _LIST_START = "#-----------------------------------------业务明细列表----------------------------------------"
@@ -141,7 +142,7 @@ def _chinese_time(moment):
 
 def _clean(value):
     # The file has no quoting; a comma or line break inside a value would shift columns. How Alipay escapes
-    # them is not in the note, so replace them (UNCONFIRMED).
+    # them is not documented, so replace them (UNCONFIRMED).
     text = "" if value is None else str(value)
     return text.replace(",", "，").replace("\r", " ").replace("\n", " ").replace("\t", " ")
 
@@ -168,14 +169,14 @@ def _detail_row(trade, business_type, finished_at, order_amount, received, refun
 
 
 def build_trade_bill(account_pid, bill_date, trades, refunds=(), fee_rate="0.006", export_time=None):
-    """The ``trade`` detail CSV text of one day (``…_业务明细.csv``), layout of §2.8.
+    """The ``trade`` detail CSV text of one day (``…_业务明细.csv``), layout of bills.md#alipay-bills.
 
     ``trades``: dicts shaped like alipay.trade.query answers (trade_no, out_trade_no, total_amount,
     receipt_amount, buyer_logon_id, store_id, terminal_id) plus subject, gmt_create, gmt_payment, and
     optionally store_name, operator_id, body (备注), fee_rate. A trade is listed on its ``gmt_payment`` day.
     ``refunds``: dicts with trade_no or out_trade_no, out_request_no, refund_amount, gmt_refund; listed on the
-    ``gmt_refund`` day with negative amounts. 服务费 is negative when charged (§2.8); refund rows give the
-    proportional fee back as a positive amount (our assumption). ``account_pid`` is the 16-digit PID; the
+    ``gmt_refund`` day with negative amounts. 服务费 is negative when charged (bills.md#alipay-bills); refund rows give
+    the proportional fee back as a positive amount (our assumption). ``account_pid`` is the 16-digit PID; the
     header shows it followed by ``0156``. Encode with :func:`encode_bill`.
     """
     day = _as_date(bill_date)
@@ -225,21 +226,22 @@ def build_trade_bill(account_pid, bill_date, trades, refunds=(), fee_rate="0.006
         "#退款合计：%d笔，商家实收退款共%s元，商家优惠退款共0.00元" % (len(returns), _neg(str(refunded_total))),
         "#导出时间：[%s]" % _chinese_time(export_time),
     ]
-    # Line feeds as in the public test fixture the §2.8 sample comes from.
+    # Line feeds as in the public test fixture the bills.md#alipay-bills sample comes from.
     return "\n".join(lines) + "\n"
 
 
 def encode_bill(bill_text):
-    """GBK bytes of a bill (§2.8). Characters GBK lacks (emoji…) become '?' rather than failing the download."""
+    """GBK bytes of a bill (bills.md#alipay-bills). Characters GBK lacks (emoji…) become '?' rather than failing the
+    download."""
     return bill_text.encode("gbk", errors="replace")
 
 
 def build_bill_zip(account_pid, bill_date, detail_text):
-    """The downloaded archive: ``<PID>0156_<yyyyMMdd>_业务明细.csv`` in GBK (§2.8).
+    """The downloaded archive: ``<PID>0156_<yyyyMMdd>_业务明细.csv`` in GBK (bills.md#alipay-bills).
 
     Python's zipfile stores the non-ASCII name as UTF-8 (flagged), while Alipay's own archives use GBK
     names; parsers should therefore pick the member by suffix rather than by exact name. The
-    ``(汇总)`` summary member is not generated: its layout is not in the note.
+    ``(汇总)`` summary member is not generated: its layout is not documented (bills.md#alipay-bills).
     """
     day = _as_date(bill_date)
     name = "%s0156_%s_业务明细.csv" % (account_pid, day.strftime("%Y%m%d"))

@@ -1,6 +1,6 @@
 """Parsers of settlement bill files: WeChat Pay trade bill and fund-flow bill, Alipay business detail bill.
 
-Formats (protocol doc §1.7, §1.8, §2.8):
+Formats (bills.md#wechat-pay-trade-bill, bills.md#wechat-pay-fund-flow-bill, bills.md#alipay-bills):
 
 * WeChat (UTF-8 via the API, optionally gzip): a header row without backticks; detail rows where every value is
   prefixed with a backtick and separated by commas; then a summary header row and one totals row (backticked too).
@@ -31,7 +31,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")  # bill times are Beijing time (§1.7 day cut)
+# bill times are Beijing time (bills.md#wechat-pay-trade-bill day cut)
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 ZERO = Decimal("0")
 
 
@@ -184,7 +185,7 @@ def _row_maker(header: list[str]):
 # ---------------------------------------------------------------------------------------------------------------
 
 def check_sha1(data: bytes, expected: str):
-    """WeChat's ``hash_value`` (``hash_type`` SHA1) covers the *uncompressed* file (§1.7)."""
+    """WeChat's ``hash_value`` (``hash_type`` SHA1) covers the *uncompressed* file (bills.md#wechat-pay-trade-bill)."""
     actual = hashlib.sha1(data).hexdigest()
     if actual != (expected or "").strip().lower():
         raise BillFormatError(f"SHA1 of the bill is {actual}, the download answer said {expected}")
@@ -320,7 +321,8 @@ def _verify(reported, computed, what: str, line_no: int):
 
 
 # Summary column → detail column it totals (None: the number of rows). The old names are those of the legacy
-# layout some merchants still get (§1.7); the current ALL bill uses the first name of each pair.
+# layout some merchants still get (bills.md#wechat-pay-trade-bill); the current ALL bill uses the first name of each
+# pair.
 _WECHAT_TRADE_TOTALS = {
     "总交易单数": None, "总交易单": None,
     "应结订单总金额": "应结订单金额", "总交易额": "总金额",
@@ -432,7 +434,8 @@ def _fund_line(line_no: int, row: BillRow) -> FundFlowLine:
         amount=amount,
         balance=_amount(row["账户结余(元)"], "账户结余(元)", line_no),
         applicant=row.get("资金变更提交申请人", ""),
-        # Texts are kept as written: WeChat replaces \1 by a space and writes CR/LF as literal \r \n (§1.8).
+        # Texts are kept as written: WeChat replaces \1 by a space and writes CR/LF as literal \r \n
+        # (bills.md#wechat-pay-fund-flow-bill).
         remark=row.get("备注", ""),
         voucher_no=row.get("业务凭证号", ""),
         raw=row,
@@ -440,7 +443,8 @@ def _fund_line(line_no: int, row: BillRow) -> FundFlowLine:
 
 
 def parse_wechat_fundflow_bill(data: bytes, *, sha1: str | None = None) -> FundFlowBill:
-    """Parse a fund-flow bill (``/v3/bill/fundflowbill`` or the sub-merchant one, once decrypted; §1.8)."""
+    """Parse a fund-flow bill (``/v3/bill/fundflowbill`` or the sub-merchant one, once decrypted;
+    bills.md#wechat-pay-fund-flow-bill)."""
     data = _gunzip(data)
     if sha1 is not None:
         check_sha1(data, sha1)
@@ -487,7 +491,8 @@ def _fold(text: str) -> str:
 
 
 def extract_alipay_detail_csv(archive: bytes) -> bytes:
-    """The ``…_业务明细.csv`` member of Alipay's bill zip (the ``(汇总)`` summary member sorts first; §2.8)."""
+    """The ``…_业务明细.csv`` member of Alipay's bill zip (the ``(汇总)`` summary member sorts first;
+    bills.md#alipay-bills)."""
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
             for info in zipped.infolist():
@@ -596,7 +601,7 @@ def parse_alipay_trade_bill(data: bytes) -> TradeBill:
             "退款合计商家优惠退款", last_no)
     account = next((m[1] for m in map(_ALIPAY_ACCOUNT.match, preamble) if m), None)
     period = next((m for m in map(_ALIPAY_PERIOD.match, preamble) if m), None)
-    # §2.8: the account is the 16-digit PID followed by 0156.
+    # bills.md#alipay-bills: the account is the 16-digit PID followed by 0156.
     partner_id = account[:16] if account and len(account) == 20 and account.endswith("0156") else account
     return TradeBill(
         Channel.ALIPAY, lines, _trade_summary(lines, reported), account=account, partner_id=partner_id,

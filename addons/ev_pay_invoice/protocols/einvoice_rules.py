@@ -1,10 +1,11 @@
 """Amount, tax-rate and identifier rules of fully digital e-invoices (数电票), independent of any provider.
 
-Sources: protocol doc §4.1 (20-digit number), §4.2 (rounding and amounts, tax rates), §4.4 (tax classification
-codes), §4.6 (the XML's amount in Chinese). All money is ``Decimal``; floats are only accepted where Odoo hands them
-over (``TaxRate.from_percent``) and are converted through ``str`` first.
+Sources: einvoice.md#invoice-number (20-digit number), einvoice.md#content-and-amounts (rounding and amounts, tax
+rates), einvoice.md#tax-classification-codes (tax classification codes), einvoice.md#invoice-xml (the XML's amount in
+Chinese). All money is ``Decimal``; floats are only accepted where Odoo hands them over (``TaxRate.from_percent``) and
+are converted through ``str`` first.
 
-Rounding: the doc says "round" without naming a mode; Chinese tax practice is 四舍五入, i.e. ``ROUND_HALF_UP``
+Rounding: the platforms say "round" without naming a mode; Chinese tax practice is 四舍五入, i.e. ``ROUND_HALF_UP``
 (ties away from zero, so a red line is exactly the negative of its blue line).
 """
 from dataclasses import dataclass
@@ -14,24 +15,29 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from .checks import CheckResult, Reason
 
 CENT = Decimal("0.01")
-# §4.2: Nuonuo accepts |tax − round(excl × rate, 2)| ≤ 0.06 per line.
+# einvoice.md#content-and-amounts: Nuonuo accepts |tax − round(excl × rate, 2)| ≤ 0.06 per line.
 LINE_TAX_TOLERANCE = Decimal("0.06")
-# §4.2: "Whole-invoice tolerance (the commonly cited 1.27): UNCONFIRMED." We enforce it per tax rate as a sanity
-# bound only; with our per-line split each line is off by at most 0.01, so real invoices stay far below it.
+# einvoice.md#content-and-amounts: "Whole-invoice tolerance (the commonly cited 1.27): UNCONFIRMED." We enforce it per
+# tax rate as a sanity bound only; with our per-line split each line is off by at most 0.01, so real invoices stay far
+# below it.
 INVOICE_TAX_TOLERANCE = Decimal("1.27")
 TAX_CLASSIFICATION_CODE_LENGTH = 19
 EINVOICE_NUMBER_LENGTH = 20
 
 # VAT rates and levy rates a 数电票 line may carry. 13 % is for general taxpayers' goods; small-scale taxpayers use
-# the 3 % levy rate, reduced to 1 % under the current relief (§4.2). The rate is configured per dealer, never assumed.
+# the 3 % levy rate, reduced to 1 % under the current relief (einvoice.md#content-and-amounts). The rate is configured
+# per dealer, never assumed.
 KNOWN_RATES = frozenset(Decimal(r) for r in ("0.13", "0.09", "0.06", "0.05", "0.03", "0.015", "0.01", "0"))
-# favouredPolicyFlag for 数电 (§4.2): 03 = 免税. Nuonuo's zeroRateFlag is documented as empty for 数电 票.
+# favouredPolicyFlag for 数电 (einvoice.md#content-and-amounts): 03 = 免税. Nuonuo's zeroRateFlag is documented as
+# empty for 数电 票.
 FAVOURED_POLICY_EXEMPT = "03"
 
-# §4.4: the code in Nuonuo's samples is the documentation example for a *printer*; never ship it for an e-bike.
+# einvoice.md#tax-classification-codes: the code in Nuonuo's samples is the documentation example for a *printer*; never
+# ship it for an e-bike.
 DOCUMENTATION_EXAMPLE_CODES = {"1090511030000000000": "printer (Nuonuo documentation example)"}
 
-# GB/T 2260 provincial-level codes: positions 3-4 of a 数电票 number and the tax bureau of the XML (§4.1, §4.6).
+# GB/T 2260 provincial-level codes: positions 3-4 of a 数电票 number and the tax bureau of the XML
+# (einvoice.md#invoice-number, einvoice.md#invoice-xml).
 PROVINCES = {
     "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区",
     "21": "辽宁省", "22": "吉林省", "23": "黑龙江省",
@@ -84,7 +90,8 @@ def round_cents(value: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class TaxRate:
-    """A line's tax rate. ``exempt`` (免税) carries rate 0 and favouredPolicyFlag 03 (§4.2)."""
+    """A line's tax rate. ``exempt`` (免税) carries rate 0 and favouredPolicyFlag 03
+    (einvoice.md#content-and-amounts)."""
 
     rate: Decimal
     exempt: bool = False
@@ -140,7 +147,8 @@ class LineAmounts:
 
 
 def split_tax_inclusive(incl, rate) -> LineAmounts:
-    """Split a consumer (tax-inclusive) price: ``excl = round(incl / (1 + rate), 2)``, ``tax = incl − excl`` (§4.2).
+    """Split a consumer (tax-inclusive) price: ``excl = round(incl / (1 + rate), 2)``, ``tax = incl − excl``
+    (einvoice.md#content-and-amounts).
 
     Works for negative (red) amounts too: the split of −x is exactly the negative of the split of x.
     """
@@ -151,7 +159,8 @@ def split_tax_inclusive(incl, rate) -> LineAmounts:
 
 
 def compute_tax_exclusive(excl, rate) -> LineAmounts:
-    """From an amount without tax: ``tax = round(excl × rate, 2)``, ``incl = excl + tax`` (§4.2)."""
+    """From an amount without tax: ``tax = round(excl × rate, 2)``, ``incl = excl + tax``
+    (einvoice.md#content-and-amounts)."""
     rate = TaxRate.parse(rate)
     excl = money(excl, "amount without tax")
     tax = round_cents(excl * rate.rate)
@@ -159,7 +168,8 @@ def compute_tax_exclusive(excl, rate) -> LineAmounts:
 
 
 def line_problems(excl, tax, incl, rate) -> list[str]:
-    """Every §4.2 line rule the three amounts break (empty list when they are acceptable to Nuonuo)."""
+    """Every einvoice.md#content-and-amounts line rule the three amounts break (empty list when they are acceptable to
+    Nuonuo)."""
     problems = []
     try:
         rate = TaxRate.parse(rate)
@@ -249,10 +259,12 @@ def allocate_amount(total, weights) -> list[Decimal]:
 
 
 def validate_tax_classification_code(raw: str | None) -> CheckResult:
-    """商品和服务税收分类编码: 19 digits (§4.4). Rejects the printer code copied from Nuonuo's documentation.
+    """商品和服务税收分类编码: 19 digits (einvoice.md#tax-classification-codes). Rejects the printer code copied from
+    Nuonuo's documentation.
 
-    The real codes for 电动自行车 / 锂离子蓄电池 / 充电器 are UNCONFIRMED (§4.4, §8.4): keep them per product and
-    have the accountant confirm them against the current official table.
+    The real codes for 电动自行车 / 锂离子蓄电池 / 充电器 are UNCONFIRMED (einvoice.md#tax-classification-codes,
+    einvoice.md#open-questions): keep them per product and have the accountant confirm them against the current official
+    table.
     """
     code = (raw or "").strip()
     if not code:
@@ -268,7 +280,7 @@ def validate_tax_classification_code(raw: str | None) -> CheckResult:
 
 @dataclass(frozen=True)
 class EInvoiceNumber:
-    """The parts of a 20-digit 数电票 number (§4.1): YY, province, channel, 15-digit sequence."""
+    """The parts of a 20-digit 数电票 number (einvoice.md#invoice-number): YY, province, channel, 15-digit sequence."""
 
     number: str
     year: int
@@ -324,7 +336,8 @@ def _four_digits(group: int) -> str:
 
 
 def amount_in_chinese(amount) -> str:
-    """价税合计（大写）as in the 数电票 XML ``TotalTax-includedAmountInChinese`` (e.g. ``伍元陆角壹分``, §4.6 samples).
+    """价税合计（大写）as in the 数电票 XML ``TotalTax-includedAmountInChinese`` (e.g. ``伍元陆角壹分``,
+    einvoice.md#invoice-xml samples).
 
     Conventions: 元 (the XML samples use 元, not 圆); ``整`` only when there are no 角/分; a 零 between 元 and 分 when
     角 is zero (``壹拾元零伍分``); negative (red) amounts get the ``（负数）`` prefix printed on red invoices.

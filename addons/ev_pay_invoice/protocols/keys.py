@@ -1,9 +1,9 @@
 """RSA key handling shared by the WeChat Pay and Alipay protocol modules.
 
 Both channels sign with SHA256withRSA, i.e. RSASSA-PKCS1-v1_5 over SHA-256, Base64 of the raw signature
-(payments-and-einvoice-protocols.md §1.1, §1.2, §2.2). This module loads keys in the shapes the two
-consoles hand out and signs/verifies; it also makes throw-away keys and self-signed certificates for the
-local sandbox simulator (§7).
+(docs/protocols/: wechatpay.md#signing, wechatpay.md#verifying, alipay.md#signing). This module loads
+keys in the shapes the two consoles hand out and signs/verifies; it also makes throw-away keys and self-signed
+certificates for the local sandbox simulator (README.md#simulators).
 
 Pure Python: stdlib + ``cryptography`` (written against the 3.4.8 API, hence the explicit ``backend=``).
 Nothing here logs or prints key material.
@@ -44,7 +44,8 @@ def load_private_key(key_text):
     """Load an RSA private key from PKCS#8 or PKCS#1 PEM, or from bare Base64 DER (either structure).
 
     WeChat's ``apiclient_key.pem`` is PKCS#8 PEM; Alipay's key tool emits bare Base64 (PKCS#8 for Java,
-    PKCS#1 for the official Python SDK, §3.1.2). Cached because parsing a key costs more than signing.
+    PKCS#1 for the official Python SDK, README.md#independent-verifiers). Cached because parsing a key costs more than
+    signing.
     """
     key_text = _text(key_text).strip()
     try:
@@ -65,7 +66,8 @@ def load_public_key(key_or_cert_text):
     """Load an RSA public key from a public-key PEM (SPKI or PKCS#1), an X.509 certificate PEM or bare Base64.
 
     Accepting certificates and bare keys alike is what lets one verifier serve both WeChat's
-    platform-certificate mode and its public-key (``PUB_KEY_ID_…``) mode (§1.2), and Alipay's public key.
+    platform-certificate mode and its public-key (``PUB_KEY_ID_…``) mode (wechatpay.md#verifying), and Alipay's public
+    key.
     """
     text = _text(key_or_cert_text).strip()
     try:

@@ -1,13 +1,14 @@
 """Nuonuo open platform (诺诺 / 诺税通 SaaS), client side, without any network I/O.
 
 Everything here builds what is sent or interprets what came back; the Odoo models own HTTP, storage and retries.
-Protocol doc §5 is the reference; field tables not in the doc come from copies of Nuonuo's official pages
-(noted as [3P] where the doc itself does not state them).
+docs/protocols/nuonuo.md and einvoice.md are the reference (cited as e.g. ``nuonuo.md#query``); field tables not in
+them come from copies of Nuonuo's official pages (noted as [3P]).
 
-Flow (doc §0.2, §5.2–5.5): ``requestBillingNew`` only *accepts* an invoice and returns an ``invoiceSerialNum``; the
-result arrives later through ``queryInvoiceResult`` or the (unsigned) callback. ``orderNo`` (≤ 20 characters) is the
-idempotency key: a resubmission is answered with ``E9106`` and must be followed by a query, never by a new orderNo.
-数电票 cannot be voided: corrections go through a red confirmation form (红字确认单, §4.5, §5.4).
+Flow (README.md#principles, nuonuo.md#issuing to #callback): ``requestBillingNew`` only *accepts* an invoice and
+returns an ``invoiceSerialNum``; the result arrives later through ``queryInvoiceResult`` or the (unsigned) callback.
+``orderNo`` (≤ 20 characters) is the idempotency key: a resubmission is answered with ``E9106`` and must be followed
+by a query, never by a new orderNo. 数电票 cannot be voided: corrections go through a red confirmation form
+(红字确认单, einvoice.md#red-letter-invoices, nuonuo.md#red-confirmation-forms).
 
 Secrets: ``Credentials``, ``PreparedRequest`` and ``AccessToken`` keep the app secret, the access token and the
 signature out of their ``repr`` so that logging a request never leaks them.
@@ -34,16 +35,18 @@ from .uscc import TaxpayerIdKind, normalize_cn_mobile, validate_taxpayer_id
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 PRODUCTION_URL = "https://sdk.nuonuo.com/open/v1/services"
-SANDBOX_URL = "https://sandbox.nuonuocs.cn/open/v1/services"  # sandbox support for 100607 is UNCONFIRMED (§5.1)
+# sandbox support for 100607 is UNCONFIRMED (nuonuo.md#transport-and-signature)
+SANDBOX_URL = "https://sandbox.nuonuocs.cn/open/v1/services"
 SERVICES_PATH = "/open/v1/services"
 TOKEN_URL = "https://open.nuonuo.com/accessToken"
 AUTHORIZE_URL = "https://open.nuonuo.com/authorize"
-# §4.3/§5.1: used as salerTaxNum and userTax in the sandbox; it is not a valid USCC, so its check is skipped.
+# einvoice.md#taxpayer-id/nuonuo.md#transport-and-signature: used as salerTaxNum and userTax in the sandbox; it is not a
+# valid USCC, so its check is skipped.
 SANDBOX_SELLER_TAX_NUM = "339902999999789113"
 
 
 class ApiMethod:
-    """Values of the ``method`` header (§5.2–5.4)."""
+    """Values of the ``method`` header (nuonuo.md#issuing to #red-confirmation-forms)."""
 
     REQUEST_BILLING = "nuonuo.OpeMplatform.requestBillingNew"
     QUERY_INVOICE = "nuonuo.OpeMplatform.queryInvoiceResult"
@@ -66,10 +69,10 @@ RETRY_LIMIT = "E9613"  # 同一流水号(订单号)单日最多重试20次 (reIn
 
 ORDER_NO_MAX = 20
 RED_BILL_ID_MAX = 32
-MAX_QUERY_NUMBERS = 50  # [3P] "最多 50 个" per query; not stated in the doc
+MAX_QUERY_NUMBERS = 50  # [3P] "最多 50 个" per query; not stated in nuonuo.md
 RED_FORM_PAGE_MAX = 50
 RED_FORM_WINDOW_DAYS = 90
-CALLBACK_ACK = {"status": "0000", "message": "同步成功"}  # §5.5, as used by integrators
+CALLBACK_ACK = {"status": "0000", "message": "同步成功"}  # nuonuo.md#callback, as used by integrators
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -92,7 +95,7 @@ class Outcome(StrEnum):
     UNKNOWN = "unknown"  # anything else: keep the current state and alert
 
 
-# Gateway codes (§5.1 plus [3P] copy of the open platform's 公共异常码 table).
+# Gateway codes (nuonuo.md#transport-and-signature plus [3P] copy of the open platform's 公共异常码 table).
 _CODE_OUTCOMES = {
     DUPLICATE_ORDER: Outcome.DUPLICATE_ORDER,
     INVOICE_NOT_FOUND: Outcome.NOT_FOUND,
@@ -106,13 +109,13 @@ _CODE_OUTCOMES = {
     "070102": Outcome.CREDENTIALS,
     "070103": Outcome.CREDENTIALS,
     "070302": Outcome.CREDENTIALS,  # APP未申请该资源 (API not granted)
-    "070304": Outcome.CREDENTIALS,  # §5.1 gateway credential errors
+    "070304": Outcome.CREDENTIALS,  # nuonuo.md#transport-and-signature gateway credential errors
     "070305": Outcome.CREDENTIALS,
     "070307": Outcome.CREDENTIALS,
     "070401": Outcome.CREDENTIALS,  # 调用用户身份不匹配: userTax does not match the token
     "070501": Outcome.CREDENTIALS,  # 请求的API不存在
     "070601": Outcome.CREDENTIALS,  # 签名不匹配 / 验签失败 (also a server clock far from Beijing time)
-    "070306": Outcome.RATE_LIMITED,  # §5.1: token-call limit reached
+    "070306": Outcome.RATE_LIMITED,  # nuonuo.md#transport-and-signature: token-call limit reached
     "070201": Outcome.RATE_LIMITED,  # API daily quota
     "070204": Outcome.RATE_LIMITED,
     "0200": Outcome.TRANSIENT,
@@ -122,7 +125,7 @@ _CODE_OUTCOMES = {
     "0201": Outcome.VALIDATION,  # 必填项输入参数空 / 输入参数格式有误
 }
 # The bureau login codes are not documented; Nuonuo passes the bureau's words through, so match on them
-# ("需要重新登录" etc., §5.2 "A logged-out drawer makes issuance fail").
+# ("需要重新登录" etc., nuonuo.md#issuing "A logged-out drawer makes issuance fail").
 _TAX_LOGIN_HINTS = ("重新登录", "未登录", "登录失效", "登录已失效", "登录过期", "登录已过期", "登录超时",
                     "刷脸", "扫脸", "人脸", "身份认证", "实人认证")
 _TOKEN_HINT = re.compile(r"(access_?token|令牌).*(过期|失效|无效|不匹配|不存在)", re.IGNORECASE)
@@ -184,7 +187,7 @@ class InvoiceDataError(ValueError):
 
 @dataclass(frozen=True)
 class NuonuoResponse:
-    """The business envelope ``{"code", "describe", "result"}`` (§5.1)."""
+    """The business envelope ``{"code", "describe", "result"}`` (nuonuo.md#transport-and-signature)."""
 
     code: str
     describe: str
@@ -229,7 +232,8 @@ def parse_response(raw) -> NuonuoResponse:
 
 @dataclass(frozen=True)
 class Credentials:
-    """One app (+ authorised merchant). ``user_tax`` is mandatory for third-party (ISV) apps (§5.1)."""
+    """One app (+ authorised merchant). ``user_tax`` is mandatory for third-party (ISV) apps
+    (nuonuo.md#transport-and-signature)."""
 
     app_key: str
     app_secret: str = field(repr=False)
@@ -248,7 +252,8 @@ def _path_parts(path: str) -> tuple[str, str, str]:
 
 def signing_string(app_key: str, senid: str, nonce: str, timestamp: str, body: str,
                    path: str = SERVICES_PATH) -> str:
-    """The exact text signed (§5.1): ``a=services&l=v1&p=open&k=…&i=…&n=…&t=…&f=<exact body>``.
+    """The exact text signed (nuonuo.md#transport-and-signature): ``a=services&l=v1&p=open&k=…&i=…&n=…&t=…&f=<exact
+    body>``.
 
     a, l and p are the services path's segments (``/open/v1/services``), as the official SDKs derive them.
     """
@@ -258,7 +263,8 @@ def signing_string(app_key: str, senid: str, nonce: str, timestamp: str, body: s
 
 def sign(app_secret: str, app_key: str, senid: str, nonce: str, timestamp: str, body: str | bytes,
          path: str = SERVICES_PATH) -> str:
-    """``X-Nuonuo-Sign`` = Base64(HMAC-SHA1(appSecret, signing string)), all UTF-8 (§5.1)."""
+    """``X-Nuonuo-Sign`` = Base64(HMAC-SHA1(appSecret, signing string)), all UTF-8
+    (nuonuo.md#transport-and-signature)."""
     if isinstance(body, (bytes, bytearray)):
         body = body.decode("utf-8")
     message = signing_string(app_key, senid, str(nonce), str(timestamp), body, path)
@@ -267,12 +273,12 @@ def sign(app_secret: str, app_key: str, senid: str, nonce: str, timestamp: str, 
 
 
 def new_senid() -> str:
-    """32 alphanumerics, unique per request (§5.1)."""
+    """32 alphanumerics, unique per request (nuonuo.md#transport-and-signature)."""
     return uuid.uuid4().hex
 
 
 def new_nonce() -> str:
-    """An 8-digit positive integer (§5.1)."""
+    """An 8-digit positive integer (nuonuo.md#transport-and-signature)."""
     return str(10_000_000 + secrets.randbelow(90_000_000))
 
 
@@ -335,7 +341,7 @@ def build_request(api_method: str, payload: Mapping, credentials: Credentials, *
 
 @dataclass(frozen=True)
 class TokenRequest:
-    """``POST url`` as ``application/x-www-form-urlencoded`` (§5.1)."""
+    """``POST url`` as ``application/x-www-form-urlencoded`` (nuonuo.md#transport-and-signature)."""
 
     url: str
     form: Mapping[str, str] = field(repr=False)
@@ -350,8 +356,8 @@ class TokenRequest:
 def token_request_self_use(app_key: str, app_secret: str) -> TokenRequest:
     """Self-use (自用型) app: client credentials. Token calls are limited (070306), so cache and share the token.
 
-    Lifetime is UNCONFIRMED in the doc; a [3P] copy of Nuonuo's app page says 24 h by default and 50 token calls per
-    30 days, so use ``expires_in`` from the answer and never fetch a token per request.
+    Lifetime is UNCONFIRMED (nuonuo.md#transport-and-signature); a [3P] copy of Nuonuo's app page says 24 h by
+    default and 50 token calls per 30 days, so use ``expires_in`` from the answer and never fetch a token per request.
     """
     return TokenRequest(TOKEN_URL, {"client_id": app_key, "client_secret": app_secret,
                                     "grant_type": "client_credentials"})
@@ -370,7 +376,8 @@ def token_request_isv(app_key: str, app_secret: str, code: str, tax_num: str, re
 
 
 def token_request_refresh(refresh_token: str, user_id: str, app_secret: str) -> TokenRequest:
-    """ISV refresh: ``client_id`` is the authorised merchant's ``userId``, *not* the appKey (§5.1)."""
+    """ISV refresh: ``client_id`` is the authorised merchant's ``userId``, *not* the appKey
+    (nuonuo.md#transport-and-signature)."""
     return TokenRequest(TOKEN_URL, {"client_id": user_id, "client_secret": app_secret,
                                     "refresh_token": refresh_token, "grant_type": "refresh_token"})
 
@@ -409,11 +416,11 @@ def parse_token_response(raw, *, obtained_at: datetime | None = None) -> AccessT
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Blue invoice: requestBillingNew (§4.2, §5.2)
+# Blue invoice: requestBillingNew (einvoice.md#content-and-amounts, nuonuo.md#issuing)
 # ---------------------------------------------------------------------------------------------------------------
 
 class InvoiceLine(StrEnum):
-    """Nuonuo ``invoiceLine`` / ``blueInvoiceLine`` of the two 数电 e-invoice types (§4.1)."""
+    """Nuonuo ``invoiceLine`` / ``blueInvoiceLine`` of the two 数电 e-invoice types (einvoice.md#invoice-number)."""
 
     GENERAL = "pc"  # 电子发票（普通发票）: what consumers buying an e-bike get
     SPECIAL = "bs"  # 电子发票（增值税专用发票）
@@ -464,7 +471,7 @@ class BillingLine:
 class BlueInvoice:
     order_no: str
     invoice_date: datetime  # timezone-aware; sent as Beijing time
-    clerk: str  # must be the drawer bound to the 数电 login account (§4.2)
+    clerk: str  # must be the drawer bound to the 数电 login account (einvoice.md#content-and-amounts)
     seller: Seller
     buyer: Buyer
     lines: Sequence[BillingLine]
@@ -473,18 +480,19 @@ class BlueInvoice:
     callback_url: str = ""
     extension_number: str = ""  # 分机号 of the 数电 account
     push_mode: str = "-1"  # -1 none (Odoo sends the PDF), 0 e-mail, 1 SMS, 2 both
-    survey_answer_type: str = ""  # small-scale taxpayers: why 3 % / 1 % (1, 2 or 3; §4.2)
+    survey_answer_type: str = ""  # small-scale taxpayers: why 3 % / 1 % (1, 2 or 3; einvoice.md#content-and-amounts)
     show_bank_account_type: str = ""
 
 
-# Field limits: orderNo, buyerName, goodsName, remark, line count from the doc (§4.2); the others from the [3P]
-# transcription of Nuonuo's field table. Lengths are counted in characters (bytes vs characters is UNCONFIRMED).
+# Field limits: orderNo, buyerName, goodsName, remark, line count from einvoice.md#content-and-amounts; the
+# others from the [3P] transcription of Nuonuo's field table. Lengths are counted in characters (bytes vs characters is
+# UNCONFIRMED).
 _LIMITS = {"buyerName": 100, "goodsName": 90, "remark": 200, "clerk": 20, "specType": 40, "unit": 20,
            "buyerTelAddress": 100, "buyerAccount": 100, "salerAccount": 100, "email": 50}
 MAX_LINES = 2000
 # Our own restriction (Nuonuo only says ≤ 20 and unique per company): ASCII keeps the key safe in URLs and logs.
 _ORDER_NO = re.compile(r"[0-9A-Za-z_-]{1,20}")
-_PRICE_QUANTUM = Decimal("0.00000001")  # price/num carry 8 decimals (§4.2)
+_PRICE_QUANTUM = Decimal("0.00000001")  # price/num carry 8 decimals (einvoice.md#content-and-amounts)
 
 
 def beijing_time(moment: datetime) -> str:
@@ -545,7 +553,8 @@ def _billing_line(problems: list[str], index: int, line: BillingLine) -> dict:
         if quantity <= 0 or quantity != quantity.quantize(_PRICE_QUANTUM):
             problems.append(f"{where}: quantity must be positive with at most 8 decimals, got {quantity}")
         else:
-            # price and num go together (§4.2); with withTaxFlag=1 the price is tax-inclusive.
+            # price and num go together (einvoice.md#content-and-amounts); with withTaxFlag=1 the price is
+            # tax-inclusive.
             detail["num"] = rules.plain_decimal(quantity)
             detail["price"] = rules.plain_decimal((amounts.incl / quantity).quantize(_PRICE_QUANTUM, ROUND_HALF_UP))
     if line.unit:
@@ -572,15 +581,15 @@ def _buyer_fields(problems: list[str], buyer: Buyer, invoice_line: InvoiceLine) 
         if not check:
             problems.append(f"buyer taxpayer id: {check.detail}")
         fields["buyerTaxNum"] = check.value
-        # naturalPersonFlag=1 files the invoice in the person's own 票夹 under name + ID number (§4.2);
-        # only for 数电普票.
+        # naturalPersonFlag=1 files the invoice in the person's own 票夹 under name + ID number
+        # (einvoice.md#content-and-amounts); only for 数电普票.
         natural = not buyer.is_company and check.kind is TaxpayerIdKind.ID_CARD
         fields["naturalPersonFlag"] = "1" if natural and invoice_line is InvoiceLine.GENERAL else "0"
     else:
         fields["naturalPersonFlag"] = "0"
         # A consumer without an ID number: with the company-level name check on, Nuonuo blocks non-natural-person
-        # 普票 whose title has ≤ 4 characters (§4.2) — i.e. most Chinese personal names. Switch it off for this
-        # invoice rather than have every cash sale to a person fail.
+        # 普票 whose title has ≤ 4 characters (einvoice.md#content-and-amounts) — i.e. most Chinese personal names.
+        # Switch it off for this invoice rather than have every cash sale to a person fail.
         fields["naturalPersonVerifyFlag"] = "0"
     for key, value in (("buyerTel", buyer.tel), ("buyerAddress", buyer.address), ("buyerAccount", buyer.bank_account)):
         if value:
@@ -610,7 +619,8 @@ def _delivery_fields(problems: list[str], invoice: BlueInvoice) -> dict:
 def build_billing_payload(invoice: BlueInvoice) -> dict:
     """The ``requestBillingNew`` body ``{"order": {…}}`` for a blue 数电 e-invoice; raises ``InvoiceDataError``.
 
-    All three amounts are sent on every line because Nuonuo recomputes missing ones with different rounding (§4.2).
+    All three amounts are sent on every line because Nuonuo recomputes missing ones with different rounding
+    (einvoice.md#content-and-amounts).
     """
     problems: list[str] = []
     _check_order_no(problems, invoice.order_no)
@@ -643,7 +653,8 @@ def build_billing_payload(invoice: BlueInvoice) -> dict:
     order = {
         "orderNo": invoice.order_no,
         "invoiceDate": invoice_date,
-        "invoiceType": "1",  # blue; 数电 red goes through the red-form APIs, never through this call (§4.2)
+        # blue; 数电 red goes through the red-form APIs, never through this call (einvoice.md#content-and-amounts)
+        "invoiceType": "1",
         "invoiceLine": invoice_line.value,
         "clerk": invoice.clerk,
         "salerTaxNum": seller_tax,
@@ -665,7 +676,8 @@ def build_billing_payload(invoice: BlueInvoice) -> dict:
 
 def vehicle_remark(vehicle_code: str = "", battery_codes: Sequence[str] = (), charger_codes: Sequence[str] = (),
                    extra: str = "") -> str:
-    """备注 text naming the bound vehicle, battery and charger codes (≤ 200 characters for 数电, §4.2).
+    """备注 text naming the bound vehicle, battery and charger codes (≤ 200 characters for 数电,
+    einvoice.md#content-and-amounts).
 
     Police registration checks the sales invoice against the vehicle, so the codes go on the invoice face; the
     remark is the only free field long enough for all of them (``specType`` holds 40).
@@ -686,7 +698,7 @@ def vehicle_remark(vehicle_code: str = "", battery_codes: Sequence[str] = (), ch
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Query and result (§5.3), reInvoice
+# Query and result (nuonuo.md#query), reInvoice
 # ---------------------------------------------------------------------------------------------------------------
 
 class InvoiceState(StrEnum):
@@ -706,7 +718,8 @@ FINAL_STATES = frozenset({InvoiceState.ISSUED, InvoiceState.FAILED, InvoiceState
 
 def build_query_payload(*, serial_nos: Sequence[str] = (), order_nos: Sequence[str] = (),
                         with_details: bool = False) -> dict:
-    """``queryInvoiceResult`` body. Serial numbers take priority over order numbers when both are given (§5.3)."""
+    """``queryInvoiceResult`` body. Serial numbers take priority over order numbers when both are given
+    (nuonuo.md#query)."""
     if not serial_nos and not order_nos:
         raise InvoiceDataError("query by serial numbers or by order numbers")
     payload: dict = {}
@@ -740,7 +753,8 @@ def _decimal_or_none(value) -> Decimal | None:
 
 
 def _einvoice_number(data: Mapping) -> str | None:
-    # allElectronicInvoiceNumber in most sources; one client spells it allElectronicInvoiceNumbe (§8.7).
+    # allElectronicInvoiceNumber in most sources; one client spells it allElectronicInvoiceNumbe
+    # (nuonuo.md#open-questions).
     for key in ("allElectronicInvoiceNumber", "allElectronicInvoiceNumbe", "c_fphm", "invoiceNo"):
         value = str(data.get(key) or "").strip()
         if rules.validate_einvoice_number(value):
@@ -845,11 +859,12 @@ def parse_billing_response(response: NuonuoResponse) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Red letter (红字) through confirmation forms (§4.5, §5.4)
+# Red letter (红字) through confirmation forms (einvoice.md#red-letter-invoices, nuonuo.md#red-confirmation-forms)
 # ---------------------------------------------------------------------------------------------------------------
 
 class RedReason(Enum):
-    """Red reasons; Nuonuo's ``redReason`` codes differ from the bureau-style ones other providers use (§4.5)."""
+    """Red reasons; Nuonuo's ``redReason`` codes differ from the bureau-style ones other providers use
+    (einvoice.md#red-letter-invoices)."""
 
     SALES_RETURN = ("1", "02", "销货退回")
     INVOICING_ERROR = ("2", "01", "开票有误")
@@ -890,7 +905,7 @@ class RedFormState(StrEnum):
 
     @property
     def red_invoice_due(self) -> bool:
-        """01 and 04 make the bureau issue the red 数电 e-invoice by itself (§4.5)."""
+        """01 and 04 make the bureau issue the red 数电 e-invoice by itself (einvoice.md#red-letter-invoices)."""
         return self in (RedFormState.NO_CONFIRMATION_NEEDED, RedFormState.CONFIRMED)
 
 
@@ -937,7 +952,7 @@ class RedConfirmRequest:
     callback_url: str = ""
     extension_number: str = ""
     # True when the buyer has confirmed use of / booked the blue invoice (never for consumers): only then may the
-    # correction be partial, and the buyer must then confirm the form within 72 hours (§4.5).
+    # correction be partial, and the buyer must then confirm the form within 72 hours (einvoice.md#red-letter-invoices).
     buyer_has_booked: bool = False
     lines: Sequence[RedLine] = ()  # empty = full red
 
@@ -980,7 +995,7 @@ def _red_line(problems: list[str], line: RedLine) -> dict:
 
 
 def build_red_confirm_payload(request: RedConfirmRequest) -> dict:
-    """``saveInvoiceRedConfirm`` body, raised by the seller (applySource 0), enforcing §4.5:
+    """``saveInvoiceRedConfirm`` body, raised by the seller (applySource 0), enforcing einvoice.md#red-letter-invoices:
 
     * full red unless the buyer has booked the invoice; partial only for 销货退回 / 销售折让;
     * 开票有误 is always a full red (so is a 换开: full red + new blue invoice with a new orderNo).
@@ -1105,7 +1120,8 @@ def build_red_confirm_cancel(*, identity: str = SELLER_IDENTITY, bill_id: str | 
 
 def build_fast_invoice_red(*, order_no: str, tax_num: str, blue_invoice_number: str, invoice_line: InvoiceLine,
                            bill_no: str = "", bill_uuid: str = "", callback_url: str = "") -> dict:
-    """``fastInvoiceRed``: for e-invoices it fetches the red invoice the bureau already auto-issued (§5.4)."""
+    """``fastInvoiceRed``: for e-invoices it fetches the red invoice the bureau already auto-issued
+    (nuonuo.md#red-confirmation-forms)."""
     problems: list[str] = []
     _check_order_no(problems, order_no)
     number = rules.validate_einvoice_number(blue_invoice_number)
@@ -1191,7 +1207,7 @@ def parse_red_confirm_query(response: NuonuoResponse) -> RedConfirmPage:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Callback (开票结果回传, §5.5)
+# Callback (开票结果回传, nuonuo.md#callback)
 # ---------------------------------------------------------------------------------------------------------------
 
 CALLBACK_STATES = {"1": InvoiceState.ISSUED, "2": InvoiceState.FAILED, "3": InvoiceState.SIGN_FAILED}

@@ -1,4 +1,5 @@
-"""Nuonuo *platform* side, for the local sandbox simulator (protocol doc §7 checklist, §4.6, §5).
+"""Nuonuo *platform* side, for the local sandbox simulator (README.md#simulators checklist, einvoice.md#invoice-xml,
+nuonuo.md).
 
 What the simulator must reproduce and this module provides, without network or database:
 
@@ -6,7 +7,7 @@ What the simulator must reproduce and this module provides, without network or d
 * ``envelope``: answers in Nuonuo's ``{"code", "describe", "result"}`` envelope;
 * ``invoice_number`` / ``serial_number``: deterministic 20-digit 数电票 numbers ``YY + province + channel + seq``
   and invoice serial numbers, from a seed and a counter;
-* ``render_einvoice_xml``: the official-like 数电票 XML (§4.6) of an issued (blue or red) invoice;
+* ``render_einvoice_xml``: the official-like 数电票 XML (einvoice.md#invoice-xml) of an issued (blue or red) invoice;
 * ``NuonuoSandbox``: an in-memory 诺税通 that accepts ``requestBillingNew`` (``E9106`` on a duplicate orderNo),
   moves invoices 20 → 21 → 2 (or 22 / 24) when told to, answers queries, retries with ``reInvoice``, runs red
   confirmation forms (01 auto-issues the red invoice), and produces the form callback with ``c_status``.
@@ -148,7 +149,7 @@ def _seeded(seed: str, salt: str, modulus: int) -> int:
 
 
 def invoice_number(seed: str, counter: int, issued_on: date, *, region_code: str = "33", channel: str = "2") -> str:
-    """A 20-digit 数电票 number (§4.1): YY + province + channel digit + 15-digit sequence.
+    """A 20-digit 数电票 number (einvoice.md#invoice-number): YY + province + channel digit + 15-digit sequence.
 
     The sequence starts at a seed-derived offset and counts up, so a given (seed, counter) always yields the same
     number and different counters never collide.
@@ -166,7 +167,7 @@ def serial_number(seed: str, counter: int, at: datetime) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Official-like 数电票 XML (§4.6)
+# Official-like 数电票 XML (einvoice.md#invoice-xml)
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -228,7 +229,8 @@ def _party(parent: ET.Element, tag: str, prefix: str, party: XmlParty):
 
 
 def render_einvoice_xml(document: EInvoiceDocument) -> bytes:
-    """The XML the tax platform delivers beside PDF and OFD, with the element names public parsers agree on (§4.6).
+    """The XML the tax platform delivers beside PDF and OFD, with the element names public parsers agree on
+    (einvoice.md#invoice-xml).
 
     Pitfalls kept on purpose: ``TotalTax-includedAmount`` (invoice total) vs ``TotaltaxIncludedAmount`` (line).
     UNCONFIRMED details, chosen from real samples: ``EInvoiceTag`` = SWEI + province + 00, ``Version`` 0.32,
@@ -312,8 +314,8 @@ def _line_problems(index: int, line: Mapping, previous: Mapping | None) -> list[
         problems.append(f"{where}单价含税标志须为0或1")
     if bool(_text(line.get("price"))) != bool(_text(line.get("num"))):
         problems.append(f"{where}单价和数量须同时为空或同时填写")
-    # The real platform recomputes missing amounts (§4.2); the sandbox insists on all three so that our client's
-    # omissions show up in tests.
+    # The real platform recomputes missing amounts (einvoice.md#content-and-amounts); the sandbox insists on all three
+    # so that our client's omissions show up in tests.
     amounts = [line.get(key) for key in ("taxExcludedAmount", "tax", "taxIncludedAmount")]
     if any(_text(a) == "" for a in amounts):
         problems.append(f"{where}不含税金额、税额、含税金额须全部填写")
@@ -322,12 +324,13 @@ def _line_problems(index: int, line: Mapping, previous: Mapping | None) -> list[
     kind = _text(line.get("invoiceLineProperty") or "0")
     if kind == "1" and (previous is None or _text(previous.get("invoiceLineProperty")) != "2"
                         or _text(previous.get("goodsName")) != name):
-        problems.append(f"{where}折扣行的商品名称必须和被折扣行相同，且紧跟被折扣行")  # E9105 (§5.2)
+        problems.append(f"{where}折扣行的商品名称必须和被折扣行相同，且紧跟被折扣行")  # E9105 (nuonuo.md#issuing)
     return problems
 
 
 def validate_billing_order(order: Mapping, *, name_check: bool = True) -> list[str]:
-    """What the sandbox's requestBillingNew rejects with E9105, as a list of Chinese messages (§4.2 rules).
+    """What the sandbox's requestBillingNew rejects with E9105, as a list of Chinese messages
+    (einvoice.md#content-and-amounts rules).
 
     ``name_check`` mimics the company setting that blocks non-natural-person 普票 titles of ≤ 4 characters unless
     the request sets ``naturalPersonVerifyFlag`` to 0.
@@ -399,7 +402,7 @@ def _split_bank(text: str) -> tuple[str, str]:
 
 
 STATUS_MESSAGES = {"2": "开票完成", "20": "开票中", "21": "开票成功签章中", "22": "开票失败", "24": "开票成功签章失败"}
-REINVOICE_DAILY_LIMIT = 20  # E9613 (§5.2)
+REINVOICE_DAILY_LIMIT = 20  # E9613 (nuonuo.md#issuing)
 TAX_LOGIN_FAIL_CAUSE = "电子税务局登录已失效，需要重新登录"
 
 
@@ -444,7 +447,7 @@ class NuonuoSandbox:
 
     Issuance is explicit: ``process(serial)`` advances one step (20 → 21 → 2), ``process_all()`` finishes
     everything. ``fail_next(cause)`` / ``fail_signing_next()`` inject 22 / 24, and ``drawer_logged_in = False``
-    makes issuing fail with a tax-login cause, as a logged-out drawer does on the real platform (§5.2).
+    makes issuing fail with a tax-login cause, as a logged-out drawer does on the real platform (nuonuo.md#issuing).
     """
 
     def __init__(self, *, seed: str = "sandbox", region_code: str = "33", channel: str = "2",
@@ -547,7 +550,7 @@ class NuonuoSandbox:
         return self.invoices[self._by_order[order_no]]
 
     def callback_form(self, serial_no: str) -> dict:
-        """The form fields Nuonuo POSTs to ``callBackUrl`` once an invoice is final (§5.5)."""
+        """The form fields Nuonuo POSTs to ``callBackUrl`` once an invoice is final (nuonuo.md#callback)."""
         invoice = self.invoices[serial_no]
         c_status = {"2": "1", "22": "2", "24": "3"}.get(invoice.status)
         if c_status is None:
@@ -600,7 +603,7 @@ class NuonuoSandbox:
 
     def _query_invoice(self, payload: Mapping) -> dict:
         serials, orders = payload.get("serialNos") or [], payload.get("orderNos") or []
-        if serials:  # serial numbers take priority (§5.3)
+        if serials:  # serial numbers take priority (nuonuo.md#query)
             found = [self.invoices[s] for s in serials if s in self.invoices]
         else:
             found = [self.invoices[self._by_order[o]] for o in orders if o in self._by_order]
@@ -656,7 +659,8 @@ class NuonuoSandbox:
             bill_uuid=hashlib.sha256(f"{self.seed}|{bill_id}".encode()).hexdigest()[:32],
             payload=json.loads(json.dumps(payload)),
             blue=blue,
-            # §4.5: unbooked blue (always for consumers) → 01, red issued directly; booked → buyer must confirm.
+            # einvoice.md#red-letter-invoices: unbooked blue (always for consumers) → 01, red issued directly; booked →
+            # buyer must confirm.
             bill_status="02" if blue.booked_by_buyer else "01",
             created_at=created,
         )
@@ -737,8 +741,8 @@ class NuonuoSandbox:
         return self.red_forms[bill_id]
 
     def _issue_red_invoice(self, form: SandboxRedForm):
-        """01/04 make the bureau issue the red e-invoice itself (§4.5): negative copy of the blue lines (or of the
-        form's partial lines). It starts at 20, like any invoice, so polling is exercised."""
+        """01/04 make the bureau issue the red e-invoice itself (einvoice.md#red-letter-invoices): negative copy of the
+        blue lines (or of the form's partial lines). It starts at 20, like any invoice, so polling is exercised."""
         blue = form.blue
         lines = []
         if form.payload.get("detail"):
@@ -767,8 +771,9 @@ class NuonuoSandbox:
         return f"{self.file_base_url}/{invoice.number}.{kind}"
 
     def _qr_code(self, invoice: SandboxInvoice, excl: Decimal) -> str:
-        """``01,<type>,,<number>,<amount excl. tax>,<yyyymmdd>,,<check>`` as seen on a 数电 普票 (§4.1).
-        Type 32 for 普票 matches the sample; 31 for 专票 and the check field's meaning are UNCONFIRMED."""
+        """``01,<type>,,<number>,<amount excl. tax>,<yyyymmdd>,,<check>`` as seen on a 数电 普票
+        (einvoice.md#invoice-number). Type 32 for 普票 matches the sample; 31 for 专票 and the check field's meaning are
+        UNCONFIRMED."""
         kind = "31" if invoice.order.get("invoiceLine") == "bs" else "32"
         check = hashlib.sha256(invoice.number.encode()).hexdigest()[:4].upper()
         return f"01,{kind},,{invoice.number},{format(excl, 'f')},{invoice.issued_at:%Y%m%d},,{check}"

@@ -1,16 +1,16 @@
 """Sub-merchant onboarding: WeChat Pay ``applyment4sub`` and Alipay third-party app authorisation (ISV mode).
 
-Rules cited as "§1.10" and "§2.7" are from /work/shared/docs/payments-and-einvoice-protocols.md. Pure Python, no
-Odoo imports and no network I/O: the builders return what to send (a :class:`wechatpay.ApiRequest` or signed
-Alipay gateway parameters) and the parsers read what came back.
+The rules are in docs/protocols/wechatpay.md#onboarding and docs/protocols/alipay.md#isv-mode. Pure Python, no
+Odoo imports and no network I/O: the builders return what to send (a :class:`wechatpay.ApiRequest` or signed Alipay
+gateway parameters) and the parsers read what came back.
 
-WeChat Pay (§1.10): ``POST /v3/applyment4sub/applyment/`` with the blocks business_code, contact_info,
-subject_info, business_info, settlement_info, bank_account_info; the fields marked * in the doc are RSA-OAEP
+WeChat Pay (wechatpay.md#onboarding): ``POST /v3/applyment4sub/applyment/`` with the blocks business_code, contact_info,
+subject_info, business_info, settlement_info, bank_account_info; the identity fields are RSA-OAEP
 encrypted with WeChat Pay's public key (the request then carries ``Wechatpay-Serial``), images are ``media_id``
 values returned by ``/v3/merchant/media/upload``. The application is followed with
 ``GET /v3/applyment4sub/applyment/business_code/{code}``; ``sub_mchid`` appears from TO_BE_SIGNED on.
 
-Alipay (§2.7): the dealer authorises our application; we exchange the ``app_auth_code`` through
+Alipay (alipay.md#isv-mode): the dealer authorises our application; we exchange the ``app_auth_code`` through
 ``alipay.open.auth.token.app`` (grant_type=authorization_code) and keep ``app_auth_token`` (+ refresh token,
 ``auth_app_id``, ``user_id``, ``expires_in``, ``re_expires_in``).
 
@@ -26,7 +26,7 @@ from . import alipay, wechatpay
 APPLYMENT_PATH = "/v3/applyment4sub/applyment/"
 APPLYMENT_QUERY_PATH = "/v3/applyment4sub/applyment/business_code/"
 
-# §1.10 applyment_state values, in the order an application goes through them.
+# wechatpay.md#onboarding applyment_state values, in the order an application goes through them.
 APPLYMENT_STATES = (
     "APPLYMENT_STATE_EDITTING",  # sic: WeChat's spelling
     "APPLYMENT_STATE_AUDITING",
@@ -37,7 +37,7 @@ APPLYMENT_STATES = (
     "APPLYMENT_STATE_FINISHED",
     "APPLYMENT_STATE_CANCELED",
 )
-# From these states on the answer carries the sub-merchant number (§1.10).
+# From these states on the answer carries the sub-merchant number (wechatpay.md#onboarding).
 STATES_WITH_SUB_MCHID = frozenset({
     "APPLYMENT_STATE_TO_BE_SIGNED", "APPLYMENT_STATE_SIGNING", "APPLYMENT_STATE_FINISHED",
 })
@@ -52,14 +52,13 @@ BANK_ACCOUNT_TYPES = {
 }
 LONG_TERM = "长期"  # card_period_end of an ID card valid for life
 
-# The fields marked * in §1.10: encrypted with WeChat Pay's public key before sending.
+# The fields marked * in wechatpay.md#onboarding: encrypted with WeChat Pay's public key before sending.
 ENCRYPTED_FIELDS = frozenset({
     "contact_name", "contact_id_number", "openid", "mobile_phone", "contact_email",
     "id_card_name", "id_card_number", "id_card_address", "account_name", "account_number",
 })
 
 AUTH_TOKEN_METHOD = "alipay.open.auth.token.app"
-AUTH_TOKEN_QUERY_METHOD = "alipay.open.auth.token.app.query"
 AUTH_TOKEN_FIELDS = ("app_auth_token", "app_refresh_token", "user_id", "auth_app_id", "expires_in", "re_expires_in")
 
 _BUSINESS_CODE_UNSAFE = re.compile(r"[^0-9A-Za-z_\-]")
@@ -75,11 +74,11 @@ class OnboardingError(ValueError):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# WeChat Pay applyment4sub (§1.10)
+# WeChat Pay applyment4sub (wechatpay.md#onboarding)
 # --------------------------------------------------------------------------------------------------------------
 
 def business_code(sp_mchid, reference):
-    """Our unique id of the application, prefixed with the service provider's merchant number (§1.10).
+    """Our unique id of the application, prefixed with the service provider's merchant number (wechatpay.md#onboarding).
 
     Re-submitting the same code after a rejection overwrites the application, so the code of one booking never
     changes between attempts.
@@ -211,7 +210,7 @@ def applyment_query_request(code):
 
 
 def parse_applyment_state(payload):
-    """``(state, sub_mchid or None, reasons)`` from an application query answer (§1.10).
+    """``(state, sub_mchid or None, reasons)`` from an application query answer (wechatpay.md#onboarding).
 
     ``reasons`` joins the ``audit_detail[].reject_reason`` (with their field names) of a rejected application.
     """
@@ -242,7 +241,7 @@ def redact(body):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Alipay third-party application authorisation (§2.7)
+# Alipay third-party application authorisation (alipay.md#isv-mode)
 # --------------------------------------------------------------------------------------------------------------
 
 def auth_token_params(app, code, timestamp=None):
@@ -264,8 +263,8 @@ def refresh_token_params(app, refresh_token, timestamp=None):
 def parse_auth_token(payload):
     """The token fields of a verified ``alipay_open_auth_token_app_response``.
 
-    The fields are read at the top level (as listed in §2.7) or, when the answer wraps them in a ``tokens`` list
-    (UNCONFIRMED: seen in newer answers), from its first entry.
+    The fields are read at the top level (as listed in alipay.md#isv-mode) or, when the answer wraps them in a
+    ``tokens`` list (UNCONFIRMED: seen in newer answers), from its first entry.
     """
     if not alipay.is_success(payload):
         raise OnboardingError("code", "%s %s" % (payload.get("sub_code") or payload.get("code"),

@@ -1,6 +1,6 @@
 """Taxpayer identifiers (统一社会信用代码 / 纳税人识别号) and mainland mobile numbers.
 
-Rules (protocol doc §4.3, GB 32100-2015):
+Rules (docs/protocols/einvoice.md#taxpayer-id, GB 32100-2015):
 
 * A USCC has 18 characters from ``0123456789ABCDEFGHJKLMNPQRTUWXY`` (no I, O, Z, S, V).
   Position 1 is the registration authority, 2 the entity type, 3–8 the region code, 9–17 the organisation code,
@@ -34,8 +34,8 @@ REGISTRATION_AUTHORITIES = {
     "Y": ("其他", {"1": "其他"}),
 }
 
-# GB 11643-1999 (resident ID number, ISO 7064 MOD 11-2). Not in the protocol doc: used only to check the 18-character
-# id of a natural-person buyer, where the doc says the USCC check must not be applied.
+# GB 11643-1999 (resident ID number, ISO 7064 MOD 11-2). Not in einvoice.md: used only to check the 18-character
+# id of a natural-person buyer, where einvoice.md#taxpayer-id says the USCC check must not be applied.
 _ID_CARD_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CARD_CHECK = "10X98765432"
 
@@ -120,7 +120,7 @@ def _valid_id_card(code: str) -> bool:
 
 
 def validate_taxpayer_id(raw: str | None, *, organisation: bool = True) -> TaxpayerIdCheck:
-    """Check a buyer's 纳税人识别号 the way the doc prescribes (§4.3 caveat 3).
+    """Check a buyer's 纳税人识别号 the way einvoice.md#taxpayer-id prescribes (einvoice.md#taxpayer-id caveat 3).
 
     * 18 characters, organisation: full USCC check.
     * 18 characters, natural person: a valid USCC (e.g. a 个体工商户 title) or a valid resident ID number.

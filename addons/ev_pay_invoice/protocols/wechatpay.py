@@ -1,8 +1,9 @@
 """WeChat Pay API v3, merchant side: request signing, response/callback verification, AES-GCM, request builders.
 
-Every rule here comes from /work/shared/docs/payments-and-einvoice-protocols.md §1 (cited as "§1.x");
-where that note marks something UNCONFIRMED we follow the official Go SDK (wechatpay-apiv3/wechatpay-go)
-and say so. Pure Python: stdlib + ``cryptography`` (3.4.8 API); no Odoo imports, no network I/O.
+The rules are written up in docs/protocols/wechatpay.md; citations such as ``wechatpay.md#callbacks`` name a section
+of docs/protocols/. Where the note marks something UNCONFIRMED we follow the official Go SDK
+(wechatpay-apiv3/wechatpay-go) and say so. Pure Python: stdlib + ``cryptography`` (3.4.8 API); no Odoo imports, no
+network I/O.
 
 Typical use from a model::
 
@@ -13,7 +14,7 @@ Typical use from a model::
     # send prepared.method / prepared.url / prepared.headers / prepared.body, then:
     verify_response_signature(resp.headers, resp.content, {pub_key_id: pub_key_pem})
 
-Amounts are integers in fen everywhere in APIv3 (§1), only the bills use yuan.
+Amounts are integers in fen everywhere in APIv3 (wechatpay.md), only the bills use yuan.
 """
 import base64
 import datetime
@@ -40,7 +41,7 @@ AUTH_SCHEMA = "WECHATPAY2-SHA256-RSA2048"
 SIGNATURE_TYPE = AUTH_SCHEMA
 AEAD_ALGORITHM = "AEAD_AES_256_GCM"
 PUBLIC_KEY_ID_PREFIX = "PUB_KEY_ID_"
-# §1.2: the official SDK refuses |now - Wechatpay-Timestamp| >= 300 s (consts.FiveMinute).
+# wechatpay.md#verifying: the official SDK refuses |now - Wechatpay-Timestamp| >= 300 s (consts.FiveMinute).
 TIMESTAMP_TOLERANCE_SECONDS = 300
 
 HEADER_SERIAL = "Wechatpay-Serial"
@@ -49,19 +50,16 @@ HEADER_TIMESTAMP = "Wechatpay-Timestamp"
 HEADER_NONCE = "Wechatpay-Nonce"
 HEADER_SIGNATURE_TYPE = "Wechatpay-Signature-Type"
 
-# §1.3 answering a callback: the HTTP status decides. 200/204 = received; any 4xx/5xx = redeliver later.
+# wechatpay.md#callbacks answering a callback: the HTTP status decides. 200/204 = received; any 4xx/5xx = redeliver
+# later.
 NOTIFY_SUCCESS_STATUSES = frozenset({200, 204})
 NOTIFY_SUCCESS_STATUS = 204
 NOTIFY_FAILURE_STATUS = 500
 
-# §1.5 trade_state values; only SUCCESS means money was taken (REFUND = paid, then refunded).
-TRADE_STATES = ("SUCCESS", "REFUND", "NOTPAY", "CLOSED", "REVOKED", "USERPAYING", "PAYERROR")
 PAID_TRADE_STATES = frozenset({"SUCCESS", "REFUND"})
-# §1.6 refund status values.
-REFUND_STATUSES = ("SUCCESS", "CLOSED", "PROCESSING", "ABNORMAL")
 
-_OUT_TRADE_NO_RE = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")  # §1.4
-_OUT_REFUND_NO_RE = re.compile(r"^[0-9A-Za-z_\-|*@]{1,64}$")  # §1.6
+_OUT_TRADE_NO_RE = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")  # wechatpay.md#native-order
+_OUT_REFUND_NO_RE = re.compile(r"^[0-9A-Za-z_\-|*@]{1,64}$")  # wechatpay.md#refunds
 
 
 class WechatPayError(Exception):
@@ -89,7 +87,7 @@ class WechatPayDecryptError(WechatPayError):
 
 
 class WechatPayNotificationError(WechatPayError):
-    """The callback body is not a well-formed notification envelope (§1.3)."""
+    """The callback body is not a well-formed notification envelope (wechatpay.md#callbacks)."""
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -100,7 +98,7 @@ class WechatPayNotificationError(WechatPayError):
 class MerchantCredentials:
     """What signs our requests: the merchant number in ``Authorization`` and the API-certificate key.
 
-    In partner mode ``mchid`` is the service provider's sp_mchid (§1.1). The key is kept out of ``repr``
+    In partner mode ``mchid`` is the service provider's sp_mchid (wechatpay.md#signing). The key is kept out of ``repr``
     so that logging the object never leaks it.
     """
 
@@ -111,7 +109,7 @@ class MerchantCredentials:
 
 @dataclass(frozen=True)
 class PartnerMerchant:
-    """Service-provider (服务商) mode: we act for the sub-merchant ``sub_mchid`` (§1.4)."""
+    """Service-provider (服务商) mode: we act for the sub-merchant ``sub_mchid`` (wechatpay.md#native-order)."""
 
     sp_appid: str
     sp_mchid: str
@@ -151,7 +149,7 @@ class PartnerMerchant:
 
 @dataclass(frozen=True)
 class DirectMerchant:
-    """Direct (普通商户) mode: ``appid`` + ``mchid`` replace the sp_/sub_ pair (§1.4 last bullet)."""
+    """Direct (普通商户) mode: ``appid`` + ``mchid`` replace the sp_/sub_ pair (wechatpay.md#modes-and-hosts)."""
 
     appid: str
     mchid: str
@@ -181,7 +179,7 @@ class DirectMerchant:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Request signing (§1.1)
+# Request signing (wechatpay.md#signing)
 # --------------------------------------------------------------------------------------------------------------
 
 ApiRequest = namedtuple("ApiRequest", "method path body")
@@ -197,7 +195,8 @@ def new_nonce():
 
 
 def canonical_url(url):
-    """Path plus '?query' with scheme and host removed, exactly as sent (§1.1 line 2). Accepts a full URL."""
+    """Path plus '?query' with scheme and host removed, exactly as sent (wechatpay.md#signing line 2). Accepts a full
+    URL."""
     parts = urlsplit(url)
     path = parts.path or "/"
     return "%s?%s" % (path, parts.query) if parts.query else path
@@ -217,7 +216,8 @@ def _as_text(body):
 
 
 def request_signature_message(method, url, timestamp, nonce, body=""):
-    """The five-line string to sign (§1.1): METHOD, canonical URL, timestamp, nonce, body; each ends with '\\n'.
+    """The five-line string to sign (wechatpay.md#signing): METHOD, canonical URL, timestamp, nonce, body; each ends
+    with '\\n'.
 
     Same layout as the Go SDK's ``SignatureMessageFormat = "%s\\n%s\\n%d\\n%s\\n%s\\n"``. ``body`` is the
     exact text sent: "" for GET, the ``meta`` JSON for media uploads.
@@ -226,7 +226,8 @@ def request_signature_message(method, url, timestamp, nonce, body=""):
 
 
 def build_authorization(method, url, body, mchid, serial_no, private_key_pem, timestamp=None, nonce=None):
-    """The ``Authorization`` header value for one request (§1.1), signed with the merchant API-certificate key.
+    """The ``Authorization`` header value for one request (wechatpay.md#signing), signed with the merchant
+    API-certificate key.
 
     ``timestamp`` (Unix seconds) and ``nonce`` are injectable for tests; by default: now and a random nonce.
     Field order follows the Go SDK's ``HeaderAuthorizationFormat`` (the gateway accepts any order).
@@ -243,8 +244,8 @@ def prepare_request(api_request, credentials, host=API_HOST, wechatpay_serial=No
     """Serialise, sign and add headers to an :class:`ApiRequest`; returns a :class:`PreparedRequest`.
 
     ``wechatpay_serial``: in public-key mode pass the ``PUB_KEY_ID_…`` on every request so responses are
-    signed with that key (§1.2); in certificate mode pass the platform-certificate serial when a request
-    carries encrypted fields (§1.10), else leave None.
+    signed with that key (wechatpay.md#verifying); in certificate mode pass the platform-certificate serial when a
+    request carries encrypted fields (wechatpay.md#onboarding), else leave None.
     """
     body_text = serialize_body(api_request.body)
     headers = {
@@ -264,11 +265,12 @@ def prepare_request(api_request, credentials, host=API_HOST, wechatpay_serial=No
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Verifying responses and callbacks (§1.2)
+# Verifying responses and callbacks (wechatpay.md#verifying)
 # --------------------------------------------------------------------------------------------------------------
 
 def response_signature_message(timestamp, nonce, body):
-    """The three-line string WeChat signs: timestamp, nonce, raw body bytes; each ends with '\\n' (§1.2).
+    """The three-line string WeChat signs: timestamp, nonce, raw body bytes; each ends with '\\n'
+    (wechatpay.md#verifying).
 
     Built from bytes so the body is used exactly as received (never re-serialised); an empty body (204)
     leaves the last line as just '\\n'.
@@ -287,7 +289,7 @@ def select_verification_key(serial, public_keys):
     """Pick the key for a ``Wechatpay-Serial`` from ``{serial or PUB_KEY_ID_…: public-key or certificate PEM}``.
 
     Choosing strictly by serial is what the Go SDK's combined verifier does, and it is what the
-    certificate → public-key migration needs, when callbacks arrive signed with either key (§1.2).
+    certificate → public-key migration needs, when callbacks arrive signed with either key (wechatpay.md#verifying).
     Hex certificate serials are compared case-insensitively.
     """
     if serial in public_keys:
@@ -315,8 +317,8 @@ def verify_signature_headers(headers, body, public_keys, now=None, tolerance=TIM
         if not value:
             raise WechatPaySignatureError(WechatPaySignatureError.MISSING_HEADER, name)
         values[name] = str(value).strip()
-    # UNCONFIRMED whether the gateway always sends it (§1.2 table); like the official Go SDK we treat a
-    # missing Signature-Type as the default algorithm instead of refusing (wechatpayv3 refuses).
+    # UNCONFIRMED whether the gateway always sends it (wechatpay.md#verifying table); like the official Go SDK we treat
+    # a missing Signature-Type as the default algorithm instead of refusing (wechatpayv3 refuses).
     signature_type = str(found.get(HEADER_SIGNATURE_TYPE.lower()) or SIGNATURE_TYPE).strip()
     if signature_type != SIGNATURE_TYPE:
         raise WechatPaySignatureError(WechatPaySignatureError.UNSUPPORTED_SIGNATURE_TYPE, signature_type)
@@ -342,13 +344,13 @@ verify_notification_signature = verify_signature_headers
 
 
 # --------------------------------------------------------------------------------------------------------------
-# AEAD_AES_256_GCM (§1.3) and platform certificates (§1.2)
+# AEAD_AES_256_GCM (wechatpay.md#callbacks) and platform certificates (wechatpay.md#verifying)
 # --------------------------------------------------------------------------------------------------------------
 
 def _api_v3_key_bytes(api_v3_key):
     key = api_v3_key.encode("utf-8") if isinstance(api_v3_key, str) else bytes(api_v3_key)
     if len(key) != 32:
-        # The APIv3 key is 32 ASCII characters set in the merchant platform (§1.3).
+        # The APIv3 key is 32 ASCII characters set in the merchant platform (wechatpay.md#callbacks).
         raise WechatPayDecryptError("the APIv3 key must be 32 bytes, got %d" % len(key))
     return key
 
@@ -385,7 +387,7 @@ def decrypt_resource(api_v3_key, resource):
 
 
 def decrypt_certificates(api_v3_key, certificates_response):
-    """``GET /v3/certificates`` body (dict or raw JSON) → ``{serial_no: certificate PEM}`` (§1.2).
+    """``GET /v3/certificates`` body (dict or raw JSON) → ``{serial_no: certificate PEM}`` (wechatpay.md#verifying).
 
     Each PEM's own serial must equal the announced ``serial_no``; a mismatch means the list cannot be
     trusted, so it raises instead of silently filing a key under the wrong serial.
@@ -405,7 +407,7 @@ def decrypt_certificates(api_v3_key, certificates_response):
 def rsa_oaep_encrypt(plaintext, public_key_or_cert_pem):
     """Encrypt a sensitive request field (onboarding names, ID numbers…): RSA-OAEP, SHA-1/MGF1-SHA-1, Base64.
 
-    §1.2 last bullet; the request must then carry ``Wechatpay-Serial`` of the key used.
+    wechatpay.md#verifying last bullet; the request must then carry ``Wechatpay-Serial`` of the key used.
     """
     public_key = keys.load_public_key(public_key_or_cert_pem)
     sealed = public_key.encrypt(_utf8(plaintext), padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()),
@@ -414,14 +416,14 @@ def rsa_oaep_encrypt(plaintext, public_key_or_cert_pem):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Notifications (§1.3)
+# Notifications (wechatpay.md#callbacks)
 # --------------------------------------------------------------------------------------------------------------
 
 def parse_notification(body, api_v3_key):
     """Decode a callback envelope and decrypt its resource. Does NOT check the signature (see below).
 
     Returns ``{"id", "create_time", "event_type", "resource_type", "summary", "original_type", "resource"}``
-    where ``resource`` is the decrypted object (a Transaction or a Refund, §1.3).
+    where ``resource`` is the decrypted object (a Transaction or a Refund, wechatpay.md#callbacks).
     """
     try:
         envelope = json.loads(_as_text(body)) if isinstance(body, (bytes, bytearray, str)) else body
@@ -448,24 +450,26 @@ def verify_and_parse_notification(headers, body, public_keys, api_v3_key, now=No
 
     Raises :class:`WechatPaySignatureError`, :class:`WechatPayDecryptError` or
     :class:`WechatPayNotificationError`; answer those with :func:`notification_failure_answer`. Treat the
-    result only as a hint and re-query the order before acting on it (§0.1).
+    result only as a hint and re-query the order before acting on it (README.md#principles).
     """
     verify_signature_headers(headers, body, public_keys, now=now)
     return parse_notification(body, api_v3_key)
 
 
 def notification_success_answer():
-    """(status, body) for a processed — or already processed — callback: 204, no body (§1.3)."""
+    """(status, body) for a processed — or already processed — callback: 204, no body (wechatpay.md#callbacks)."""
     return NOTIFY_SUCCESS_STATUS, b""
 
 
 def notification_failure_answer(message="失败"):
-    """(status, body) asking WeChat to redeliver: HTTP 500 with ``{"code":"FAIL","message":…}`` (§1.3)."""
+    """(status, body) asking WeChat to redeliver: HTTP 500 with ``{"code":"FAIL","message":…}``
+    (wechatpay.md#callbacks)."""
     return NOTIFY_FAILURE_STATUS, serialize_body({"code": "FAIL", "message": message}).encode("utf-8")
 
 
 def parse_error_body(body):
-    """``{"code", "message", "detail"}`` of a non-2xx APIv3 answer (§1.1), tolerant of an empty or odd body."""
+    """``{"code", "message", "detail"}`` of a non-2xx APIv3 answer (wechatpay.md#signing), tolerant of an empty or odd
+    body."""
     try:
         data = json.loads(_as_text(body) or "{}")
     except ValueError:
@@ -481,7 +485,8 @@ def parse_error_body(body):
 
 def _check_out_trade_no(out_trade_no):
     if not _OUT_TRADE_NO_RE.match(out_trade_no or ""):
-        raise ValueError("out_trade_no must be 6-32 chars of [0-9A-Za-z_-|*] (§1.4): %r" % out_trade_no)
+        raise ValueError("out_trade_no must be 6-32 chars of [0-9A-Za-z_-|*] (wechatpay.md#native-order): %r" %
+        out_trade_no)
 
 
 def _check_fen(name, value):
@@ -490,9 +495,10 @@ def _check_fen(name, value):
 
 
 def _check_notify_url(notify_url):
-    # §1.4: at most 255 chars and no query string (WeChat drops it; the callback would lose its context).
+    # wechatpay.md#native-order: at most 255 chars and no query string (WeChat drops it; the callback would lose its
+    # context).
     if not notify_url or len(notify_url) > 255 or "?" in notify_url:
-        raise ValueError("notify_url must be set, <= 255 chars, without a query string (§1.4)")
+        raise ValueError("notify_url must be set, <= 255 chars, without a query string (wechatpay.md#native-order)")
 
 
 def _path_segment(value):
@@ -517,7 +523,8 @@ def _optional(body, **values):
 
 def native_order_request(merchant, out_trade_no, description, total_fen, notify_url, time_expire=None,
                          attach=None, extra=None):
-    """Native (merchant-shown QR) order: ``POST …/transactions/native`` → 200 ``{"code_url"}`` (§1.4).
+    """Native (merchant-shown QR) order: ``POST …/transactions/native`` → 200 ``{"code_url"}``
+    (wechatpay.md#native-order).
 
     ``time_expire`` is RFC3339 ``yyyy-MM-DDTHH:mm:ss+08:00``; without it the order stays payable 7 days.
     ``extra`` merges further documented fields (goods_tag, scene_info, settle_info, detail…).
@@ -537,7 +544,7 @@ def codepay_request(merchant, out_trade_no, description, total_fen, auth_code, s
                     device_id=None, attach=None, extra=None):
     """付款码 (merchant scans the payer's code): ``POST …/transactions/codepay``, APIv3 JSON.
 
-    Not in the protocol note; this follows the official API pages found during implementation
+    See wechatpay.md#payment-code; this follows the official API pages
     (pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html and the
     direct-merchant twin), released in 2024 — so the XML/MD5 v2 ``/pay/micropay`` is not needed.
     Body fields beyond the top level (payer.auth_code, scene_info.store_info.out_id, device_ip) come from the
@@ -571,20 +578,22 @@ def reverse_request(merchant, out_trade_no):
 
 
 def query_by_out_trade_no_request(merchant, out_trade_no):
-    """``GET …/transactions/out-trade-no/{no}?sp_mchid=&sub_mchid=`` (partner) or ``?mchid=`` (direct) (§1.5)."""
+    """``GET …/transactions/out-trade-no/{no}?sp_mchid=&sub_mchid=`` (partner) or ``?mchid=`` (direct)
+    (wechatpay.md#query-and-close)."""
     _check_out_trade_no(out_trade_no)
     path = "%s/out-trade-no/%s" % (merchant.path_prefix, _path_segment(out_trade_no))
     return ApiRequest("GET", _with_query(path, merchant.query_params()), None)
 
 
 def query_by_transaction_id_request(merchant, transaction_id):
-    """``GET …/transactions/id/{transaction_id}?…`` (§1.5). Unpaid orders have no id: query by out_trade_no."""
+    """``GET …/transactions/id/{transaction_id}?…`` (wechatpay.md#query-and-close). Unpaid orders have no id: query by
+    out_trade_no."""
     path = "%s/id/%s" % (merchant.path_prefix, _path_segment(transaction_id))
     return ApiRequest("GET", _with_query(path, merchant.query_params()), None)
 
 
 def close_order_request(merchant, out_trade_no):
-    """``POST …/out-trade-no/{no}/close``; success is 204 without body (§1.5)."""
+    """``POST …/out-trade-no/{no}/close``; success is 204 without body (wechatpay.md#query-and-close)."""
     _check_out_trade_no(out_trade_no)
     path = "%s/out-trade-no/%s/close" % (merchant.path_prefix, _path_segment(out_trade_no))
     return ApiRequest("POST", path, merchant.close_body())
@@ -592,11 +601,13 @@ def close_order_request(merchant, out_trade_no):
 
 def refund_request(merchant, out_refund_no, total_fen, refund_fen, out_trade_no=None, transaction_id=None,
                    reason=None, notify_url=None, funds_account=None, extra=None):
-    """``POST /v3/refund/domestic/refunds`` (§1.6). ``out_refund_no`` is the idempotency key: one refund per number."""
+    """``POST /v3/refund/domestic/refunds`` (wechatpay.md#refunds). ``out_refund_no`` is the idempotency key: one refund
+    per number."""
     if bool(out_trade_no) == bool(transaction_id):
         raise ValueError("give exactly one of out_trade_no and transaction_id")
     if not _OUT_REFUND_NO_RE.match(out_refund_no or ""):
-        raise ValueError("out_refund_no must be 1-64 chars of [0-9A-Za-z_-|*@] (§1.6): %r" % out_refund_no)
+        raise ValueError("out_refund_no must be 1-64 chars of [0-9A-Za-z_-|*@] (wechatpay.md#refunds): %r" %
+        out_refund_no)
     _check_fen("total_fen", total_fen)
     _check_fen("refund_fen", refund_fen)
     if refund_fen > total_fen:
@@ -613,7 +624,8 @@ def refund_request(merchant, out_refund_no, total_fen, refund_fen, out_trade_no=
 
 
 def refund_query_request(merchant, out_refund_no):
-    """``GET /v3/refund/domestic/refunds/{out_refund_no}?sub_mchid=…`` (§1.6; no query in direct mode)."""
+    """``GET /v3/refund/domestic/refunds/{out_refund_no}?sub_mchid=…`` (wechatpay.md#refunds; no query in direct
+    mode)."""
     path = "/v3/refund/domestic/refunds/%s" % _path_segment(out_refund_no)
     return ApiRequest("GET", _with_query(path, list(merchant.refund_identity().items())), None)
 
@@ -623,7 +635,7 @@ def _bill_date(bill_date):
 
 
 def trade_bill_request(bill_date, sub_mchid=None, bill_type="ALL", tar_type=None):
-    """``GET /v3/bill/tradebill?bill_date=&sub_mchid=&bill_type=&tar_type=`` (§1.7).
+    """``GET /v3/bill/tradebill?bill_date=&sub_mchid=&bill_type=&tar_type=`` (bills.md#wechat-pay-trade-bill).
 
     In partner mode leaving ``sub_mchid`` out returns all sub-merchants (小微 merchants only appear there).
     The answer is ``{hash_type, hash_value, download_url}``; fetch it with :func:`bill_download_request`.
@@ -634,21 +646,23 @@ def trade_bill_request(bill_date, sub_mchid=None, bill_type="ALL", tar_type=None
 
 
 def fundflow_bill_request(bill_date, account_type="BASIC", tar_type=None):
-    """Our own account's fund-flow bill: ``GET /v3/bill/fundflowbill?…`` (§1.8)."""
+    """Our own account's fund-flow bill: ``GET /v3/bill/fundflowbill?…`` (bills.md#wechat-pay-fund-flow-bill)."""
     params = [("bill_date", _bill_date(bill_date)), ("account_type", account_type), ("tar_type", tar_type)]
     return ApiRequest("GET", _with_query("/v3/bill/fundflowbill", params), None)
 
 
 def sub_merchant_fundflow_bill_request(sub_mchid, bill_date, account_type="BASIC", algorithm=AEAD_ALGORITHM,
                                        tar_type=None):
-    """A sub-merchant's fund-flow bill (encrypted files; needs a product permission, UNCONFIRMED) (§1.8)."""
+    """A sub-merchant's fund-flow bill (encrypted files; needs a product permission, UNCONFIRMED)
+    (bills.md#wechat-pay-fund-flow-bill)."""
     params = [("sub_mchid", sub_mchid), ("bill_date", _bill_date(bill_date)), ("account_type", account_type),
               ("algorithm", algorithm), ("tar_type", tar_type)]
     return ApiRequest("GET", _with_query("/v3/bill/sub-merchant-fundflowbill", params), None)
 
 
 def bill_download_request(download_url):
-    """Download a bill: sign ``path?token=…`` of ``download_url`` like any GET. The answer is NOT signed (§1.7)."""
+    """Download a bill: sign ``path?token=…`` of ``download_url`` like any GET. The answer is NOT signed
+    (bills.md#wechat-pay-trade-bill)."""
     return ApiRequest("GET", canonical_url(download_url), None)
 
 
@@ -658,11 +672,13 @@ def certificates_request():
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Bill download helpers (§1.7, §1.8). Parsing the CSV belongs to bills.py.
+# Bill download helpers (bills.md#wechat-pay-trade-bill, bills.md#wechat-pay-fund-flow-bill). Parsing the CSV belongs to
+# bills.py.
 # --------------------------------------------------------------------------------------------------------------
 
 def verify_bill_hash(uncompressed_bytes, hash_type, hash_value):
-    """True when the *uncompressed* bill matches the announced hash (SHA1 in practice, §1.7)."""
+    """True when the *uncompressed* bill matches the announced hash (SHA1 in practice,
+    bills.md#wechat-pay-trade-bill)."""
     algorithm = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256, "SM3": None}.get((hash_type or "").upper())
     if algorithm is None:
         raise WechatPayError("unsupported bill hash_type %r" % hash_type)
@@ -670,7 +686,7 @@ def verify_bill_hash(uncompressed_bytes, hash_type, hash_value):
 
 
 def decrypt_sub_merchant_bill(encrypted_bytes, encrypt_key_b64, nonce, private_key_pem):
-    """Decrypt one downloaded sub-merchant fund-bill file (§1.8).
+    """Decrypt one downloaded sub-merchant fund-bill file (bills.md#wechat-pay-fund-flow-bill).
 
     ``encrypt_key`` is RSA-OAEP-encrypted with our merchant key (the Go SDK uses SHA-1 OAEP, as for sensitive
     fields); the file itself is raw binary AES-GCM ciphertext+tag with the given ``nonce`` and an empty AAD.
@@ -688,7 +704,7 @@ def decrypt_sub_merchant_bill(encrypted_bytes, encrypt_key_b64, nonce, private_k
 # --------------------------------------------------------------------------------------------------------------
 # JSAPI: paying inside WeChat's own browser (公众号支付), and the official-account OAuth that yields the openid
 # --------------------------------------------------------------------------------------------------------------
-# Not in the protocol note; from the official pages "JSAPI下单" (POST …/transactions/jsapi, answer {"prepay_id"}),
+# See wechatpay.md#jsapi; from the official pages "JSAPI下单" (POST …/transactions/jsapi, answer {"prepay_id"}),
 # "JSAPI调起支付" (WeixinJSBridge getBrandWCPayRequest, paySign over four lines, signType RSA) and the official
 # account's "网页授权" (open.weixin.qq.com/connect/oauth2/authorize, api.weixin.qq.com/sns/oauth2/access_token).
 

@@ -1,9 +1,10 @@
-"""WeChat Pay API v3, PLATFORM side — what the local sandbox simulator needs to play WeChat (§7 checklist).
+"""WeChat Pay API v3, PLATFORM side — what the local sandbox simulator needs to play WeChat (README.md#simulators
+checklist).
 
 It checks the merchant's ``Authorization`` header, signs answers, builds encrypted and signed callbacks and
-writes trade / fund-flow bills in the real CSV layout (§1.7, §1.8), so that the merchant-side code in
-:mod:`wechatpay` (and bills.py) can be exercised end-to-end without the real gateway.
-Rules cited as "§1.x" are from /work/shared/docs/payments-and-einvoice-protocols.md.
+writes trade / fund-flow bills in the real CSV layout (bills.md#wechat-pay-trade-bill,
+bills.md#wechat-pay-fund-flow-bill), so that the merchant-side code in :mod:`wechatpay` (and bills.py) can be exercised
+end-to-end without the real gateway. Citations such as ``wechatpay.md#callbacks`` name sections of docs/protocols/.
 """
 import base64
 import datetime
@@ -40,11 +41,11 @@ from .wechatpay import (
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
 
-# §1.3 redelivery schedule after a non-2xx answer, in seconds (about 24 h 4 min in total).
+# wechatpay.md#callbacks redelivery schedule after a non-2xx answer, in seconds (about 24 h 4 min in total).
 NOTIFY_RETRY_SCHEDULE_SECONDS = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800,
                                  21600, 21600)
 
-# §1.5 error table: code → HTTP status, for answers the simulator gives.
+# wechatpay.md#query-and-close error table: code → HTTP status, for answers the simulator gives.
 ERROR_STATUS = {
     "PARAM_ERROR": 400, "INVALID_REQUEST": 400, "ORDER_CLOSED": 400, "MCH_NOT_EXISTS": 400,
     "SIGN_ERROR": 401,
@@ -59,11 +60,12 @@ _AUTH_FIELDS = ("mchid", "nonce_str", "timestamp", "serial_no", "signature")
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Checking the merchant's request (§1.1)
+# Checking the merchant's request (wechatpay.md#signing)
 # --------------------------------------------------------------------------------------------------------------
 
 def parse_authorization(header_value):
-    """Split ``WECHATPAY2-SHA256-RSA2048 k="v",…`` into a dict; the five items may come in any order (§1.1)."""
+    """Split ``WECHATPAY2-SHA256-RSA2048 k="v",…`` into a dict; the five items may come in any order
+    (wechatpay.md#signing)."""
     if not header_value:
         raise WechatPaySignatureError(WechatPaySignatureError.MISSING_HEADER, "Authorization")
     schema, _, rest = header_value.strip().partition(" ")
@@ -123,10 +125,12 @@ def verify_authorization(method, url, body, authorization, merchant_public_keys,
 # --------------------------------------------------------------------------------------------------------------
 
 def sign_response(body, serial, private_key_pem, timestamp=None, nonce=None):
-    """The ``Wechatpay-*`` headers for an answer or callback body (§1.2), signed with the platform key.
+    """The ``Wechatpay-*`` headers for an answer or callback body (wechatpay.md#verifying), signed with the platform
+    key.
 
     ``serial`` is the platform-certificate serial or the ``PUB_KEY_ID_…`` of the key used.
-    ``Signature-Type`` is always sent, since wechatpayv3 refuses messages without it (§1.2, §3.1.4).
+    ``Signature-Type`` is always sent, since wechatpayv3 refuses messages without it (wechatpay.md#verifying,
+    README.md#independent-verifiers).
     """
     timestamp = str(int(time.time()) if timestamp is None else int(timestamp))
     nonce = nonce or new_nonce()
@@ -150,7 +154,8 @@ def json_answer(payload, serial, private_key_pem, timestamp=None, nonce=None):
 
 
 def error_answer(code, message, detail=None):
-    """(HTTP status, body bytes) for an APIv3 error: ``{"code","message"[,"detail"]}`` (§1.1, §1.5)."""
+    """(HTTP status, body bytes) for an APIv3 error: ``{"code","message"[,"detail"]}`` (wechatpay.md#signing,
+    wechatpay.md#query-and-close)."""
     payload = {"code": code, "message": message}
     if detail is not None:
         payload["detail"] = detail
@@ -158,7 +163,7 @@ def error_answer(code, message, detail=None):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Callbacks (§1.3)
+# Callbacks (wechatpay.md#callbacks)
 # --------------------------------------------------------------------------------------------------------------
 
 def rfc3339_beijing(moment=None):
@@ -170,13 +175,13 @@ def rfc3339_beijing(moment=None):
 
 
 def _resource_nonce():
-    # 12 characters, as WeChat's callback nonces are (§1.3); alphanumeric so it is also 12 bytes.
+    # 12 characters, as WeChat's callback nonces are (wechatpay.md#callbacks); alphanumeric so it is also 12 bytes.
     return secrets.token_hex(6)
 
 
 def build_notification(resource, original_type, event_type, summary, api_v3_key, serial, private_key_pem,
                        notification_id=None, create_time=None, resource_nonce=None, timestamp=None, nonce=None):
-    """(body bytes, headers) of an encrypted, signed callback carrying ``resource`` (§1.3).
+    """(body bytes, headers) of an encrypted, signed callback carrying ``resource`` (wechatpay.md#callbacks).
 
     ``associated_data`` is the ``original_type`` (``transaction`` / ``refund``) as in the real envelopes.
     """
@@ -203,20 +208,22 @@ def build_notification(resource, original_type, event_type, summary, api_v3_key,
 
 
 def build_transaction_notification(transaction, api_v3_key, serial, private_key_pem, **options):
-    """A ``TRANSACTION.SUCCESS`` callback for a decrypted-``Transaction``-shaped dict (§1.3)."""
+    """A ``TRANSACTION.SUCCESS`` callback for a decrypted-``Transaction``-shaped dict (wechatpay.md#callbacks)."""
     return build_notification(transaction, "transaction", "TRANSACTION.SUCCESS", "支付成功", api_v3_key, serial,
                               private_key_pem, **options)
 
 
 def build_refund_notification(refund, api_v3_key, serial, private_key_pem, event_type="REFUND.SUCCESS", **options):
-    """A ``REFUND.SUCCESS`` / ``REFUND.ABNORMAL`` / ``REFUND.CLOSED`` callback for a refund dict (§1.3)."""
+    """A ``REFUND.SUCCESS`` / ``REFUND.ABNORMAL`` / ``REFUND.CLOSED`` callback for a refund dict
+    (wechatpay.md#callbacks)."""
     summaries = {"REFUND.SUCCESS": "退款成功", "REFUND.ABNORMAL": "退款异常", "REFUND.CLOSED": "退款关闭"}
     return build_notification(refund, "refund", event_type, summaries.get(event_type, event_type), api_v3_key,
                               serial, private_key_pem, **options)
 
 
 def build_certificates_answer(certificates, api_v3_key):
-    """``GET /v3/certificates`` payload for ``[(serial_no, cert_pem, effective_time, expire_time)]`` (§1.2)."""
+    """``GET /v3/certificates`` payload for ``[(serial_no, cert_pem, effective_time, expire_time)]``
+    (wechatpay.md#verifying)."""
     data = []
     for serial_no, cert_pem, effective_time, expire_time in certificates:
         nonce = _resource_nonce()
@@ -235,7 +242,8 @@ def build_certificates_answer(certificates, api_v3_key):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Bills (§1.7, §1.8): UTF-8 CSV, header without backticks, every value after it prefixed with '`'.
+# Bills (bills.md#wechat-pay-trade-bill, bills.md#wechat-pay-fund-flow-bill): UTF-8 CSV, header without backticks, every
+# value after it prefixed with '`'.
 # --------------------------------------------------------------------------------------------------------------
 
 TRADE_BILL_ALL_COLUMNS = (
@@ -244,7 +252,7 @@ TRADE_BILL_ALL_COLUMNS = (
     "充值券退款金额", "退款类型", "退款状态", "商品名称", "商户数据包", "手续费", "费率", "订单金额", "申请退款金额",
     "费率备注",
 )
-# §1.7: the SUCCESS bill drops the refund columns, leaving these 20.
+# bills.md#wechat-pay-trade-bill: the SUCCESS bill drops the refund columns, leaving these 20.
 TRADE_BILL_SUCCESS_COLUMNS = TRADE_BILL_ALL_COLUMNS[:14] + ("商品名称", "商户数据包", "手续费", "费率", "订单金额",
                                                             "费率备注")
 TRADE_BILL_SUMMARY_COLUMNS = ("总交易单数", "应结订单总金额", "退款总金额", "充值券退款总金额", "手续费总金额",
@@ -265,7 +273,8 @@ def _yuan(fen):
 
 
 def _fee_yuan(fen):
-    # §1.7: 手续费 is written with 5 decimals even though the fee itself is whole fen (e.g. 0.04000).
+    # bills.md#wechat-pay-trade-bill: 手续费 is written with 5 decimals even though the fee itself is whole fen (e.g.
+    # 0.04000).
     return str((Decimal(int(fen)) / 100).quantize(_FEE_PLACES))
 
 
@@ -280,8 +289,9 @@ def _rate_text(rate):
 def _clean(value):
     """Make a free-text value safe for the unquoted CSV.
 
-    §1.8: WeChat writes CR/LF inside data literally as ``\\r`` / ``\\n``. The note does not say what it does
-    with commas (the format has no quoting), so we replace them with the full-width '，' — UNCONFIRMED.
+    bills.md#wechat-pay-fund-flow-bill: WeChat writes CR/LF inside data literally as ``\\r`` / ``\\n``. Nothing official
+    says what it does with commas (the format has no quoting), so we replace them with the full-width '，' —
+    UNCONFIRMED.
     """
     text = "" if value is None else str(value)
     return text.replace("\r", "\\r").replace("\n", "\\n").replace(",", "，")
@@ -304,12 +314,13 @@ def _as_date(bill_date):
 
 
 def _identity(transaction):
-    """(公众账号ID, 商户号, 特约商户号, 用户标识) for a partner- or direct-mode Transaction dict (§1.3, §1.7)."""
+    """(公众账号ID, 商户号, 特约商户号, 用户标识) for a partner- or direct-mode Transaction dict
+    (wechatpay.md#callbacks, bills.md#wechat-pay-trade-bill)."""
     payer = transaction.get("payer") or {}
     if transaction.get("sp_mchid"):
         openid = payer.get("sp_openid") or payer.get("sub_openid") or ""
         return transaction.get("sp_appid", ""), transaction["sp_mchid"], transaction.get("sub_mchid", ""), openid
-    # §1.7: 特约商户号 is 0 for direct-merchant trades.
+    # bills.md#wechat-pay-trade-bill: 特约商户号 is 0 for direct-merchant trades.
     return transaction.get("appid", ""), transaction.get("mchid", ""), "0", payer.get("openid", "")
 
 
@@ -323,15 +334,16 @@ def _trade_columns(transaction):
 
 
 def build_trade_bill(bill_date, transactions, refunds=(), bill_type="ALL", fee_rate="0.006"):
-    """The trade bill text of one day (``GET /v3/bill/tradebill`` file), in the real layout of §1.7.
+    """The trade bill text of one day (``GET /v3/bill/tradebill`` file), in the real layout of
+    bills.md#wechat-pay-trade-bill.
 
-    ``transactions``: Transaction dicts as returned by the query API / callbacks (§1.3), optionally with the
-    bill-only keys ``description`` (商品名称), ``device_info``, ``fee_fen`` and ``fee_rate`` (fraction, e.g.
-    "0.006" = 0.60 %). ``refunds``: Refund dicts (§1.6). A paid order falls on the day of ``success_time``,
-    a refund on the day of its ``create_time`` (acceptance), Beijing time; a refunded order keeps its SUCCESS
-    row. Refund rows carry the refunded fee as a negative 手续费 (real bills do; not stated in the note) and
+    ``transactions``: Transaction dicts as returned by the query API / callbacks (wechatpay.md#callbacks), optionally
+    with the bill-only keys ``description`` (商品名称), ``device_info``, ``fee_fen`` and ``fee_rate`` (fraction, e.g.
+    "0.006" = 0.60 %). ``refunds``: Refund dicts (wechatpay.md#refunds). A paid order falls on the day of
+    ``success_time``, a refund on the day of its ``create_time`` (acceptance), Beijing time; a refunded order keeps its
+    SUCCESS row. Refund rows carry the refunded fee as a negative 手续费 (as real bills do) and
     use the refund acceptance time as 交易时间 (UNCONFIRMED). Only ``ALL`` and ``SUCCESS`` are generated:
-    the REFUND layout's column positions are not in the note.
+    the REFUND layout's column positions are not documented.
     """
     if bill_type not in ("ALL", "SUCCESS"):
         raise ValueError("bill_type %r is not generated (only ALL and SUCCESS)" % bill_type)
@@ -396,12 +408,13 @@ def build_trade_bill(bill_date, transactions, refunds=(), bill_type="ALL", fee_r
 
 
 def build_fundflow_bill(entries):
-    """A fund-flow bill text (§1.8) from entries of the sandbox's own account book.
+    """A fund-flow bill text (bills.md#wechat-pay-fund-flow-bill) from entries of the sandbox's own account book.
 
     Each entry: ``booked_at`` ("YYYY-MM-DD HH:MM:SS" or datetime), ``business_no`` (微信支付业务单号),
     ``flow_no`` (资金流水单号), ``business_name`` (交易/退款/提现…), ``business_type`` (交易/扣除交易手续费…),
     ``direction`` (收入/支出), ``amount_fen``, ``balance_fen``, optional ``applicant`` (default system),
-    ``remark``, ``voucher_no``. The counts in the totals row are written ``20.0`` as in the §1.8 sample.
+    ``remark``, ``voucher_no``. The counts in the totals row are written ``20.0`` as in the
+    bills.md#wechat-pay-fund-flow-bill sample.
     """
     lines = [",".join(FUNDFLOW_BILL_COLUMNS)]
     income = [entry for entry in entries if entry["direction"] == "收入"]
@@ -421,13 +434,15 @@ def build_fundflow_bill(entries):
 
 
 def bill_download_answer(bill_text, download_url):
-    """``{"hash_type":"SHA1","hash_value","download_url"}`` for a bill; the hash is of the uncompressed file (§1.7)."""
+    """``{"hash_type":"SHA1","hash_value","download_url"}`` for a bill; the hash is of the uncompressed file
+    (bills.md#wechat-pay-trade-bill)."""
     return {"hash_type": "SHA1", "hash_value": hashlib.sha1(bill_text.encode("utf-8")).hexdigest(),
             "download_url": download_url}
 
 
 def bill_file_bytes(bill_text, tar_type=None):
-    """The download body: UTF-8 text, gzip-compressed when ``tar_type == "GZIP"``. It is served unsigned (§1.7)."""
+    """The download body: UTF-8 text, gzip-compressed when ``tar_type == "GZIP"``. It is served unsigned
+    (bills.md#wechat-pay-trade-bill)."""
     data = bill_text.encode("utf-8")
     return gzip.compress(data, mtime=0) if tar_type == "GZIP" else data
 

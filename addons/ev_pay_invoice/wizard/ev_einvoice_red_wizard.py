@@ -20,7 +20,7 @@ class EvEinvoiceRedWizard(models.TransientModel):
     einvoice_number = fields.Char(related="move_id.ev_einvoice_number", string="E-invoice Number")
     mode = fields.Selection(
         [("red", "Red-letter reversal only (红冲)"), ("reissue", "Reissue with corrected details (换开)")],
-        required=True, default="red",
+        string="Correction", required=True, default="red",
     )
     reason = fields.Selection(RED_REASONS, string="Reason", required=True, default="2")
     note = fields.Char(string="Explanation", help="Written on the credit note and in the chatter.")
@@ -43,7 +43,7 @@ class EvEinvoiceRedWizard(models.TransientModel):
     @api.onchange("mode")
     def _onchange_mode(self):
         if self.mode == "reissue":
-            self.reason = "2"  # 开票有误: always a full red (§4.5)
+            self.reason = "2"  # 开票有误: always a full red (einvoice.md#red-letter-invoices)
 
     def _check(self):
         move = self.move_id

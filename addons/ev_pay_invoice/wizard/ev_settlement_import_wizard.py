@@ -14,7 +14,7 @@ class EvSettlementImportWizard(models.TransientModel):
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     provider_id = fields.Many2one(
-        "payment.provider", string="Provider", required=True,
+        "payment.provider", string="Payment Provider", required=True,
         domain="[('code', 'in', %s), ('company_id', '=', company_id)]" % (list(EV_PROVIDER_CODES),),
         default=lambda self: self._default_provider())
     file = fields.Binary(string="Bill File", required=True,
