@@ -228,8 +228,12 @@ class TestEInvoiceIssuing(EInvoiceCommon):
 class TestEInvoiceContent(EInvoiceCommon):
 
     def test_company_buyer_and_small_scale_rate(self):
-        self.store.write({"taxpayer_kind": "small_scale", "ev_einvoice_small_scale_rate": "0.01"})
-        invoice = self.make_invoice(partner=self.company_buyer, price=1010.0)
+        # A small-scale store sells at the 1 % levy (tax included): the invoice line carries that tax and the
+        # e-invoice line declares Odoo's split of it (the rate came from a store setting before, the line's tax now).
+        self.store.write({"taxpayer_kind": "small_scale"})
+        levy = self.company.account_sale_tax_id
+        self.assertEqual(levy.amount, 1.0)
+        invoice = self.make_invoice(partner=self.company_buyer, price=1010.0, taxes=levy)
         self.assertTrue(invoice.ev_einvoice_buyer_is_company)
         blue = invoice._ev_einvoice_blue_invoice(self.provider, order_no="T1")
         order = nuonuo.build_billing_payload(blue)["order"]
@@ -237,14 +241,14 @@ class TestEInvoiceContent(EInvoiceCommon):
         self.assertEqual(order["invoiceLine"], "pc")
         line = order["invoiceDetail"][0]
         self.assertEqual(line["taxRate"], "0.01")
-        incl = rules.money(f"{invoice.amount_total:.2f}")
-        split = rules.split_tax_inclusive(incl, "0.01")
         self.assertEqual((line["taxExcludedAmount"], line["tax"], line["taxIncludedAmount"]),
-                         (str(split.excl), str(split.tax), str(incl)))
-        # A product may carry its own rate.
-        self.product_a.ev_einvoice_tax_rate = "0.03"
+                         (f"{invoice.amount_untaxed:.2f}", f"{invoice.amount_tax:.2f}", "1010.00"))
+        self.assertEqual(line["tax"], "10.00")
+        # A line with the 3 % levy tax is declared at 3 %.
+        three = self.store._ev_sales_tax(3.0)
+        invoice = self.make_invoice(partner=self.company_buyer, price=1030.0, taxes=three)
         order = nuonuo.build_billing_payload(invoice._ev_einvoice_blue_invoice(self.provider, "T2"))["order"]
-        self.assertEqual(order["invoiceDetail"][0]["taxRate"], "0.03")
+        self.assertEqual((order["invoiceDetail"][0]["taxRate"], order["invoiceDetail"][0]["tax"]), ("0.03", "30.00"))
 
     def test_validation_errors(self):
         def errors_of(invoice):
