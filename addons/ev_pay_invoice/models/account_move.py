@@ -1,5 +1,6 @@
 import logging
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote
@@ -39,6 +40,9 @@ RETRY_DELAYS = (60, 120, 300, 600, 1800, 3600)
 MAX_AUTO_RETRIES = 24
 POLL_MIN_DELAY = 1.0
 CRON_TIME_BUDGET = 60  # seconds per cron run; the cron re-triggers itself for the rest
+# A check due this soon (seconds) is waited for within the cron run: a trigger in the future only wakes the cron
+# worker at its next poll, up to a minute later, while the cashier waits for the e-invoice on screen.
+WAIT_FOR_SOON_CHECK = 10
 
 
 class AccountMove(models.Model):
@@ -511,7 +515,12 @@ class AccountMove(models.Model):
             candidates = self.sudo().search(self._ev_einvoice_due_domain() + [("id", "not in", list(seen))],
                                             order="ev_einvoice_next_check asc nulls first, id", limit=50)
             if not candidates:
-                break
+                wait = self._ev_einvoice_wait_for_soon_check(started) if self.env.context.get("cron_id") else 0
+                if not wait:
+                    break
+                time.sleep(wait)
+                seen.clear()
+                continue
             prefetched = candidates._ev_einvoice_batch_query()
             for move_id in candidates.ids:
                 seen.add(move_id)
@@ -558,6 +567,19 @@ class AccountMove(models.Model):
                 break
         self._ev_einvoice_schedule_next()
         return done
+
+    @api.model
+    def _ev_einvoice_wait_for_soon_check(self, started):
+        """Seconds to wait for the next check when it is due soon and the run has time left, else 0."""
+        pending = self.sudo().search([
+            ("move_type", "in", ("out_invoice", "out_refund")), ("ev_einvoice_state", "in", ("to_issue", "issuing")),
+            ("ev_einvoice_next_check", "!=", False),
+        ], order="ev_einvoice_next_check asc", limit=1)
+        if not pending:
+            return 0
+        wait = max((pending.ev_einvoice_next_check - fields.Datetime.now()).total_seconds(), POLL_MIN_DELAY)
+        elapsed = (datetime.now() - started).total_seconds()
+        return wait if wait <= WAIT_FOR_SOON_CHECK and elapsed + wait < CRON_TIME_BUDGET else 0
 
     @api.model
     def _ev_einvoice_schedule_next(self):
