@@ -291,6 +291,16 @@ class AccountMove(models.Model):
             amounts[line] = rules.LineAmounts(excl, tax, excl + tax, self._ev_einvoice_line_rate(line))
         return amounts
 
+    def _ev_einvoice_goods_name(self, line):
+        """The product's name; for the cashier's plain collection ("Store sale"), what the cashier typed was sold (the
+        sale line's description: the invoice line's label is prefixed with the product's name)."""
+        collection = self.env.ref("ev_pay_invoice.product_ev_collection", raise_if_not_found=False)
+        if collection and line.product_id == collection:
+            name = line.sale_line_ids[:1].name or line.name
+        else:
+            name = line.product_id.name
+        return (name or line.name or "").split("\n")[0][:90]
+
     def _ev_fen(self, amount):
         """An Odoo amount as a Decimal with 2 decimals (fen)."""
         return Decimal(f"{self.currency_id.round(amount):.2f}")
@@ -411,7 +421,7 @@ class AccountMove(models.Model):
             spec = "、".join(code for codes in serials.values() for code in codes)
             quantity = Decimal(str(line.quantity)) if line.quantity else None
             lines.append(nuonuo.BillingLine(
-                goods_name=(line.product_id.name or line.name or "").split("\n")[0][:90],
+                goods_name=self._ev_einvoice_goods_name(line),
                 goods_code=template._ev_get_tax_classification_code() or "",
                 tax_rate=amounts.rate,
                 amount_incl=amounts.incl,
@@ -463,7 +473,7 @@ class AccountMove(models.Model):
             for line, amounts in self._ev_einvoice_line_amounts().items():
                 index = next((i for i, blue in enumerate(blue_lines, 1) if blue.product_id == line.product_id), 0)
                 red_lines.append(nuonuo.RedLine(
-                    blue_detail_index=index, goods_name=(line.product_id.name or line.name or "")[:90],
+                    blue_detail_index=index, goods_name=self._ev_einvoice_goods_name(line),
                     goods_code=line.product_id.product_tmpl_id._ev_get_tax_classification_code() or "",
                     tax_rate=amounts.rate, amount_excl=-amounts.excl, tax=-amounts.tax,
                     quantity=-Decimal(str(line.quantity)).normalize() if line.quantity else None,

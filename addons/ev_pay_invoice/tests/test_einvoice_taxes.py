@@ -202,3 +202,11 @@ class TestStoreSalesTaxes(EInvoiceCommon):
         order = wizard._ev_create_order()
         self.assertEqual(order.order_line.tax_id, self.company.account_sale_tax_id)
         self.assertEqual((order.amount_total, order.amount_untaxed, order.amount_tax), (1999.0, 1979.21, 19.79))
+        order.action_confirm()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.assertEqual((invoice.amount_untaxed, invoice.amount_tax), (1979.21, 19.79), "booked with its VAT")
+        line = invoice._ev_einvoice_blue_invoice(self.provider, "C1").lines[0]
+        self.assertEqual(line.goods_name, "电动车配件", "the e-invoice names what was sold, not 'Store sale'")
+        self.assertEqual((line.amounts.excl, line.amounts.tax, line.tax_rate.nuonuo_value),
+                         (Decimal("1979.21"), Decimal("19.79"), "0.01"))
