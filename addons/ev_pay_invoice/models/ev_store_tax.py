@@ -1,4 +1,4 @@
-from odoo import Command, _, api, models
+from odoo import Command, _, api, fields, models
 
 from ..protocols import einvoice_rules as rules
 
@@ -17,6 +17,11 @@ class EvStore(models.Model):
     """Sales taxes of the store (model ``ev.store`` is defined in ev_store.py)."""
 
     _inherit = "ev.store"
+
+    ev_sale_tax_id = fields.Many2one(
+        related="company_id.account_sale_tax_id", string="Default Sales Tax",
+        help="The tax-included sales tax new products of the store get (Invoicing settings: Default Taxes).",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -56,6 +56,16 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         with self.assertRaises(UserError):
             invoice.button_draft()
 
+    def test_cron_run_waits_for_a_check_due_within_seconds(self):
+        # Run by the cron worker, one run issues the invoice: the platform's answer is due within seconds, and a
+        # future trigger would only wake the worker at its next poll (up to a minute) while the cashier waits.
+        invoice = self.make_invoice()
+        self.pay(invoice)
+        cron = self.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue")
+        self.Move.with_context(cron_id=cron.id)._cron_ev_einvoice_process()
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        self.assertEqual(len(self.calls("requestBillingNew")), 1)
+
     def test_store_setting_off_no_automatic_request(self):
         self.store.ev_einvoice_on_payment = False
         invoice = self.make_invoice()
