@@ -27,6 +27,19 @@ def test_tax_rate_parsing(raw, rate, exempt, nuonuo, label):
     assert parsed.favoured_policy_flag == ("03" if exempt else "")
 
 
+@pytest.mark.parametrize("raw, flag, label", [("不征税", "04", "不征税"), ("not_taxable", "04", "不征税")])
+def test_not_taxable_rate(raw, flag, label):
+    parsed = TaxRate.parse(raw)
+    assert (parsed.rate, parsed.not_taxable, parsed.exempt, parsed.nuonuo_value) == (D("0"), True, False, "0")
+    assert (parsed.favoured_policy_flag, parsed.label) == (flag, label)
+    assert TaxRate.from_policy_flag("0", flag) == parsed
+    assert TaxRate.from_policy_flag("0", "03") == TaxRate.parse("免税")
+    assert TaxRate.from_policy_flag("0.13", "") == TaxRate(D("0.13"))
+    assert rules.line_problems("100.00", "1.00", "101.00", parsed) == ["a 不征税 line has no tax, got 1.00"]
+    with pytest.raises(AmountError):
+        TaxRate(D("0.13"), not_taxable=True)
+
+
 def test_tax_rate_from_odoo_percentage():
     assert TaxRate.from_percent(13.0) == TaxRate(D("0.13"))
     assert TaxRate.from_percent("1") == TaxRate(D("0.01"))

@@ -31,8 +31,10 @@ def setup_bundle_catalogue(env, company=None, prefix="", codes=None, inventory=T
         "name": f"{prefix}Colour", "create_variant": "always",
         "value_ids": [Command.create({"name": "White"}), Command.create({"name": "Grey"})],
     })
-    # Shared catalogue (no company), as for a chain of stores; stock and serials belong to each store.
-    common = {"is_storable": True, "tracking": "serial", "taxes_id": [Command.clear()]}
+    # Shared catalogue (no company), as for a chain of stores; stock and serials belong to each store. Retail prices
+    # include VAT: the products carry the tax-included 13 % sales tax a general-taxpayer store's set-up gives them.
+    sales_tax = env["ev.store"].new({"name": "Tax set-up", "company_id": company.id})._ev_sales_tax(13.0)
+    common = {"is_storable": True, "tracking": "serial", "taxes_id": [Command.set(sales_tax.ids)]}
     battery = env["product.template"].create({
         "name": f"{prefix}TN 48V20Ah", "ev_role": "battery", "list_price": 700, "ev_battery_maker": "天能",
         "ev_battery_chemistry": "graphene_lead_acid", "ev_battery_voltage": 48, "ev_battery_capacity": 20, **common,

@@ -45,6 +45,12 @@ class TestCashierBundle(ScreenTourMixin, BundleTestMixin, EvPaymentCommon):
         self.assertEqual(state["step"], "pay", state["error"])
         order = self.env["sale.order"].browse(state["order"]["id"])
         self.assertEqual((order.state, order.amount_total), ("sale", 2900))
+        # The bundle price includes VAT: every item line carries its product's 13 % tax and the order books it.
+        items = order.order_line.filtered("combo_item_id")
+        self.assertEqual(len(items), 3)
+        self.assertTrue(all(line.tax_id.amount == 13.0 and line.tax_id.price_include for line in items))
+        self.assertAlmostEqual(order.amount_tax, 2900 - 2900 / 1.13, delta=0.02)
+        self.assertEqual(order.currency_id.round(order.amount_untaxed + order.amount_tax), 2900)
         self.assertEqual(order.ev_bundle_ids.vehicle_lot_id.name, VEHICLE_CODES_WHITE[0])
         self.assertEqual(set(order.ev_collection_tx_ids.mapped("state")), {"pending"})
         self.assertEqual(len(order.ev_collection_tx_ids), 2, "one QR per wallet, not more")

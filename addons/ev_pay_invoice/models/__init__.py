@@ -5,6 +5,8 @@ from . import ev_einvoice_sandbox_red_form
 from . import ev_einvoice_sandbox_call
 from . import ev_einvoice_sandbox
 from . import ev_store_einvoice
+from . import ev_store_tax
+from . import account_tax
 from . import product_category
 from . import product_template
 from . import account_move

@@ -1,5 +1,6 @@
 import logging
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote
@@ -9,7 +10,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_round, mute_logger
+from odoo.tools import mute_logger
 
 from ..protocols import einvoice_rules as rules
 from ..protocols import nuonuo
@@ -39,6 +40,9 @@ RETRY_DELAYS = (60, 120, 300, 600, 1800, 3600)
 MAX_AUTO_RETRIES = 24
 POLL_MIN_DELAY = 1.0
 CRON_TIME_BUDGET = 60  # seconds per cron run; the cron re-triggers itself for the rest
+# A check due this soon (seconds) is waited for within the cron run: a trigger in the future only wakes the cron
+# worker at its next poll, up to a minute later, while the cashier waits for the e-invoice on screen.
+WAIT_FOR_SOON_CHECK = 10
 
 
 class AccountMove(models.Model):
@@ -238,16 +242,68 @@ class AccountMove(models.Model):
         self.ensure_one()
         return self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
 
+    def _ev_einvoice_line_label(self, line):
+        """How an error names an invoice line: its position among the e-invoice lines and its product."""
+        self.ensure_one()
+        line_ids = self._ev_einvoice_lines().ids
+        return _("line %(index)s (%(product)s)", index=line_ids.index(line.id) + 1 if line.id in line_ids else "?",
+                 product=line.product_id.display_name or line.name or "?")
+
     def _ev_einvoice_line_rate(self, line):
-        """The line's VAT (or levy) rate: the product's own setting, else the store's (13 % for general taxpayers,
-        1 % or 3 % for small-scale ones)."""
-        template = line.product_id.product_tmpl_id
-        if template.ev_einvoice_tax_rate:
-            return rules.TaxRate.parse(template.ev_einvoice_tax_rate)
-        store = self._ev_store()
-        if store and store.taxpayer_kind == "small_scale":
-            return rules.TaxRate.parse(store.ev_einvoice_small_scale_rate or "0.01")
-        return rules.TaxRate.parse("0.13")
+        """The 数电票 rate of the line's sales tax. Raises ``UserError`` naming the line when the line has no tax,
+        several taxes, or a tax the tax platform has no rate for."""
+        taxes = line.tax_ids
+        label = self._ev_einvoice_line_label(line)
+        if not taxes:
+            raise UserError(_(
+                "The %(line)s has no VAT: set the sales tax of the product (13%%, or 1%% / 3%% for a small-scale "
+                "taxpayer) and the line's tax.", line=label))
+        if len(taxes) > 1:
+            raise UserError(_(
+                "The %(line)s carries several taxes (%(taxes)s): a fully digital e-invoice line has exactly one VAT "
+                "rate.", line=label, taxes=", ".join(taxes.mapped("name"))))
+        rate = taxes._ev_einvoice_rate()
+        if rate is None:
+            raise UserError(_(
+                "The tax %(tax)s of the %(line)s has no fully digital e-invoice rate (13, 9, 6, 5, 3, 1 or 0%%, "
+                "免税 or 不征税): choose another tax for the line.", tax=taxes.name, line=label))
+        return rate
+
+    def _ev_einvoice_line_amounts(self):
+        """{invoice line: LineAmounts} from Odoo's own tax computation: amount without tax, tax and amount with tax
+        of each product line, rounded the way the invoice's tax lines are (round per line or globally), so that the
+        e-invoice's totals are the invoice's ``amount_untaxed`` and ``amount_tax`` to the fen. Amounts are positive
+        for an invoice and for a credit note alike. Lines without a 数电票 rate raise ``UserError``."""
+        self.ensure_one()
+        AccountTax = self.env["account.tax"]
+        product_lines = self._ev_einvoice_lines()
+        base_lines = [self._prepare_product_base_line_for_taxes_computation(line) for line in product_lines]
+        tax_lines = [self._prepare_tax_line_for_taxes_computation(line)
+                     for line in self.line_ids.filtered(lambda line: line.display_type == "tax")]
+        AccountTax._add_tax_details_in_base_lines(base_lines, self.company_id)
+        AccountTax._round_base_lines_tax_details(base_lines, self.company_id, tax_lines=tax_lines)
+        amounts = {}
+        for base_line in base_lines:
+            line = base_line["record"]
+            details = base_line["tax_details"]
+            excl = self._ev_fen(details["total_excluded_currency"] + details["delta_total_excluded_currency"])
+            tax = self._ev_fen(sum(data["tax_amount_currency"] for data in details["taxes_data"]))
+            amounts[line] = rules.LineAmounts(excl, tax, excl + tax, self._ev_einvoice_line_rate(line))
+        return amounts
+
+    def _ev_einvoice_goods_name(self, line):
+        """The product's name; for the cashier's plain collection ("Store sale"), what the cashier typed was sold (the
+        sale line's description: the invoice line's label is prefixed with the product's name)."""
+        collection = self.env.ref("ev_pay_invoice.product_ev_collection", raise_if_not_found=False)
+        if collection and line.product_id == collection:
+            name = line.sale_line_ids[:1].name or line.name
+        else:
+            name = line.product_id.name
+        return (name or line.name or "").split("\n")[0][:90]
+
+    def _ev_fen(self, amount):
+        """An Odoo amount as a Decimal with 2 decimals (fen)."""
+        return Decimal(f"{self.currency_id.round(amount):.2f}")
 
     def _ev_einvoice_line_serials(self, line):
         """Serial codes delivered on the line's sale order lines, by role: {'vehicle': [...], ...}."""
@@ -316,9 +372,8 @@ class AccountMove(models.Model):
                                 product=label, amount=line.price_total))
             try:
                 self._ev_einvoice_line_rate(line)
-            except rules.AmountError as error:
-                errors.append(_("The tax rate of %(product)s is not valid: %(detail)s", product=label,
-                                detail=error))
+            except UserError as error:
+                errors.append(error.args[0])
         if self.move_type == "out_refund":
             errors.extend(self._ev_einvoice_check_red())
         if not errors and provider:
@@ -358,7 +413,7 @@ class AccountMove(models.Model):
         self.ensure_one()
         company_partner = self.company_id.partner_id
         lines, remark_codes = [], {}
-        for line in self._ev_einvoice_lines():
+        for line, amounts in self._ev_einvoice_line_amounts().items():
             template = line.product_id.product_tmpl_id
             serials = self._ev_einvoice_line_serials(line)
             for role, codes in serials.items():
@@ -366,10 +421,11 @@ class AccountMove(models.Model):
             spec = "、".join(code for codes in serials.values() for code in codes)
             quantity = Decimal(str(line.quantity)) if line.quantity else None
             lines.append(nuonuo.BillingLine(
-                goods_name=(line.product_id.name or line.name or "").split("\n")[0][:90],
+                goods_name=self._ev_einvoice_goods_name(line),
                 goods_code=template._ev_get_tax_classification_code() or "",
-                tax_rate=self._ev_einvoice_line_rate(line),
-                amount_incl=Decimal(str(float_round(line.price_total, 2))),
+                tax_rate=amounts.rate,
+                amount_incl=amounts.incl,
+                amounts=amounts,
                 quantity=quantity.normalize() if quantity else None,
                 unit=(line.product_uom_id.name or "")[:20],
                 spec_type=spec if len(spec) <= 40 else "",
@@ -414,14 +470,12 @@ class AccountMove(models.Model):
         red_lines = []
         if self.currency_id.compare_amounts(self.amount_total, origin.amount_total) != 0:
             blue_lines = list(origin._ev_einvoice_lines())
-            for line in self._ev_einvoice_lines():
+            for line, amounts in self._ev_einvoice_line_amounts().items():
                 index = next((i for i, blue in enumerate(blue_lines, 1) if blue.product_id == line.product_id), 0)
-                amounts = rules.split_tax_inclusive(-Decimal(str(float_round(line.price_total, 2))),
-                                                    self._ev_einvoice_line_rate(line))
                 red_lines.append(nuonuo.RedLine(
-                    blue_detail_index=index, goods_name=(line.product_id.name or line.name or "")[:90],
+                    blue_detail_index=index, goods_name=self._ev_einvoice_goods_name(line),
                     goods_code=line.product_id.product_tmpl_id._ev_get_tax_classification_code() or "",
-                    tax_rate=amounts.rate, amount_excl=amounts.excl, tax=amounts.tax,
+                    tax_rate=amounts.rate, amount_excl=-amounts.excl, tax=-amounts.tax,
                     quantity=-Decimal(str(line.quantity)).normalize() if line.quantity else None,
                 ))
         return nuonuo.RedConfirmRequest(
@@ -471,7 +525,12 @@ class AccountMove(models.Model):
             candidates = self.sudo().search(self._ev_einvoice_due_domain() + [("id", "not in", list(seen))],
                                             order="ev_einvoice_next_check asc nulls first, id", limit=50)
             if not candidates:
-                break
+                wait = self._ev_einvoice_wait_for_soon_check(started) if self.env.context.get("cron_id") else 0
+                if not wait:
+                    break
+                time.sleep(wait)
+                seen.clear()
+                continue
             prefetched = candidates._ev_einvoice_batch_query()
             for move_id in candidates.ids:
                 seen.add(move_id)
@@ -518,6 +577,19 @@ class AccountMove(models.Model):
                 break
         self._ev_einvoice_schedule_next()
         return done
+
+    @api.model
+    def _ev_einvoice_wait_for_soon_check(self, started):
+        """Seconds to wait for the next check when it is due soon and the run has time left, else 0."""
+        pending = self.sudo().search([
+            ("move_type", "in", ("out_invoice", "out_refund")), ("ev_einvoice_state", "in", ("to_issue", "issuing")),
+            ("ev_einvoice_next_check", "!=", False),
+        ], order="ev_einvoice_next_check asc", limit=1)
+        if not pending:
+            return 0
+        wait = max((pending.ev_einvoice_next_check - fields.Datetime.now()).total_seconds(), POLL_MIN_DELAY)
+        elapsed = (datetime.now() - started).total_seconds()
+        return wait if wait <= WAIT_FOR_SOON_CHECK and elapsed + wait < CRON_TIME_BUDGET else 0
 
     @api.model
     def _ev_einvoice_schedule_next(self):

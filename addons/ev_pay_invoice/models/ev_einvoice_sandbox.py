@@ -278,7 +278,7 @@ class EvEinvoiceSandbox(models.AbstractModel):
             y -= 5 * mm
             values = (item.name[:34], item.spec[:12], item.unit, "" if item.quantity is None else
                       format(item.quantity.normalize(), "f"), format(item.amount, "f"),
-                      "免税" if item.tax_rate.exempt else item.tax_rate.label, format(item.tax, "f"))
+                      item.tax_rate.label, format(item.tax, "f"))
             for x, value in zip(columns, values):
                 pdf.drawString(x * mm, y, value)
         excl = sum((i.amount for i in document.items), rules.CENT * 0)

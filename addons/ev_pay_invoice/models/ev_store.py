@@ -23,7 +23,9 @@ class EvStore(models.Model):
     taxpayer_kind = fields.Selection(
         [("general", "General taxpayer (13% VAT)"), ("small_scale", "Small-scale taxpayer (1% or 3% VAT)")],
         string="VAT Taxpayer Kind", required=True, default="general", tracking=True,
-        help="Decides the VAT rate printed on the store's e-invoices unless a product sets its own.",
+        help="Decides the company's default sales tax (prices include it): 13% VAT for a general taxpayer, the 1% "
+             "levy rate (3% without the relief) for a small-scale one. Invoices carry the products' taxes and the "
+             "e-invoice is built from them.",
     )
 
     _sql_constraints = [

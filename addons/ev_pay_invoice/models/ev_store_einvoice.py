@@ -11,10 +11,6 @@ class EvStore(models.Model):
         help="Request the fully digital e-invoice as soon as a customer invoice is paid (e.g. by WeChat Pay or "
              "Alipay). It is issued in the background.",
     )
-    ev_einvoice_small_scale_rate = fields.Selection(
-        [("0.01", "1% (reduced levy rate)"), ("0.03", "3% (levy rate)")], string="Small-scale Levy Rate",
-        default="0.01", help="The rate a small-scale taxpayer prints on its e-invoices.",
-    )
     ev_einvoice_provider_id = fields.Many2one(
         "ev.einvoice.provider", string="E-invoice Provider", compute="_compute_ev_einvoice_provider_id",
     )

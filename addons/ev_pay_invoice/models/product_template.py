@@ -3,11 +3,6 @@ from odoo.exceptions import ValidationError
 
 from ..protocols import einvoice_rules as rules
 
-EINVOICE_TAX_RATES = [
-    ("0.13", "13%"), ("0.09", "9%"), ("0.06", "6%"), ("0.05", "5%"), ("0.03", "3%"), ("0.01", "1%"),
-    ("免税", "Exempt (免税)"),
-]
-
 
 class ProductTemplate(models.Model):
     _inherit = "product.template"
@@ -21,10 +16,6 @@ class ProductTemplate(models.Model):
         string="Tax Code Short Name",
         help="The short name of the classification code, printed as *short name*product on the e-invoice "
              "(e.g. 摩托车 or 电池).",
-    )
-    ev_einvoice_tax_rate = fields.Selection(
-        EINVOICE_TAX_RATES, string="E-invoice Tax Rate",
-        help="Empty: the store's rate (13% for general taxpayers, 1% or 3% for small-scale taxpayers).",
     )
 
     @api.constrains("ev_tax_classification_code")

@@ -28,9 +28,10 @@ EINVOICE_NUMBER_LENGTH = 20
 # the 3 % levy rate, reduced to 1 % under the current relief (einvoice.md#content-and-amounts). The rate is configured
 # per dealer, never assumed.
 KNOWN_RATES = frozenset(Decimal(r) for r in ("0.13", "0.09", "0.06", "0.05", "0.03", "0.015", "0.01", "0"))
-# favouredPolicyFlag for 数电 (einvoice.md#content-and-amounts): 03 = 免税. Nuonuo's zeroRateFlag is documented as
-# empty for 数电 票.
+# favouredPolicyFlag for 数电 (einvoice.md#content-and-amounts): 03 = 免税, 04 = 不征税 (codes 01-18 of the 数电
+# table; 04 UNCONFIRMED beyond that table's order). Nuonuo's zeroRateFlag is documented as empty for 数电 票.
 FAVOURED_POLICY_EXEMPT = "03"
+FAVOURED_POLICY_NOT_TAXABLE = "04"
 
 # einvoice.md#tax-classification-codes: the code in Nuonuo's samples is the documentation example for a *printer*; never
 # ship it for an e-bike.
@@ -90,27 +91,33 @@ def round_cents(value: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class TaxRate:
-    """A line's tax rate. ``exempt`` (免税) carries rate 0 and favouredPolicyFlag 03
+    """A line's tax rate. ``exempt`` (免税) and ``not_taxable`` (不征税) carry rate 0 and favouredPolicyFlag 03 / 04
     (einvoice.md#content-and-amounts)."""
 
     rate: Decimal
     exempt: bool = False
+    not_taxable: bool = False
 
     def __post_init__(self):
         if self.rate not in KNOWN_RATES:
             raise AmountError(f"tax rate {self.rate} is not a VAT or levy rate of a 数电票 (known: "
                               f"{', '.join(str(r) for r in sorted(KNOWN_RATES))})")
-        if self.exempt and self.rate:
-            raise AmountError("an exempt (免税) line has rate 0")
+        if (self.exempt or self.not_taxable) and self.rate:
+            raise AmountError("an exempt (免税) or not taxable (不征税) line has rate 0")
+        if self.exempt and self.not_taxable:
+            raise AmountError("a line is either exempt (免税) or not taxable (不征税)")
 
     @classmethod
     def parse(cls, value) -> "TaxRate":
-        """Accept ``"0.13"``, ``"13%"``, ``Decimal("0.03")``, ``"免税"`` / ``"exempt"``."""
+        """Accept ``"0.13"``, ``"13%"``, ``Decimal("0.03")``, ``"免税"`` / ``"exempt"``, ``"不征税"`` /
+        ``"not_taxable"``."""
         if isinstance(value, TaxRate):
             return value
         text = str(value).strip()
         if text in ("免税", "exempt"):
             return cls(Decimal("0"), exempt=True)
+        if text in ("不征税", "not_taxable"):
+            return cls(Decimal("0"), not_taxable=True)
         if text.endswith("%"):
             return cls.from_percent(text[:-1])
         return cls(to_decimal(text, "tax rate").normalize())
@@ -125,14 +132,28 @@ class TaxRate:
         """The ``taxRate`` string Nuonuo expects: ``"0.13"``, ``"0.01"``, ``"0"``."""
         return format(self.rate.normalize(), "f") if self.rate else "0"
 
+    @classmethod
+    def from_policy_flag(cls, rate, favoured_policy_flag) -> "TaxRate":
+        """The rate of a received invoiceDetail line: its taxRate and favouredPolicyFlag."""
+        if favoured_policy_flag == FAVOURED_POLICY_EXEMPT:
+            return cls.parse("免税")
+        if favoured_policy_flag == FAVOURED_POLICY_NOT_TAXABLE:
+            return cls.parse("不征税")
+        return cls.parse(rate)
+
     @property
     def favoured_policy_flag(self) -> str:
-        return FAVOURED_POLICY_EXEMPT if self.exempt else ""
+        if self.exempt:
+            return FAVOURED_POLICY_EXEMPT
+        return FAVOURED_POLICY_NOT_TAXABLE if self.not_taxable else ""
 
     @property
     def label(self) -> str:
+        """As printed in the tax rate column: 13%, 免税, 不征税."""
         if self.exempt:
             return "免税"
+        if self.not_taxable:
+            return "不征税"
         return f"{format((self.rate * 100).normalize(), 'f')}%"
 
 
@@ -187,7 +208,7 @@ def line_problems(excl, tax, incl, rate) -> list[str]:
     if excl + tax != incl:
         problems.append(f"amount without tax {excl} + tax {tax} must equal amount with tax {incl}")
     expected = round_cents(excl * rate.rate)
-    if (rate.exempt or not rate.rate) and tax:
+    if not rate.rate and tax:
         problems.append(f"a {rate.label} line has no tax, got {tax}")
     elif abs(tax - expected) > LINE_TAX_TOLERANCE:
         problems.append(f"tax {tax} is more than {LINE_TAX_TOLERANCE} away from {excl} × {rate.nuonuo_value} = "

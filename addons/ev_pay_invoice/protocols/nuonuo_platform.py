@@ -269,7 +269,7 @@ def render_einvoice_xml(document: EInvoiceDocument) -> bytes:
         _sub(line, "Quantity", "" if item.quantity is None else rules.plain_decimal(item.quantity))
         _sub(line, "UnPrice", "" if item.unit_price is None else rules.plain_decimal(item.unit_price))
         _sub(line, "Amount", item.amount)
-        _sub(line, "TaxRate", "免税" if item.tax_rate.exempt else item.tax_rate.nuonuo_value)
+        _sub(line, "TaxRate", item.tax_rate.label if item.tax_rate.favoured_policy_flag else item.tax_rate.nuonuo_value)
         _sub(line, "ComTaxAm", item.tax)
         _sub(line, "TotaltaxIncludedAmount", item.amount_incl)
         _sub(line, "TaxClassificationCode", item.code)
@@ -835,8 +835,7 @@ class NuonuoSandbox:
         order = invoice.order
         items = []
         for line in order.get("invoiceDetail", []):
-            rate = TaxRate.parse("免税" if line.get("favouredPolicyFlag") == rules.FAVOURED_POLICY_EXEMPT
-                                 else line["taxRate"])
+            rate = TaxRate.from_policy_flag(line["taxRate"], line.get("favouredPolicyFlag"))
             excl, quantity = Decimal(line["taxExcludedAmount"]), _text(line.get("num"))
             short = self.short_names.get(line.get("goodsCode", ""))
             items.append(XmlItem(

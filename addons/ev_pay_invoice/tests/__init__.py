@@ -1,6 +1,7 @@
 from . import test_store_security
 from . import test_ui
 from . import test_einvoice
+from . import test_einvoice_taxes
 from . import test_payment_flow
 from . import test_payment_webhook_security
 from . import test_payment_refund

@@ -47,14 +47,15 @@ class EInvoiceCommon(AccountTestInvoicingHttpCommon):
         cls.Calls = cls.env["ev.einvoice.sandbox.call"]
         cls.PlatformInvoices = cls.env["ev.einvoice.sandbox.invoice"]
 
-    def make_invoice(self, partner=None, price=3999.0, post=True, products=None):
+    def make_invoice(self, partner=None, price=3999.0, post=True, products=None, taxes=None):
+        """Tax-included prices at the company's 13 % VAT (l10n_cn), or ``taxes``."""
         invoice = self.Move.create({
             "move_type": "out_invoice",
             "partner_id": (partner or self.person).id,
             "invoice_date": fields.Date.today(),
             "invoice_line_ids": [Command.create({
                 "product_id": product.id, "quantity": 1, "price_unit": price,
-                "tax_ids": [Command.set(self.company_data["default_tax_sale"].ids)],
+                "tax_ids": [Command.set((taxes or self.company_data["default_tax_sale"]).ids)],
             }) for product in (products or self.product_a)],
         })
         if post:

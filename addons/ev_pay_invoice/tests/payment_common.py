@@ -42,7 +42,8 @@ class EvPaymentCommon(AccountTestInvoicingHttpCommon):
         return self.env["sale.order"].create({
             "partner_id": self.buyer.id,
             "order_line": [Command.create({"product_id": self.product.id, "name": name, "product_uom_qty": 1,
-                                           "price_unit": amount, "tax_id": [Command.clear()]})],
+                                           "price_unit": amount,
+                                           "tax_id": [Command.set(self.company_data["default_tax_sale"].ids)]})],
         })
 
     def _collect(self, order):

@@ -56,6 +56,16 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         with self.assertRaises(UserError):
             invoice.button_draft()
 
+    def test_cron_run_waits_for_a_check_due_within_seconds(self):
+        # Run by the cron worker, one run issues the invoice: the platform's answer is due within seconds, and a
+        # future trigger would only wake the worker at its next poll (up to a minute) while the cashier waits.
+        invoice = self.make_invoice()
+        self.pay(invoice)
+        cron = self.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue")
+        self.Move.with_context(cron_id=cron.id)._cron_ev_einvoice_process()
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        self.assertEqual(len(self.calls("requestBillingNew")), 1)
+
     def test_store_setting_off_no_automatic_request(self):
         self.store.ev_einvoice_on_payment = False
         invoice = self.make_invoice()
@@ -228,8 +238,12 @@ class TestEInvoiceIssuing(EInvoiceCommon):
 class TestEInvoiceContent(EInvoiceCommon):
 
     def test_company_buyer_and_small_scale_rate(self):
-        self.store.write({"taxpayer_kind": "small_scale", "ev_einvoice_small_scale_rate": "0.01"})
-        invoice = self.make_invoice(partner=self.company_buyer, price=1010.0)
+        # A small-scale store sells at the 1 % levy (tax included): the invoice line carries that tax and the
+        # e-invoice line declares Odoo's split of it (the rate came from a store setting before, the line's tax now).
+        self.store.write({"taxpayer_kind": "small_scale"})
+        levy = self.company.account_sale_tax_id
+        self.assertEqual(levy.amount, 1.0)
+        invoice = self.make_invoice(partner=self.company_buyer, price=1010.0, taxes=levy)
         self.assertTrue(invoice.ev_einvoice_buyer_is_company)
         blue = invoice._ev_einvoice_blue_invoice(self.provider, order_no="T1")
         order = nuonuo.build_billing_payload(blue)["order"]
@@ -237,14 +251,14 @@ class TestEInvoiceContent(EInvoiceCommon):
         self.assertEqual(order["invoiceLine"], "pc")
         line = order["invoiceDetail"][0]
         self.assertEqual(line["taxRate"], "0.01")
-        incl = rules.money(f"{invoice.amount_total:.2f}")
-        split = rules.split_tax_inclusive(incl, "0.01")
         self.assertEqual((line["taxExcludedAmount"], line["tax"], line["taxIncludedAmount"]),
-                         (str(split.excl), str(split.tax), str(incl)))
-        # A product may carry its own rate.
-        self.product_a.ev_einvoice_tax_rate = "0.03"
+                         (f"{invoice.amount_untaxed:.2f}", f"{invoice.amount_tax:.2f}", "1010.00"))
+        self.assertEqual(line["tax"], "10.00")
+        # A line with the 3 % levy tax is declared at 3 %.
+        three = self.store._ev_sales_tax(3.0)
+        invoice = self.make_invoice(partner=self.company_buyer, price=1030.0, taxes=three)
         order = nuonuo.build_billing_payload(invoice._ev_einvoice_blue_invoice(self.provider, "T2"))["order"]
-        self.assertEqual(order["invoiceDetail"][0]["taxRate"], "0.03")
+        self.assertEqual((order["invoiceDetail"][0]["taxRate"], order["invoiceDetail"][0]["tax"]), ("0.03", "30.00"))
 
     def test_validation_errors(self):
         def errors_of(invoice):

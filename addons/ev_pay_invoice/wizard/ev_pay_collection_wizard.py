@@ -72,7 +72,7 @@ class EvPayCollectionWizard(models.TransientModel):
             "company_id": self.company_id.id,
             "order_line": [fields.Command.create({
                 "product_id": self._ev_product().id, "name": self.description.strip(),
-                "product_uom_qty": 1, "price_unit": self.amount, "tax_id": [fields.Command.clear()],
+                "product_uom_qty": 1, "price_unit": self.amount,
             })],
         })
         return order
