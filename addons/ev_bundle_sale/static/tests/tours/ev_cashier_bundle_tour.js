@@ -65,7 +65,7 @@ function bundleSteps(mode, shots) {
               ]
             : []),
         { content: "the buyer's mobile number is normalised", trigger: ".o_ev_cashier_confirm:contains(13912345678)" },
-        { trigger: ".o_ev_cashier_total:contains(2900.00)" },
+        { trigger: `.o_ev_cashier_total:contains(${mode === "trade_in" ? "2400.00" : "2900.00"})` },
         ...(mode === "trade_in"
             ? [
                   // The store agrees ¥2,850 (实际销售金额); the subsidy of ¥500 is paid by the programme.
