@@ -317,11 +317,11 @@ class EvBundleWizard(models.TransientModel):
         manager, password = self.approval_manager_id, self.approval_password or self.env.context.get(
             "ev_approval_password")
         self.approval_password = False  # never kept in the wizard's table
+        percent = f"{round(self.floor_amount / self.bundle_price * 100, 2) if self.bundle_price else 0:g}"
         message = _("The sale amount %(amount)s is below the lowest amount %(floor)s (%(percent)s %% of the list "
                     "price %(price)s): a store manager must approve it with their password.",
                     amount=self._ev_format_amount(self.sale_amount), floor=self._ev_format_amount(self.floor_amount),
-                    percent=f"{self.floor_amount / self.bundle_price * 100:g}" if self.bundle_price else "0",
-                    price=self._ev_format_amount(self.bundle_price))
+                    percent=percent, price=self._ev_format_amount(self.bundle_price))
         if not manager or not password:
             raise UserError(message)
         manager = manager.sudo()
