@@ -371,9 +371,12 @@ class EvBundleWizard(models.TransientModel):
         if self.mode == "trade_in":
             bundle.tradein_id = self._ev_create_tradein(order, bundle, partner)
         if approved_by:
-            order.message_post(body=_("Sale amount %(amount)s (list price %(price)s) approved by %(manager)s.",
-                                      amount=self._ev_format_amount(self.sale_amount),
-                                      price=self._ev_format_amount(self.bundle_price), manager=approved_by.name))
+            # As OdooBot: a chatter message needs an author with an e-mail address, which store staff seldom have.
+            order.sudo().message_post(
+                body=_("Sale amount %(amount)s (list price %(price)s) approved by %(manager)s.",
+                       amount=self._ev_format_amount(self.sale_amount),
+                       price=self._ev_format_amount(self.bundle_price), manager=approved_by.name),
+                author_id=self.env.ref("base.partner_root").id)
         return self._ev_collect_action(order)
 
     @api.model
