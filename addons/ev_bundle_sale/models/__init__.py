@@ -6,7 +6,9 @@ from . import ev_bundle_history
 from . import ev_bundle
 from . import ev_tradein_subsidy_rule
 from . import ev_tradein
+from . import account_move
 from . import res_partner
+from . import ev_store
 from . import sale_order
 from . import stock_lot
 from . import stock_move

@@ -8,7 +8,7 @@ from odoo.addons.ev_bundle_sale.models.ev_tradein_subsidy_rule import OLD_BATTER
 ROLES = ("vehicle", "battery", "charger")
 WIZARD_CHARS = ("vehicle_code", "battery_code", "charger_code", "buyer_name", "buyer_mobile", "address",
                 "old_brand", "old_code", "old_plate")
-WIZARD_IDS = ("colour_product_id", "province_id", "city_id", "county_id")
+WIZARD_IDS = ("colour_product_id", "province_id", "city_id", "county_id", "approval_manager_id")
 WIZARD_BOOLS = ("plate_collected", "battery_collected", "charger_collected")
 
 
@@ -52,7 +52,26 @@ class EvCashierSession(models.Model):
             values["old_battery_type"] = draft["old_battery_type"]
         for role in ROLES:  # the lots of the last successful scans (re-checked by every step)
             values[f"{role}_lot_id"] = draft.get(f"{role}_lot_id") or False
-        return self.env["ev.bundle.wizard"].create(values)
+        wizard = self.env["ev.bundle.wizard"].create(values)
+        if draft.get("sale_amount") not in (None, "", False):  # typed on the confirm step (default: list price)
+            try:
+                wizard.sale_amount = float(draft["sale_amount"])
+            except (TypeError, ValueError):
+                raise UserError(_("The sale amount %(amount)s is not a number.", amount=draft["sale_amount"])) \
+                    from None
+        return wizard
+
+    def _ev_cashier_merge(self, values):
+        # EXTENDS ev_pay_invoice: a password never goes into the draft.
+        values = {key: value for key, value in (values or {}).items() if key != "approval_password"}
+        return super()._ev_cashier_merge(values)
+
+    @api.model
+    def ev_cashier_next(self, values=None):
+        # EXTENDS ev_pay_invoice: a store manager's approval password is checked, never kept in the draft.
+        values = dict(values or {})
+        password = values.pop("approval_password", None)
+        return super(EvCashierSession, self.with_context(ev_approval_password=password)).ev_cashier_next(values)
 
     @api.model
     def ev_cashier_scan(self, role, code):
@@ -61,6 +80,8 @@ class EvCashierSession(models.Model):
             raise UserError(_("Unknown code kind %(role)s.", role=role))
         session = self._ev_cashier_session()
         session._ev_cashier_merge({f"{role}_code": (code or "").strip()})
+        if role == "vehicle":  # another vehicle: its own list price again
+            session._ev_cashier_merge({"sale_amount": False})
         wizard = session._ev_cashier_bundle_wizard()
         wizard._ev_scan(role)
         if role == "vehicle":
@@ -93,8 +114,18 @@ class EvCashierSession(models.Model):
         return values
 
     def _ev_cashier_bundle_amounts(self, wizard):
-        return {"bundle_price": wizard.bundle_price, "subsidy_amount": wizard.subsidy_amount,
-                "amount_total": wizard.amount_total}
+        return {"bundle_price": wizard.bundle_price, "sale_amount": wizard.sale_amount,
+                "floor_amount": wizard.floor_amount, "subsidy_amount": wizard.subsidy_amount,
+                "amount_total": wizard.amount_total, "needs_approval": wizard.needs_approval,
+                "managers": [{"id": user.id, "name": user.name} for user in wizard.approval_manager_ids]}
+
+    @api.model
+    def ev_cashier_bundle_amounts(self, sale_amount):
+        """The confirm step's amounts for a typed sale amount (subsidy, to collect, whether it needs approval)."""
+        session = self._ev_cashier_session()
+        session._ev_cashier_merge({"sale_amount": sale_amount})
+        session._ev_cashier_merge(session._ev_cashier_bundle_amounts(session._ev_cashier_bundle_wizard()))
+        return session._ev_cashier_state()
 
     def _ev_cashier_check_vehicle(self):
         wizard = self._ev_cashier_bundle_wizard()
@@ -119,7 +150,8 @@ class EvCashierSession(models.Model):
         self._ev_cashier_merge(self._ev_cashier_bundle_amounts(wizard))
 
     def _ev_cashier_check_confirm(self):
-        return True  # the submission re-runs every check
+        wizard = self._ev_cashier_bundle_wizard()
+        wizard._ev_validate_confirm()  # the submission re-runs every check
 
     def _ev_cashier_create_order_bundle(self):
         """The bundle wizard's submission: order, delivery of the scanned serials, binding, and its QR codes."""

@@ -34,20 +34,15 @@ class EvTradeinSubsidyRule(models.Model):
     new_battery_chemistry = fields.Selection(BATTERY_CHEMISTRIES, string="New Battery",
                                              help="Only when the new battery has this chemistry.")
     payer_id = fields.Many2one(
-        "res.partner", string="Subsidy Payer", help="Who pays the subsidy to the store (e.g. the commerce bureau).")
-    keep_receivable = fields.Boolean(
-        string="Invoice the Payer",
-        help="Record the subsidy as a receivable from the payer (a customer invoice to the payer) when the sale is "
-        "made. Off: the deduction is a plain discount.")
+        "res.partner", string="Subsidy Programme", required=True,
+        help="Who pays the subsidy to the store (e.g. the commerce bureau's trade-in programme): the subsidy is "
+        "a receivable on this partner until it pays.")
 
-    @api.constrains("amount", "keep_receivable", "payer_id", "date_from", "date_to")
+    @api.constrains("amount", "date_from", "date_to")
     def _check_rule(self):
         for rule in self:
             if rule.amount <= 0:
                 raise ValidationError(_("Subsidy rule %(rule)s: the subsidy must be positive.", rule=rule.name))
-            if rule.keep_receivable and not rule.payer_id:
-                raise ValidationError(_("Subsidy rule %(rule)s invoices the payer: set the Subsidy Payer.",
-                                        rule=rule.name))
             if rule.date_from and rule.date_to and rule.date_from > rule.date_to:
                 raise ValidationError(_("Subsidy rule %(rule)s ends before it starts.", rule=rule.name))
 

@@ -8,3 +8,4 @@ from . import test_ui
 from . import test_pos
 from . import test_cashier
 from . import test_chinese_labels
+from . import test_tradein_payment

@@ -15,6 +15,9 @@ class TestCashierBundle(ScreenTourMixin, BundleTestMixin, EvPaymentCommon):
         super().setUpClass()
         cls._setup_bundle()
         cls.Session = cls.env["ev.cashier.session"].with_user(cls.salesperson)
+        cls.programme = cls.env["res.partner"].create({"name": "上海市以旧换新补贴专户", "is_company": True})
+        cls.env["ev.tradein.subsidy.rule"].sudo().create({
+            "name": "Shanghai base", "amount": 500, "min_price": 1500, "payer_id": cls.programme.id})
 
     def _buyer_draft(self):
         return {"buyer_name": "张三", "buyer_mobile": "+86 138-0013-8000", "province_id": self.division_province.id,
@@ -92,10 +95,15 @@ class TestCashierBundle(ScreenTourMixin, BundleTestMixin, EvPaymentCommon):
 
     def test_cashier_tradein_tour_phone(self):
         self.screen_tour("ev_cashier_tradein_tour", self.salesperson.login, size=PHONE,
-                          shots=("tradein-old-vehicle",))
+                          shots=("tradein-old-vehicle", "trade_in-confirm", "trade_in-qr"))
         bundle = self._check_tour_sale("trade_in")
         self.assertRecordValues(bundle.tradein_id, [{"old_brand": "雅迪", "old_code": "沪A12345",
-                                                     "plate_collected": True}])
+                                                     "plate_collected": True, "subsidy_amount": 500,
+                                                     "subsidy_state": "due"}])
+        # The amount typed on the confirm step is the invoice total; the buyer paid it less the subsidy.
+        order = bundle.sale_order_id
+        self.assertEqual((order.amount_total, order.invoice_ids.amount_total), (2850, 2850))
+        self.assertEqual(order.ev_collection_tx_ids.filtered(lambda tx: tx.state == "done").amount, 2350)
 
     def test_cashier_tradein_tour_desktop(self):
         self.screen_tour("ev_cashier_tradein_tour", self.salesperson.login, size=DESKTOP)

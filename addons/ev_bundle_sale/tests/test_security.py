@@ -26,7 +26,7 @@ class TestBundleSecurity(BundleTestMixin, TransactionCase):
             bundle.with_user(self.salesperson).write({"buyer_name": "someone else"})
 
     def test_managers_edit_rules_and_compatibility(self):
-        values = {"name": "Rule", "amount": 100}
+        values = {"name": "Rule", "amount": 100, "payer_id": self.env.company.partner_id.id}
         with self.assertRaises(AccessError):
             self.env["ev.tradein.subsidy.rule"].with_user(self.salesperson).create(values)
         self.env["ev.tradein.subsidy.rule"].with_user(self.manager).create(values)
@@ -42,9 +42,10 @@ class TestBundleSecurity(BundleTestMixin, TransactionCase):
                       "the bundle product follows the compatibility lists")
 
     def test_other_store_rules_are_invisible(self):
+        payer = self.env["res.partner"].create({"name": "Programme"})
         rule = self.env["ev.tradein.subsidy.rule"].create({"name": "Other store only", "amount": 100,
-                                                           "company_id": self.other_company.id})
-        shared = self.env["ev.tradein.subsidy.rule"].create({"name": "Shared", "amount": 100})
+                                                           "company_id": self.other_company.id, "payer_id": payer.id})
+        shared = self.env["ev.tradein.subsidy.rule"].create({"name": "Shared", "amount": 100, "payer_id": payer.id})
         visible = self.env["ev.tradein.subsidy.rule"].with_user(self.salesperson).search([])
         self.assertIn(shared, visible)
         self.assertNotIn(rule, visible)

@@ -1,11 +1,12 @@
 import psycopg2.errors
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessDenied, UserError
 from odoo.fields import Command
 
 from odoo.addons.ev_bundle_sale.models.ev_tradein_subsidy_rule import OLD_BATTERY_TYPES
 from odoo.addons.ev_bundle_sale.models.stock_lot import EvCodeError
+from odoo.addons.ev_bundle_sale.tools import sale_amount
 
 STEPS = [("start", "Start"), ("vehicle", "Vehicle"), ("parts", "Battery and Charger"), ("buyer", "Buyer"),
          ("tradein", "Old Vehicle"), ("confirm", "Confirm")]
@@ -59,9 +60,22 @@ class EvBundleWizard(models.TransientModel):
     battery_collected = fields.Boolean(string="Battery Collected")
     charger_collected = fields.Boolean(string="Charger Collected")
     # Amounts
-    bundle_price = fields.Monetary(compute="_compute_amounts")
+    bundle_price = fields.Monetary(string="List Price", compute="_compute_bundle_price")
+    sale_amount = fields.Monetary(
+        string="Sale Amount", compute="_compute_sale_amount", store=True, readonly=False, precompute=True,
+        help="The actual sale amount (实际销售金额), the bundle's list price unless the store agrees another one. "
+        "It is the invoice total; in a trade-in the buyer pays it less the subsidy.")
+    floor_amount = fields.Monetary(string="Lowest Amount", compute="_compute_bundle_price",
+                                   help="Below this a store manager approves (the store's share of the list price).")
     subsidy_amount = fields.Monetary(string="Trade-in Subsidy", compute="_compute_amounts")
     amount_total = fields.Monetary(string="To Collect", compute="_compute_amounts")
+    approval_manager_ids = fields.Many2many("res.users", compute="_compute_approval_manager_ids")
+    approval_manager_id = fields.Many2one(
+        "res.users", string="Approved by", domain="[('id', 'in', approval_manager_ids)]",
+        help="A sale amount below the lowest amount needs a store manager: they choose themselves and type their "
+        "password.")
+    approval_password = fields.Char(string="Manager Password")
+    needs_approval = fields.Boolean(compute="_compute_amounts")
 
     # ------------------------------------------------------------------------------------------------ computes
     @api.depends("vehicle_template_id", "company_id")
@@ -88,14 +102,37 @@ class EvBundleWizard(models.TransientModel):
                 batteries=", ".join(vehicle.ev_compatible_battery_ids.mapped("name")) or "-",
                 chargers=", ".join(vehicle.ev_compatible_charger_ids.mapped("name")) or "-")
 
-    @api.depends("vehicle_template_id", "mode", "province_id", "city_id", "county_id", "old_battery_type",
-                 "battery_lot_id")
+    @api.depends("vehicle_template_id", "company_id")
+    def _compute_bundle_price(self):
+        for wizard in self:
+            wizard.bundle_price = wizard._ev_bundle_price()
+            store = self.env["ev.store"].sudo().search([("company_id", "=", wizard.company_id.id)], limit=1)
+            percent = store.ev_min_sale_percent if store else 0.0
+            wizard.floor_amount = wizard.currency_id.round(wizard.bundle_price * percent / 100)
+
+    @api.depends("company_id")
+    def _compute_approval_manager_ids(self):
+        managers = self.env.ref("ev_pay_invoice.group_ev_store_manager").sudo().users.filtered(
+            lambda user: not user.share and user.active)
+        for wizard in self:
+            wizard.approval_manager_ids = managers.filtered(lambda user, c=wizard.company_id: c in user.company_ids)
+
+    @api.depends("vehicle_template_id", "company_id")
+    def _compute_sale_amount(self):
+        for wizard in self:
+            wizard.sale_amount = wizard._ev_bundle_price()
+
+    @api.depends("sale_amount", "bundle_price", "floor_amount", "mode", "province_id", "city_id", "county_id",
+                 "old_battery_type", "battery_lot_id")
     def _compute_amounts(self):
         for wizard in self:
-            price = wizard._ev_bundle_price()
+            price = wizard.sale_amount
             rules = wizard._ev_subsidy_rules(price)
-            subsidy = min(sum(rules.mapped("amount")), price)
-            wizard.bundle_price, wizard.subsidy_amount, wizard.amount_total = price, subsidy, price - subsidy
+            subsidy = max(min(sum(rules.mapped("amount")), price), 0.0)
+            wizard.subsidy_amount, wizard.amount_total = subsidy, price - subsidy
+            wizard.needs_approval = bool(
+                wizard.vehicle_template_id and wizard.currency_id.compare_amounts(price, wizard.floor_amount) < 0
+                and not self.env.user.has_group("ev_pay_invoice.group_ev_store_manager"))
 
     def _ev_bundle_price(self):
         vehicle = self.vehicle_template_id
@@ -226,7 +263,8 @@ class EvBundleWizard(models.TransientModel):
                 "Vehicle code %(code)s is %(actual)s, but the buyer chose %(chosen)s: scan a %(chosen)s vehicle.",
                 code=lot.name, actual=self._ev_colour_name(lot.product_id),
                 chosen=self._ev_colour_name(self.colour_product_id)))
-        self.vehicle_lot_id = lot
+        if self.vehicle_lot_id != lot:  # the same vehicle keeps the sale amount typed for it
+            self.vehicle_lot_id = lot
 
     def _ev_validate_parts(self):
         self.battery_lot_id = self._ev_checked_lot("battery")
@@ -255,7 +293,49 @@ class EvBundleWizard(models.TransientModel):
             raise UserError(_("Enter the old vehicle's brand and its vehicle code or licence plate."))
 
     def _ev_validate_confirm(self):
-        return True
+        """The sale amount the store entered: positive, not above the list price unless a store manager sells,
+        not below the store's lowest amount unless a store manager approves."""
+        currency, amount = self.currency_id, self.sale_amount
+        fmt = self._ev_format_amount
+        if currency.compare_amounts(amount, 0) <= 0:
+            raise UserError(_("The sale amount must be more than zero, not %(amount)s.", amount=fmt(amount)))
+        if currency.compare_amounts(amount, self.subsidy_amount) <= 0:
+            raise UserError(_("The sale amount %(amount)s does not exceed the trade-in subsidy %(subsidy)s: the "
+                              "buyer would pay nothing.", amount=fmt(amount), subsidy=fmt(self.subsidy_amount)))
+        is_manager = self.env.user.has_group("ev_pay_invoice.group_ev_store_manager")
+        if currency.compare_amounts(amount, self.bundle_price) > 0 and not is_manager:
+            raise UserError(_("The sale amount %(amount)s is above the list price %(price)s: only a store manager "
+                              "may sell above the list price.", amount=fmt(amount), price=fmt(self.bundle_price)))
+        if currency.compare_amounts(amount, self.floor_amount) < 0 and not is_manager:
+            self._ev_check_manager_approval()
+
+    @api.model
+    def _ev_format_amount(self, amount):
+        return f"¥{amount:,.2f}"
+
+    def _ev_check_manager_approval(self):
+        """Below the lowest amount: the store manager standing by types their password (checked as a login)."""
+        manager, password = self.approval_manager_id, self.approval_password or self.env.context.get(
+            "ev_approval_password")
+        self.approval_password = False  # never kept in the wizard's table
+        percent = f"{round(self.floor_amount / self.bundle_price * 100, 2) if self.bundle_price else 0:g}"
+        message = _("The sale amount %(amount)s is below the lowest amount %(floor)s (%(percent)s %% of the list "
+                    "price %(price)s): a store manager must approve it with their password.",
+                    amount=self._ev_format_amount(self.sale_amount), floor=self._ev_format_amount(self.floor_amount),
+                    percent=percent, price=self._ev_format_amount(self.bundle_price))
+        if not manager or not password:
+            raise UserError(message)
+        manager = manager.sudo()
+        if not manager.has_group("ev_pay_invoice.group_ev_store_manager") \
+                or self.company_id not in manager.company_ids:
+            raise UserError(_("%(user)s is not a store manager of %(company)s and cannot approve the sale amount.",
+                              user=manager.name, company=self.company_id.name))
+        try:
+            manager.with_user(manager)._check_credentials({"type": "password", "password": password},
+                                                          {"interactive": True})
+        except AccessDenied:
+            raise UserError(_("Wrong password for %(user)s: the sale amount is not approved.",
+                              user=manager.name)) from None
 
     # ------------------------------------------------------------------------------------------------ submit
     def action_submit(self):
@@ -263,6 +343,10 @@ class EvBundleWizard(models.TransientModel):
         self.ensure_one()
         for step in ("vehicle", "parts", "buyer") + (("tradein",) if self.mode == "trade_in" else ()):
             getattr(self, f"_ev_validate_{step}")()
+        self._ev_validate_confirm()
+        approved_by = self.approval_manager_id if self.currency_id.compare_amounts(
+            self.sale_amount, self.floor_amount) < 0 and not self.env.user.has_group(
+            "ev_pay_invoice.group_ev_store_manager") else self.env["res.users"]
         lots = {role: self[f"{role}_lot_id"] for role in ROLES}
         self._ev_lock_codes(lots, self.company_id)
         company = self.company_id
@@ -287,6 +371,13 @@ class EvBundleWizard(models.TransientModel):
                 "the codes again.", codes=", ".join(lot.name for lot in lots.values()))) from None
         if self.mode == "trade_in":
             bundle.tradein_id = self._ev_create_tradein(order, bundle, partner)
+        if approved_by:
+            # As OdooBot: a chatter message needs an author with an e-mail address, which store staff seldom have.
+            order.sudo().message_post(
+                body=_("Sale amount %(amount)s (list price %(price)s) approved by %(manager)s.",
+                       amount=self._ev_format_amount(self.sale_amount),
+                       price=self._ev_format_amount(self.bundle_price), manager=approved_by.name),
+                author_id=self.env.ref("base.partner_root").id)
         return self._ev_collect_action(order)
 
     @api.model
@@ -327,7 +418,9 @@ class EvBundleWizard(models.TransientModel):
 
     def _ev_create_order(self, partner, lots):
         """One combo line (the bundle, price 0) and one line per item carrying its share of the bundle price
-        (Odoo 18 combo products), plus the trade-in deduction."""
+        (Odoo 18 combo products); a sale amount other than the list price is a discount spread over the items so
+        that the lines add up to it to the fen. A trade-in's order is for the full amount: the subsidy is not a
+        deduction of the buyer's invoice but a part of its payment (ev.tradein)."""
         vehicle = lots["vehicle"].product_id.product_tmpl_id
         combo_product = vehicle.ev_combo_product_id
         items = self._ev_combo_items(combo_product, lots)
@@ -348,15 +441,24 @@ class EvBundleWizard(models.TransientModel):
             "product_id": item.product_id.id, "product_uom_qty": 1, "combo_item_id": item.id,
             "linked_line_id": combo_line.id, "sequence": 11 + index,
         }) for index, item in enumerate(items)]})
-        if self.mode == "trade_in" and self.subsidy_amount:
-            rules = self._ev_subsidy_rules(self.bundle_price)
-            product = self.env.ref("ev_bundle_sale.product_tradein_subsidy").product_variant_id
-            order.write({"order_line": [Command.create({
-                "product_id": product.id, "product_uom_qty": 1, "price_unit": -self.subsidy_amount,
-                "name": _("Trade-in subsidy (%(rules)s)", rules=", ".join(rules.mapped("name"))), "sequence": 20,
-                "tax_id": [Command.clear()],
-            })]})
+        self._ev_apply_sale_amount(order)
         return order
+
+    def _ev_apply_sale_amount(self, order):
+        currency = order.currency_id
+        if currency.compare_amounts(order.amount_total, self.sale_amount) == 0:
+            return
+        lines = order.order_line.filtered(lambda line: line.combo_item_id)
+        digits = self.env["decimal.precision"].precision_get("Discount")
+        discounts = sale_amount.spread_discounts(lines.mapped("price_total"), self.sale_amount, digits=digits)
+        if discounts is not None:
+            for line, discount in zip(lines, discounts):
+                line.discount = float(discount)
+        if discounts is None or currency.compare_amounts(order.amount_total, self.sale_amount) != 0:
+            raise UserError(_("The sale amount %(amount)s cannot be spread over the bundle's lines to the fen "
+                              "(%(total)s): enter an amount one fen more or less.",
+                              amount=self._ev_format_amount(self.sale_amount),
+                              total=self._ev_format_amount(order.amount_total)))
 
     @api.model
     def _ev_combo_items(self, combo_product, lots):
@@ -401,7 +503,7 @@ class EvBundleWizard(models.TransientModel):
                               expected=", ".join(expected.mapped("name"))))
 
     def _ev_create_tradein(self, order, bundle, partner):
-        rules = self._ev_subsidy_rules(self.bundle_price)
+        rules = self._ev_subsidy_rules(self.sale_amount)
         tradein = self.env["ev.tradein"].sudo().create({
             "company_id": self.company_id.id, "bundle_id": bundle.id, "sale_order_id": order.id,
             "partner_id": partner.id, "old_brand": self.old_brand, "old_code": self.old_code,
@@ -409,10 +511,10 @@ class EvBundleWizard(models.TransientModel):
             "photo_ids": [Command.set(self.photo_ids.ids)], "plate_collected": self.plate_collected,
             "battery_collected": self.battery_collected, "charger_collected": self.charger_collected,
             "subsidy_amount": self.subsidy_amount, "subsidy_rule_ids": [Command.set(rules.ids)],
+            "subsidy_partner_id": rules.payer_id[:1].id,
         })
         self.photo_ids.sudo().write({"res_model": "ev.tradein", "res_id": tradein.id})
         tradein._ev_receive_old_vehicle()
-        tradein._ev_invoice_payers(rules, order)
         return tradein
 
     def _ev_collect_action(self, order):

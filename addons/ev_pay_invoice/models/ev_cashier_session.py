@@ -237,7 +237,7 @@ class EvCashierSession(models.Model):
             "store_name": self.env["ev.store"].search([("company_id", "=", self.company_id.id)], limit=1).name
             or self.company_id.name,
             "order": {
-                "id": order.id, "name": order.name, "amount": order.amount_total,
+                "id": order.id, "name": order.name, "amount": order._ev_amount_to_collect(),
                 "partner_name": order.partner_id.display_name, "state": order.state,
             } if order else False,
             "invoice": self._ev_cashier_invoice_state() if self.step == "invoice" else False,

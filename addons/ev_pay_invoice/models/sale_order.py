@@ -41,6 +41,11 @@ class SaleOrder(models.Model):
             ("company_id", "=", self.company_id.id),
         ], order="code desc")  # WeChat Pay first, as on the dealers' stickers
 
+    def _ev_amount_to_collect(self):
+        """What the buyer's QR collects: the order total (a trade-in collects less: its subsidy is paid apart)."""
+        self.ensure_one()
+        return self.amount_total
+
     def _ev_check_collectable(self, amount=None):
         self.ensure_one()
         # A bundle sale is confirmed (its serials delivered) before it is paid: an unpaid, uninvoiced confirmed
@@ -54,10 +59,14 @@ class SaleOrder(models.Model):
         if self.currency_id.compare_amounts(self.amount_total, 0) <= 0:
             raise UserError(_("%(order)s cannot be collected: its total is %(amount)s; the amount to collect must "
                               "be more than zero.", order=self.name, amount=self.amount_total))
-        if amount is not None and self.currency_id.compare_amounts(amount, self.amount_total) != 0:
+        to_collect = self._ev_amount_to_collect()
+        if self.currency_id.compare_amounts(to_collect, 0) <= 0:
+            raise UserError(_("%(order)s cannot be collected: the buyer's part of its total is %(amount)s; the "
+                              "amount to collect must be more than zero.", order=self.name, amount=to_collect))
+        if amount is not None and self.currency_id.compare_amounts(amount, to_collect) != 0:
             raise UserError(_("The amount to collect (%(amount)s) differs from the total of %(order)s "
                               "(%(total)s). Change the order, or collect its total.",
-                              amount=amount, order=self.name, total=self.amount_total))
+                              amount=amount, order=self.name, total=to_collect))
         if self.currency_id.name != "CNY":
             raise UserError(_("%(order)s is in %(currency)s; WeChat Pay and Alipay collect in CNY only.",
                               order=self.name, currency=self.currency_id.name))
@@ -84,7 +93,7 @@ class SaleOrder(models.Model):
             try:
                 with self.env.cr.savepoint():
                     created |= Transaction._ev_create_qr_transaction(
-                        provider, self.amount_total, self.currency_id, self.partner_invoice_id, self.name,
+                        provider, self._ev_amount_to_collect(), self.currency_id, self.partner_invoice_id, self.name,
                         sale_order_ids=[(6, 0, self.ids)],
                     )
             except UserError as error:
@@ -127,7 +136,7 @@ class SaleOrder(models.Model):
             "order_id": order.id,
             "order_name": order.name,
             "order_state": order.state,
-            "amount": order.amount_total,
+            "amount": order._ev_amount_to_collect(),
             "currency_symbol": order.currency_id.symbol,
             "partner_name": order.partner_id.display_name,
             "paid": bool(paid),

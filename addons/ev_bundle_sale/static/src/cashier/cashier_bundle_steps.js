@@ -83,6 +83,17 @@ export class EvCashierTradeinStep extends EvCashierStep {
 
 export class EvCashierConfirmStep extends EvCashierStep {
     static template = "ev_bundle_sale.CashierConfirmStep";
+
+    /** The store typed another sale amount: the server recomputes the subsidy, the amount to collect and whether
+     * a store manager must approve it. */
+    onSaleAmount(ev) {
+        return this.cashier.call("ev_cashier_bundle_amounts", [ev.target.value]);
+    }
+
+    onManager(ev) {
+        this.values.approval_manager_id = parseInt(ev.target.value) || false;
+        this.cashier.saveSoon();
+    }
 }
 
 cashierSteps.add("vehicle", EvCashierVehicleStep);

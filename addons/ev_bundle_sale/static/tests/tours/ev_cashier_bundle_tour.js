@@ -65,10 +65,21 @@ function bundleSteps(mode, shots) {
               ]
             : []),
         { content: "the buyer's mobile number is normalised", trigger: ".o_ev_cashier_confirm:contains(13912345678)" },
-        { trigger: ".o_ev_cashier_total:contains(2900.00)" },
+        { trigger: `.o_ev_cashier_total:contains(${mode === "trade_in" ? "2400.00" : "2900.00"})` },
+        ...(mode === "trade_in"
+            ? [
+                  // The store agrees ¥2,850 (实际销售金额); the subsidy of ¥500 is paid by the programme.
+                  { trigger: "#ev_sale_amount", run: "edit 2850" },
+                  { trigger: "#ev_sale_amount", run: "press Enter" },
+                  {
+                      content: "the buyer pays the sale amount less the subsidy",
+                      trigger: ".o_ev_cashier_total:contains(2350.00)",
+                  },
+              ]
+            : []),
         ...(shots ? [evScreenshot(`${mode}-confirm`)] : []),
         { trigger: ".o_ev_cashier_next:contains(Submit and Collect)", run: "click" },
-        ...evPayAndInvoiceSteps("2900.00", shots ? mode : null),
+        ...evPayAndInvoiceSteps(mode === "trade_in" ? "2350.00" : "2900.00", shots ? mode : null),
     ];
 }
 
