@@ -26,7 +26,8 @@ class SettlementCommon(AccountTestInvoicingCommon):
         cls.alipay = Provider.create({"name": "Alipay", "code": "alipay", "state": "test",
                                       "company_id": cls.company.id})
         cls.customer = cls.env["res.partner"].create({"name": "张三丰"})
-        cls.day = (datetime.datetime.now(BEIJING) - datetime.timedelta(days=1)).date()
+        # The day before yesterday (Beijing): its next day has ended too, so both bills can be imported.
+        cls.day = (datetime.datetime.now(BEIJING) - datetime.timedelta(days=2)).date()
         cls.Settlement = cls.env["ev.settlement"]
 
     # --- books -------------------------------------------------------------------------------------------

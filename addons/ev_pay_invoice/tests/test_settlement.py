@@ -218,7 +218,7 @@ class TestSettlement(SettlementCommon):
             "journal_id": bank.id, "date": self.day + datetime.timedelta(days=1), "amount": 994.0,
             "payment_ref": "财付通 提现 T+1"})
         self.Settlement._cron_ev_match_payouts()
-        self.assertRecordValues(settlement, [{"state": "paid", "statement_line_id": payout.id,
+        self.assertRecordValues(settlement, [{"state": "paid", "statement_line_ids": payout.ids,
                                               "payout_date": payout.date}])
         self.assertTrue(payout.is_reconciled)
         self.assertFalse(noise.is_reconciled)
@@ -227,11 +227,20 @@ class TestSettlement(SettlementCommon):
         self.assertTrue(net_line.full_reconcile_id)
         record = self.env["ev.pay.transaction.record"].search([("reference", "=", sale.reference)])
         self.assertEqual((record.settlement_state, record.payout_date, record.fee), ("paid", payout.date, 6.0))
-        # Reset: the bank line is free again, the payments' clearing lines are open.
+        # Reset: the bank line is free again, the payments' clearing lines are open; the entry is reversed, not
+        # deleted (it was deleted before: a gap in the numbering and nothing in the chatter).
+        entry = settlement.move_id
         settlement.action_reset_to_draft()
         self.assertFalse(payout.is_reconciled)
         self.assertFalse(self.clearing_lines(sale).reconciled)
         self.assertFalse(settlement.move_id)
+        self.assertTrue(entry.exists())
+        self.assertEqual(entry.state, "posted")
+        self.assertEqual(entry.reversal_move_ids.state, "posted")
+        self.assertEqual(settlement.move_ids, entry | entry.reversal_move_ids)
+        self.assertIn(entry.reversal_move_ids.name, settlement.message_ids[0].body)
+        with self.assertRaisesRegex(UserError, "never deleted"):
+            settlement.unlink()
         # A settlement days old without payout is listed.
         old_day = self.day - datetime.timedelta(days=5)
         old_sale = self.paid_tx(self.wechat, 50.0, day=old_day)
@@ -328,7 +337,7 @@ class TestSettlementTour(ScreenTourMixin, SettlementCommon, HttpCase):
                          url="/odoo/action-ev_pay_invoice.ev_settlement_action",
                          shots=("settlement-differences", "settlement-transactions", "settlement-fees"))
         self.env.invalidate_all()
-        self.assertEqual((settlement.state, settlement.statement_line_id), ("paid", payout))
+        self.assertEqual((settlement.state, settlement.statement_line_ids), ("paid", payout))
         self.assertTrue(payout.is_reconciled)
         self.assertEqual(settlement.move_id.state, "posted")
         self.assertEqual(settlement.difference_ids.filtered(lambda d: d.reference == "NOT-OURS-7").state, "resolved")

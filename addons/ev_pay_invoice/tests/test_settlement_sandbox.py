@@ -1,11 +1,19 @@
 import datetime
 
+from freezegun import freeze_time
+
 from odoo.tests import tagged
 
 from ..protocols import alipay
 from .payment_common import EvPaymentCommon
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def next_morning():
+    """10:30 Beijing time tomorrow: today has ended and the platforms have published its bills."""
+    tomorrow = datetime.datetime.now(BEIJING).date() + datetime.timedelta(days=1)
+    return datetime.datetime.combine(tomorrow, datetime.time(10, 30), tzinfo=BEIJING).astimezone(datetime.UTC)
 
 
 @tagged("post_install", "-at_install")
@@ -31,7 +39,11 @@ class TestSettlementSandboxDownload(EvPaymentCommon):
         self.assertEqual(refund.state, "done")
 
         today = datetime.datetime.now(BEIJING).date()
-        imported = self.wechatpay._ev_download_and_import(today)
+        # While the day runs, its bill is neither published nor downloaded (it would be incomplete).
+        self.assertFalse(self.wechatpay._ev_download_and_import(today))
+        self.assertFalse(self.env["ev.settlement"].search([("provider_id", "=", self.wechatpay.id)]))
+        with freeze_time(next_morning()):
+            imported = self.wechatpay._ev_download_and_import(today)
         trade_bill = imported.filtered(lambda bill: bill.bill_type == "wechat_trade")
         self.assertEqual(len(trade_bill), 1)
         settlement = trade_bill.settlement_id
@@ -46,8 +58,9 @@ class TestSettlementSandboxDownload(EvPaymentCommon):
             lines = tx.payment_id.move_id.line_ids.filtered(lambda line: line.account_id == clearing)
             self.assertTrue(lines.full_reconcile_id, tx.reference)
         # The next run finds the bill imported and fetches nothing.
-        self.assertFalse(self.wechatpay._ev_download_and_import(today).filtered(
-            lambda bill: bill.bill_type == "wechat_trade"))
+        with freeze_time(next_morning()):
+            self.assertFalse(self.wechatpay._ev_download_and_import(today).filtered(
+                lambda bill: bill.bill_type == "wechat_trade"))
 
 
 @tagged("post_install", "-at_install")
@@ -100,8 +113,10 @@ class TestSettlementSandboxBills(EvPaymentCommon):
         self.assertRecordValues(old, [{"state": "posted", "gross_amount": 1000.0, "fee_amount": 6.0,
                                        "fund_fee_amount": 6.0, "net_amount": 994.0, "withdrawal_ref": False}])
 
-        # Today's: the three bills; the fund-flow bill shows today's fees and the withdrawal of yesterday's 994.
-        Provider._cron_ev_download_bills(bill_date=today)
+        # Today's, the next morning: the three bills; the fund-flow bill shows today's fees and the withdrawal of
+        # yesterday's 994.
+        with freeze_time(next_morning()):
+            Provider._cron_ev_download_bills()
         self.assertFalse(self.wechatpay.ev_bill_last_error)
         self.assertFalse(self.alipay.ev_bill_last_error)
         bills = self.env["ev.settlement.bill"].search([("bill_date", "=", today),
@@ -131,8 +146,9 @@ class TestSettlementSandboxBills(EvPaymentCommon):
                 lambda line, tx=tx: line.account_id == tx.provider_id.ev_clearing_account_id)
             self.assertTrue(lines.full_reconcile_id, tx.reference)
         # A second run finds everything imported and fetches nothing.
-        self.assertFalse(self.alipay._ev_download_and_import(today))
-        self.assertFalse(self.wechatpay._ev_download_and_import(today))
+        with freeze_time(next_morning()):
+            self.assertFalse(self.alipay._ev_download_and_import(today))
+            self.assertFalse(self.wechatpay._ev_download_and_import(today))
 
     def test_bill_api_refusals(self):
         sandbox = self.env["ev.pay.sandbox.order"].sudo()

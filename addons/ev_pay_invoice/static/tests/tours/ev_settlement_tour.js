@@ -41,7 +41,7 @@ registry.category("web_tour.tours").add("ev_settlement_tour", {
         },
         {
             content: "The payout's bank line is on the settlement",
-            trigger: '.o_field_widget[name="statement_line_id"] a.o_form_uri',
+            trigger: '.o_field_widget[name="statement_line_ids"] .o_data_row:contains("财付通")',
         },
         {
             trigger: 'button[name="action_open_entry"]',
