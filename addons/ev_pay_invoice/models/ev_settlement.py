@@ -836,9 +836,11 @@ class EvSettlement(models.Model):
             if entries:
                 entries = entries.sudo()
                 entries.line_ids.remove_move_reconcile()
-                reversals = entries._reverse_moves(
-                    [{"date": entry.date, "ref": _("Reversal of: %(entry)s", entry=entry.ref or entry.name)}
-                     for entry in entries], cancel=True)
+                defaults = []
+                for entry in entries:  # (no comprehension around _(): it finds the language in the calling frame)
+                    defaults.append({"date": entry.date,
+                                     "ref": _("Reversal of: %(entry)s", entry=entry.ref or entry.name)})
+                reversals = entries._reverse_moves(defaults, cancel=True)
             self.env["ev.settlement.line"].flush_model()
             self.env.cr.execute("UPDATE ev_settlement_line SET move_id = NULL WHERE settlement_id = %s",
                                 [settlement.id])
@@ -953,6 +955,7 @@ class EvSettlement(models.Model):
                                            lines=", ".join(st_lines.mapped("display_name")),
                                            amount=sum(st_lines.mapped("amount")),
                                            settlements=", ".join(self.mapped("name"))))
+        self._ev_compute_differences()  # their "no payout" differences are gone
         return True
 
     def _ev_undo_payout(self):

@@ -343,3 +343,90 @@ class TestSettlementTour(ScreenTourMixin, SettlementCommon, HttpCase):
         self.assertEqual(settlement.difference_ids.filtered(lambda d: d.reference == "NOT-OURS-7").state, "resolved")
         self.assertTrue(self.clearing_lines(sale).full_reconcile_id)
         self.assertTrue(self.clearing_lines(refund).full_reconcile_id)
+
+
+@tagged("post_install", "-at_install")
+class TestSettlementPayouts(SettlementCommon):
+
+    def bank_line(self, amount, memo, day=None):
+        return self.env["account.bank.statement.line"].create({
+            "journal_id": self.company_data["default_journal_bank"].id, "date": day or self.day,
+            "amount": amount, "payment_ref": memo})
+
+    def settle(self, provider, amount, day):
+        bill = self.wechat_bill if provider == self.wechat else self.alipay_bill
+        tx = self.paid_tx(provider, amount, day=day)
+        return self.import_bill(provider, bill([tx], day=day))[0].settlement_id
+
+    def test_wizard_matches_two_bank_lines_to_two_days_or_says_what_differs(self):
+        saturday, sunday = self.day - datetime.timedelta(days=2), self.day - datetime.timedelta(days=1)
+        first, second = self.settle(self.wechat, 100.0, saturday), self.settle(self.wechat, 200.0, sunday)
+        self.assertEqual((first.net_amount, second.net_amount, first.state), (99.4, 198.8, "posted"))
+        part_one, part_two = self.bank_line(150.0, "财付通 提现 1/2"), self.bank_line(148.2, "财付通 提现 2/2")
+        noise = self.bank_line(50.0, "某客户转账")
+        settlements = first | second
+        Wizard = self.env["ev.settlement.payout.wizard"].with_context(active_model="ev.settlement",
+                                                                      active_ids=settlements.ids)
+        wizard = Wizard.create({})
+        self.assertEqual(wizard.settlement_ids, settlements)
+        self.assertEqual(wizard.candidate_line_ids.ids, (part_one | part_two | noise).ids, "named lines first")
+        self.assertFalse(wizard.statement_line_ids, "no single line pays 298.20: nothing proposed")
+        # One line of two: nothing linked, and the wizard says what differs.
+        wizard.statement_line_ids = part_one
+        self.assertEqual((wizard.due_amount, wizard.paid_amount, round(wizard.gap, 2)), (298.2, 150.0, -148.2))
+        self.assertIn("148.2", wizard.problem)
+        with self.assertRaisesRegex(UserError, "total 150.0.*owed 298.2"):
+            wizard.action_confirm()
+        self.assertFalse(part_one.is_reconciled)
+        self.assertEqual(settlements.mapped("state"), ["posted", "posted"])
+        self.assertFalse(settlements.statement_line_ids)
+        # Both lines: both days paid out.
+        wizard.statement_line_ids = part_one | part_two
+        self.assertFalse(wizard.problem)
+        wizard.action_confirm()
+        self.assertRecordValues(settlements, [{"state": "paid", "statement_line_ids": (part_one | part_two).ids,
+                                               "payout_date": self.day}] * 2)
+        self.assertTrue(part_one.is_reconciled and part_two.is_reconciled)
+        self.assertFalse(noise.is_reconciled)
+        payout = self.wechat.ev_payout_account_id
+        self.assertFalse(self.env["account.move.line"].search_count([
+            ("account_id", "=", payout.id), ("reconciled", "=", False), ("parent_state", "=", "posted")]))
+        # A single day with its exact line is proposed.
+        third = self.settle(self.wechat, 300.0, self.day - datetime.timedelta(days=3))
+        self.assertEqual(third.state, "posted", "no bank line of 298.20 after that day yet")
+        exact = self.bank_line(298.2, "财付通 提现", day=self.day - datetime.timedelta(days=2))
+        self.assertEqual(Wizard.with_context(active_ids=third.ids).create({}).statement_line_ids, exact)
+
+    def test_a_payout_that_fails_does_not_stop_the_others(self):
+        wechat_day = self.settle(self.wechat, 1000.0, self.day)
+        alipay_day = self.settle(self.alipay, 500.0, self.day)
+        self.bank_line(994.0, "财付通 提现", day=self.day + datetime.timedelta(days=1))
+        self.bank_line(alipay_day.net_amount, "支付宝 提现", day=self.day + datetime.timedelta(days=1))
+        # The Alipay payout account was closed by mistake: its payout cannot be booked.
+        self.alipay.ev_payout_account_id.deprecated = True
+        self.Settlement._cron_ev_match_payouts()
+        self.assertEqual(wechat_day.state, "paid")
+        self.assertEqual(alipay_day.state, "posted")
+        self.assertIn("deprecated", alipay_day.message_ids[0].body)
+        self.alipay.ev_payout_account_id.deprecated = False
+        self.Settlement._cron_ev_match_payouts()
+        self.assertEqual(alipay_day.state, "paid")
+
+    def test_fee_difference_of_an_incomplete_trade_bill_names_it(self):
+        from ..protocols import wechatpay_platform
+        billed, left_out = self.paid_tx(self.wechat, 1000.0), self.paid_tx(self.wechat, 500.0)
+        settlement = self.import_bill(self.wechat, self.wechat_bill([billed]))[0].settlement_id
+        moment = "%s 12:00:00" % self.day
+        entries = [{"booked_at": moment, "business_no": tx.provider_reference, "flow_no": "F%s" % n,
+                    "business_name": "交易", "business_type": kind, "direction": direction, "amount_fen": fen,
+                    "balance_fen": 0}
+                   for n, (tx, kind, direction, fen) in enumerate([
+                       (billed, "交易", "收入", 100000), (billed, "扣除交易手续费", "支出", 600),
+                       (left_out, "交易", "收入", 50000), (left_out, "扣除交易手续费", "支出", 300)])]
+        self.import_bill(self.wechat, wechatpay_platform.build_fundflow_bill(entries).encode(), name="fund.csv")
+        fee = settlement.difference_ids.filtered(lambda d: d.kind == "fee")
+        self.assertEqual((fee.expected, fee.actual, fee.cause), (6.0, 9.0, "incomplete_bill"))
+        self.assertIn("incomplete", fee.advice)
+        self.assertNotIn("fee rate of the merchant account", fee.advice)
+        missing = settlement.difference_ids.filtered(lambda d: d.kind == "missing")
+        self.assertEqual((missing.transaction_id, missing.cause), (left_out, "incomplete_bill"))

@@ -2,6 +2,7 @@ import datetime
 
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..protocols import alipay
@@ -149,6 +150,37 @@ class TestSettlementSandboxBills(EvPaymentCommon):
         with freeze_time(next_morning()):
             self.assertFalse(self.alipay._ev_download_and_import(today))
             self.assertFalse(self.wechatpay._ev_download_and_import(today))
+
+    def test_download_wizard_by_day_and_late_rows_the_next_morning(self):
+        today = datetime.datetime.now(BEIJING).date()
+        yesterday = today - datetime.timedelta(days=1)
+        early = self._paid(1000.0, "wechatpay")
+        self._to_yesterday(early)
+        Wizard = self.env["ev.settlement.download.wizard"]
+        # Today has not ended: refused, nothing fetched.
+        with self.assertRaisesRegex(UserError, "has not ended"):
+            Wizard.create({"provider_ids": self.wechatpay.ids, "date_from": today, "date_to": today}).action_download()
+        # The day before yesterday (no trade) and yesterday.
+        wizard = Wizard.create({"provider_ids": self.wechatpay.ids, "date_from": yesterday - datetime.timedelta(days=1),
+                                "date_to": yesterday})
+        wizard.action_download()
+        settlements = self.env["ev.settlement"].search([("provider_id", "=", self.wechatpay.id)])
+        self.assertEqual(settlements.mapped("date"), [yesterday], "a day without trade leaves no settlement")
+        self.assertRecordValues(settlements, [{"state": "posted", "gross_amount": 1000.0}])
+        self.assertIn("1 new lines", wizard.result)
+        self.assertTrue(self.env["ev.settlement.bill"].search_count([
+            ("provider_id", "=", self.wechatpay.id), ("bill_date", "=", yesterday - datetime.timedelta(days=1)),
+            ("settlement_id", "=", False)]), "the empty day is recorded as downloaded")
+        entry = settlements.move_id
+        # A payment of yesterday the platform published late: the next morning's run downloads yesterday again
+        # and books it as an adjustment.
+        late = self._paid(500.0, "wechatpay")
+        self._to_yesterday(late)
+        with freeze_time(next_morning()):
+            self.env["payment.provider"]._cron_ev_download_bills()
+        self.assertRecordValues(settlements, [{"state": "posted", "gross_amount": 1500.0, "move_id": entry.id}])
+        self.assertEqual(len(settlements.move_ids), 2)
+        self.assertIn(late, settlements.line_ids.transaction_id)
 
     def test_bill_api_refusals(self):
         sandbox = self.env["ev.pay.sandbox.order"].sudo()

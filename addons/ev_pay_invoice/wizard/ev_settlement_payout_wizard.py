@@ -72,5 +72,4 @@ class EvSettlementPayoutWizard(models.TransientModel):
         if not self.statement_line_ids:
             raise UserError(_("Choose the bank line(s) of the payout."))
         self.settlement_ids._ev_reconcile_payout(self.statement_line_ids)
-        self.settlement_ids._ev_compute_differences()
         return {"type": "ir.actions.act_window_close"}
