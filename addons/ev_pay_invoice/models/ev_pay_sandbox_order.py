@@ -115,6 +115,28 @@ class EvPaySandboxOrder(models.Model):
             return self._ev_alipay_dispatch(path_and_query, body)
         return 404, {"Content-Type": "text/plain"}, b"unknown sandbox"
 
+    @api.model
+    def _ev_bill_file(self, path_and_query):
+        """(status, headers, body) of a bill download link of the simulator (unsigned, as the platforms' links
+        are), or None for another path. Served by the HTTP controller, and in-process during a request."""
+        parts = urlsplit(path_and_query)
+        token = dict(parse_qsl(parts.query)).get("token", "-")
+        Param = self.env["ir.config_parameter"].sudo()
+        if parts.path == WECHAT_PREFIX + "/v3/billdownload/file":
+            text = Param.get_param(BILL_PARAM % token)
+            if not text:
+                return 404, {"Content-Type": "text/plain"}, b"no such bill"
+            gzipped = dict(parse_qsl(parts.query)).get("tar_type") == "GZIP"
+            return 200, {"Content-Type": "application/x-gzip" if gzipped else "text/plain; charset=utf-8"}, \
+                wechatpay_platform.bill_file_bytes(text, "GZIP" if gzipped else None)
+        if parts.path == ALIPAY_BILL_PATH:
+            data = Param.get_param(ALIPAY_BILL_PARAM % token)
+            if not data:
+                return 404, {"Content-Type": "text/plain"}, b"no such bill"
+            return 200, {"Content-Type": "application/zip",
+                         "Content-Disposition": "attachment; filename=bill.csv.zip"}, base64.b64decode(data)
+        return None
+
     # === WeChat Pay === #
 
     def _ev_wechatpay_dispatch(self, method, url, headers, body):

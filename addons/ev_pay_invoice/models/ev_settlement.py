@@ -207,7 +207,7 @@ class EvSettlement(models.Model):
         try:
             head = bills._gunzip(data)[:4096]
         except bills.BillFormatError as error:
-            raise UserError(_("The file cannot be read: %(error)s", error=error)) from None
+            raise UserError(_("The file cannot be read: %(error)s", error=self._ev_bill_error_text(error))) from None
         text = head.decode("utf-8", "ignore") + "\n" + head.decode("gb18030", "ignore")
         first_line = text.lstrip("\ufeff").split("\n", 1)[0]
         if "支付宝" in text or first_line.startswith("#"):
@@ -228,7 +228,13 @@ class EvSettlement(models.Model):
         except bills.BillFormatError as error:
             label = dict(self.env["ev.settlement.bill"]._fields["bill_type"]._description_selection(self.env))
             raise UserError(_("%(file)s is not a complete %(type)s, nothing was imported: %(error)s",
-                              file=filename, type=label[bill_type], error=error)) from None
+                              file=filename, type=label[bill_type], error=self._ev_bill_error_text(error))) from None
+
+    @api.model
+    def _ev_bill_error_text(self, error):
+        """The parser's reason in the user's language (its English template is the translation key)."""
+        detail = _(error.template, **error.params) if error.params else _(error.template)
+        return _("line %(line)s: %(detail)s", line=error.line_no, detail=detail) if error.line_no else detail
 
     @api.model
     def _ev_bill_day(self, bill_type, parsed, bill_date):
@@ -884,9 +890,9 @@ class EvSettlement(models.Model):
     def _ev_payout_residual(self):
         return self.currency_id.round(sum(self._ev_payout_lines().mapped("amount_residual"))) if self else 0.0
 
-    def _ev_payout_candidates(self):
+    def _ev_payout_candidates(self, named_only=False):
         """Unreconciled bank lines that can pay these settlements: credited after the first day, within the payout
-        delay and a week of the last; the ones naming the channel (财付通, 支付宝…) first."""
+        delay and a week of the last; the ones naming the channel (财付通, 支付宝…) first, or only."""
         if not self:
             return self.env["account.bank.statement.line"]
         last = max(self.mapped("date"))
@@ -898,7 +904,7 @@ class EvSettlement(models.Model):
         ], order="date, id")
         keywords = [k for channel in set(self.mapped("channel")) for k in PAYOUT_KEYWORDS[channel]]
         named = candidates.filtered(lambda ln: any(k in (ln.payment_ref or "").lower() for k in keywords))
-        return named + (candidates - named)
+        return named if named_only else named + (candidates - named)
 
     def _ev_check_payout(self, st_lines):
         """Why ``st_lines`` cannot pay these settlements (a translated sentence), or None when they can."""
@@ -974,9 +980,11 @@ class EvSettlement(models.Model):
                                            lines=", ".join(st_lines.mapped("display_name"))))
 
     def _ev_match_payout(self):
-        """Look for the payouts of these settlements: a bank line of the open net of one day, or of consecutive
-        days of one channel (T+1 over a weekend: Friday to Sunday paid on Monday as one line). A run that cannot be
-        matched is reported on its settlements and does not stop the others. Returns the settlements paid."""
+        """Look for the payouts of these settlements: a bank line naming the channel (财付通, 支付宝…) of the open net
+        of one day, or of consecutive days of one channel (T+1 over a weekend: Friday to Sunday paid on Monday as
+        one line). A bank line that does not name the channel may be any customer's transfer: it is only matched by
+        the accountant (Match Payout). A run that cannot be matched is reported on its settlements and does not
+        stop the others. Returns the settlements paid."""
         matched = self.browse()
         todo = self.filtered(lambda s: s.state == "posted")
         for (company, provider) in {(s.company_id, s.provider_id) for s in todo}:
@@ -985,7 +993,7 @@ class EvSettlement(models.Model):
             owed = {s.id: s._ev_payout_residual() for s in pending}
             pending = pending.filtered(lambda s, owed=owed: float_compare(owed[s.id], 0, 2) > 0)
             wanted = pending & todo
-            for st_line in wanted._ev_payout_candidates():
+            for st_line in wanted._ev_payout_candidates(named_only=True):
                 run = pending._ev_run_paid_by(st_line, owed) - matched
                 if not run or not run & wanted:
                     continue
@@ -1049,8 +1057,8 @@ class EvSettlement(models.Model):
         action["display_name"] = _("Entries of %(settlement)s", settlement=self.name)
         return action
 
-    @api.model
     def action_open_download_wizard(self):
+        """List header button (shown without a selection): the Download Bills wizard."""
         return {"type": "ir.actions.act_window", "res_model": "ev.settlement.download.wizard", "view_mode": "form",
                 "target": "new", "name": _("Download Bills")}
 

@@ -13,6 +13,7 @@ import requests
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.http import request as http_request
 
 from ..protocols import alipay, bills, wechatpay
 from .payment_provider import EV_PROVIDER_CODES
@@ -200,7 +201,7 @@ class PaymentProvider(models.Model):
         return self.env["ev.settlement.bill"].concat(*[bill for status, bill, _msg in outcomes.values()
                                                         if status == "imported"])
 
-    def _ev_download_day(self, bill_date, redownload=True):
+    def _ev_download_day(self, bill_date, redownload=True, post=True):
         """Download and import the bills of one day. Returns {bill type: (status, bill, message)}, status one of
         imported / unchanged / skipped (imported already) / not_ended / not_published / error."""
         self.ensure_one()
@@ -227,7 +228,7 @@ class PaymentProvider(models.Model):
                         continue
                     filename = "%s_%s_%s.csv" % (self.code, bill_type, bill_date.isoformat())
                     bill, created = self.env["ev.settlement"]._ev_import_bill(
-                        self, data, filename, bill_date=bill_date, bill_type=bill_type, post=True)
+                        self, data, filename, bill_date=bill_date, bill_type=bill_type, post=post)
                     outcomes[bill_type] = ("imported" if created else "unchanged", bill, "")
             except UserError as error:
                 _logger.warning("%s: the %s bill of %s was not imported: %s", self.name, bill_type, bill_date, error)
@@ -284,6 +285,11 @@ class PaymentProvider(models.Model):
         """GET a bill file over HTTP (the download answers are not signed; the simulator of this server serves
         them too). Called from the cron, never while this server answers a request."""
         self.ensure_one()
+        if self._ev_is_sandboxed() and http_request and url.startswith(self._ev_base_url()):
+            # As _ev_send: the simulator's file, served in-process while this server answers a request.
+            answer = self.env["ev.pay.sandbox.order"].sudo()._ev_bill_file(url[len(self._ev_base_url()):])
+            if answer:
+                return answer
         try:
             response = self._ev_http(method, url, headers=headers)
         except requests.exceptions.RequestException as error:

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..models import ev_settlement
+from ..models.ev_pay_sandbox_order import _fee_fen
 from .common_cashier import DESKTOP, ScreenTourMixin
 from .common_settlement import SettlementCommon
 
@@ -316,33 +317,60 @@ class TestTransactionRecords(SettlementCommon):
 @tagged("post_install", "-at_install")
 class TestSettlementTour(ScreenTourMixin, SettlementCommon, HttpCase):
 
-    def test_accountant_posts_the_day_and_reads_the_reports(self):
-        """Chromium, as the accountant: the imported settlement, its difference resolved, Post (the payout already
-        in the bank statement is matched), the entry, then the transaction records and the fees report."""
-        sale = self.paid_tx(self.wechat, 1200.0)
+    def sandbox_order(self, tx, refunds=(), **overrides):
+        """The simulated WeChat Pay's own record of ``tx`` (what its bills are made of)."""
+        provider = self.wechat
+        identity = ({"sp_appid": provider.wechatpay_appid, "sp_mchid": provider.wechatpay_mchid,
+                     "sub_mchid": provider.wechatpay_sub_mchid} if provider.wechatpay_mode == "partner"
+                    else {"appid": provider.wechatpay_appid, "mchid": provider.wechatpay_mchid})
+        return self.env["ev.pay.sandbox.order"].sudo().create({
+            "provider_id": provider.id, "channel": "wechatpay", "out_trade_no": tx.reference,
+            "platform_trade_no": tx.provider_reference, "amount_fen": round(tx.amount * 100), "state": "paid",
+            "paid_at": tx.last_state_change, "identity": identity, "description": "电动自行车",
+            "refunded_fen": sum(round(-refund.amount * 100) for refund in refunds),
+            "refunds": [{"out_refund_no": refund.reference, "refund_fen": round(-refund.amount * 100),
+                         "refund_id": refund.provider_reference,
+                         "created": refund.last_state_change.replace(tzinfo=datetime.UTC).isoformat()}
+                        for refund in refunds],
+            **overrides,
+        })
+
+    def test_accountant_downloads_two_days_posts_and_matches_their_payout(self):
+        """Chromium, as the accountant: the bills of two days downloaded from the settlement list (the first day
+        chosen), the first day's difference resolved, both days posted, the one bank line that pays both matched
+        (Match Payout), the entry opened with its lines, then the transaction records and the fees report."""
+        first_day, second_day = self.day, self.day + datetime.timedelta(days=1)
+        sale = self.paid_tx(self.wechat, 1200.0, day=first_day)
         sale.reference = "S-TOUR-1"
-        refund = self.refund_tx(sale, 200.0)
+        refund = self.refund_tx(sale, 200.0, day=first_day)
         refund.reference = "S-TOUR-1-R1"
-        stranger = {"sp_mchid": self.wechat.wechatpay_mchid, "sub_mchid": self.wechat.wechatpay_sub_mchid,
-                    "transaction_id": "4200777777777777", "out_trade_no": "NOT-OURS-7", "trade_state": "SUCCESS",
-                    "success_time": "%sT15:00:00+08:00" % self.day, "amount": {"total": 5000, "currency": "CNY"}}
-        bill, _created = self.import_bill(self.wechat, self.wechat_bill([sale], [refund], extra=[stranger]),
-                                          post=False)
-        settlement = bill.settlement_id
-        self.assertEqual((settlement.state, settlement.open_difference_count), ("draft", 1))
+        later_sale = self.paid_tx(self.wechat, 800.0, day=second_day)
+        later_sale.reference = "S-TOUR-2"
+        self.sandbox_order(sale, [refund])
+        self.sandbox_order(later_sale)
+        # Paid at the platform, unknown to Odoo.
+        self.sandbox_order(sale, out_trade_no="NOT-OURS-7", platform_trade_no="4200777777777777", amount_fen=5000)
+        paid_fen = [120000 - 20000 - (_fee_fen(120000) - _fee_fen(20000)), 5000 - _fee_fen(5000),
+                    80000 - _fee_fen(80000)]
+        # The bank's memo does not name the provider: only the accountant matches it.
         payout = self.env["account.bank.statement.line"].create({
-            "journal_id": self.company_data["default_journal_bank"].id, "amount": settlement.net_amount,
-            "date": self.day + datetime.timedelta(days=1), "payment_ref": "财付通支付科技有限公司 提现"})
+            "journal_id": self.company_data["default_journal_bank"].id, "amount": sum(paid_fen) / 100,
+            "date": second_day + datetime.timedelta(days=1), "payment_ref": "网银入账 T+1 结算款"})
         self.screen_tour("ev_settlement_tour", "accountman", size=DESKTOP,
                          url="/odoo/action-ev_pay_invoice.ev_settlement_action",
-                         shots=("settlement-differences", "settlement-transactions", "settlement-fees"))
+                         shots=("settlement-download", "settlement-differences", "settlement-payout",
+                                "settlement-entry", "settlement-transactions", "settlement-fees"))
         self.env.invalidate_all()
-        self.assertEqual((settlement.state, settlement.statement_line_ids), ("paid", payout))
+        settlements = self.Settlement.search([("provider_id", "=", self.wechat.id)], order="date")
+        self.assertEqual(settlements.mapped("date"), [first_day, second_day])
+        self.assertEqual(settlements.mapped("state"), ["paid", "paid"])
+        self.assertEqual(settlements.statement_line_ids, payout)
         self.assertTrue(payout.is_reconciled)
-        self.assertEqual(settlement.move_id.state, "posted")
-        self.assertEqual(settlement.difference_ids.filtered(lambda d: d.reference == "NOT-OURS-7").state, "resolved")
-        self.assertTrue(self.clearing_lines(sale).full_reconcile_id)
-        self.assertTrue(self.clearing_lines(refund).full_reconcile_id)
+        self.assertEqual(settlements.move_id.mapped("state"), ["posted", "posted"])
+        self.assertEqual(settlements[0].difference_ids.filtered(lambda d: d.reference == "NOT-OURS-7").state,
+                         "resolved")
+        for tx in (sale, refund, later_sale):
+            self.assertTrue(self.clearing_lines(tx).full_reconcile_id, tx.reference)
 
 
 @tagged("post_install", "-at_install")

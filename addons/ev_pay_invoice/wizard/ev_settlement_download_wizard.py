@@ -23,6 +23,8 @@ class EvSettlementDownloadWizard(models.TransientModel):
         help="The WeChat Pay and Alipay accounts (one per store and channel) whose bills are downloaded.")
     date_from = fields.Date(string="From", required=True, default=lambda self: self._default_day())
     date_to = fields.Date(string="To", required=True, default=lambda self: self._default_day())
+    post = fields.Boolean(string="Post the Settlements", default=True,
+                          help="Book the settlement entries right away; untick to review the differences first.")
     result = fields.Text(readonly=True)
 
     @api.model
@@ -51,7 +53,7 @@ class EvSettlementDownloadWizard(models.TransientModel):
         day = self.date_from
         while day <= self.date_to:
             for provider in self.provider_ids.sudo():
-                outcomes = provider._ev_download_day(day)
+                outcomes = provider._ev_download_day(day, post=self.post)
                 for status, bill, message in outcomes.values():
                     if status == "imported":
                         settlements |= bill.settlement_id

@@ -36,20 +36,28 @@ class EvSettlementPayoutWizard(models.TransientModel):
             ids = []
             for command in values.get("settlement_ids") or []:
                 ids += command[2] if command[0] == fields.Command.SET else [command[1]]
-            proposal = self._ev_proposal(self.env["ev.settlement"].browse(ids))
-            if proposal:
-                values["statement_line_ids"] = [fields.Command.set(proposal.ids)]
+            settlements, lines = self._ev_proposal(self.env["ev.settlement"].browse(ids))
+            if lines:
+                values["settlement_ids"] = [fields.Command.set(settlements.ids)]
+                values["statement_line_ids"] = [fields.Command.set(lines.ids)]
         return values
 
     @api.model
     def _ev_proposal(self, settlements):
-        """The bank line of exactly the amount owed (the one naming the channel first), if there is one."""
+        """(settlements, bank line) proposed: a bank line paying exactly these settlements, or these and the days
+        next to them (one line for a weekend); the lines naming the channel first. Nothing found: no line."""
         settlements = settlements.filtered(lambda s: s.state == "posted")
-        if not settlements:
-            return self.env["account.bank.statement.line"]
-        due = settlements._ev_payout_residual()
-        return settlements._ev_payout_candidates().filtered(
-            lambda ln: settlements.currency_id[:1].is_zero(ln.amount - due))[:1]
+        if not settlements or len(settlements.provider_id) != 1:
+            return settlements, self.env["account.bank.statement.line"]
+        pending = self.env["ev.settlement"].search([("provider_id", "=", settlements.provider_id.id),
+                                                    ("company_id", "=", settlements.company_id.id),
+                                                    ("state", "=", "posted")])
+        owed = {s.id: s._ev_payout_residual() for s in pending}
+        for line in pending._ev_payout_candidates():
+            run = pending._ev_run_paid_by(line, owed)
+            if run and settlements <= run:
+                return run, line
+        return settlements, self.env["account.bank.statement.line"]
 
     @api.depends("settlement_ids")
     def _compute_candidate_line_ids(self):
