@@ -233,7 +233,9 @@ class EvSettlement(models.Model):
     @api.model
     def _ev_bill_error_text(self, error):
         """The parser's reason in the user's language (its English template is the translation key)."""
-        detail = _(error.template, **error.params) if error.params else _(error.template)
+        kinds = {"trade bill": _("trade bill"), "fund-flow bill": _("fund-flow bill")}
+        params = {name: kinds.get(value, value) if name == "kind" else value for name, value in error.params.items()}
+        detail = _(error.template, **params) if params else _(error.template)
         return _("line %(line)s: %(detail)s", line=error.line_no, detail=detail) if error.line_no else detail
 
     @api.model

@@ -389,7 +389,7 @@ def parse_wechat_trade_bill(data: bytes, *, sha1: str | None = None) -> TradeBil
         column = _WECHAT_TRADE_TOTALS[name]
         if column is None:
             reported[name] = Decimal(_count(value, name, totals_no))
-            _verify(reported[name], len(lines), "the number of trades", totals_no)
+            _verify(reported[name], len(lines), "总交易单数", totals_no)
             continue
         reported[name] = _amount(value, name, totals_no)
         if column not in header:

@@ -129,3 +129,21 @@ class TestSettlementMonthEnd(SettlementCommon):
         self.assertEqual(set(lines.mapped("account_id.code")) >= {clearing.code, payout.code, fees.code}, True)
         with self.assertRaisesRegex(UserError, "never deleted"):
             (october | november).unlink()
+
+    def test_import_refusals_read_in_chinese(self):
+        """Every reason an import is refused, the parser's included, in the accountant's language."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"].search([("name", "=", "ev_pay_invoice")])._load_module_terms(
+            ["ev_pay_invoice"], ["zh_CN"])
+        Settlement = self.Settlement.with_context(lang="zh_CN")
+        sale = self.paid_tx(self.wechat, 250.0)
+        truncated = self.wechat_bill([sale]).rsplit(b"\n", 3)[0]
+        cases = (
+            (truncated, self.day, "不是完整的微信支付交易账单.*交易账单在第 \\d+ 行后结束.*文件不完整"),
+            (self.wechat_bill([sale], mchid="1999999999"), self.day, "其他商户的账单.*1999999999"),
+            (self.wechat_bill([sale], day=self.company._ev_today()), self.company._ev_today(), "尚未结束"),
+        )
+        for data, day, pattern in cases:
+            with self.assertRaisesRegex(UserError, pattern) as caught:
+                Settlement._ev_import_bill(self.wechat, data, "bill.csv", bill_date=day, origin="upload")
+            self.assertNotRegex(str(caught.exception), r"\b(the|is|not|line|file)\b")
