@@ -20,7 +20,7 @@ class EvPayTransactionRecord(models.Model):
                                 "last_state_change", "partner_id", "currency_id", "amount", "state",
                                 "source_transaction_id", "invoice_ids", "pos_order_id"],
         "pos.order": ["account_move"],
-        "ev.settlement": ["state", "payout_date"],
+        "ev.settlement": ["state", "payout_date", "expected_payout_date"],
         "ev.settlement.line": ["fee", "settlement_id", "transaction_id"],
         "ev.settlement.difference": ["transaction_id", "state"],
         "sale.order": ["transaction_ids"],
@@ -47,6 +47,7 @@ class EvPayTransactionRecord(models.Model):
     ], string="Settlement", readonly=True)
     settlement_id = fields.Many2one("ev.settlement", string="Settlement Day", readonly=True)
     payout_date = fields.Date(readonly=True)
+    expected_payout_date = fields.Date(readonly=True, help="When the settlement's payout should reach the bank.")
     sale_order_id = fields.Many2one("sale.order", string="Order", readonly=True)
     pos_order_id = fields.Many2one("pos.order", string="POS Order", readonly=True)
     invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True)
@@ -74,6 +75,7 @@ class EvPayTransactionRecord(models.Model):
                             ELSE 'unsettled' END AS settlement_state,
                        st.id AS settlement_id,
                        st.payout_date,
+                       st.expected_payout_date,
                        COALESCE(so.order_id, so_src.order_id) AS sale_order_id,
                        COALESCE(pos.id, pos_src.id) AS pos_order_id,
                        COALESCE(inv.invoice_id, inv_src.invoice_id, pos.account_move, pos_src.account_move)
