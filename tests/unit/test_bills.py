@@ -123,7 +123,7 @@ def test_file_cut_inside_a_row_is_refused_with_its_line_number():
 
 @pytest.mark.parametrize("old, new, fragment", [
     ("`12,`0.06,`0.06", "`12,`0.07,`0.06", "应结订单总金额 is 0.07 but the lines add up to 0.06"),
-    ("`12,`0.06,`0.06", "`11,`0.06,`0.06", "the number of trades is 11 but the lines add up to 12"),
+    ("`12,`0.06,`0.06", "`11,`0.06,`0.06", "the summary says 总交易单数 is 11 but the lines add up to 12"),
     ("`0.00000,`0.06,`0.06", "`0.00001,`0.06,`0.06", "手续费总金额"),
     ("`0.90%,`0.00,`0.01,`", "`0.90%,`0.00,`0.02,`", "申请退款总金额 is 0.06 but the lines add up to 0.07"),
 ])

@@ -26,7 +26,9 @@ from . import ev_cn_calendar_day
 from . import ev_service_provider
 from . import ev_booking
 from . import ev_booking_material
+from . import res_company
 from . import payment_provider_settlement
+from . import payment_transaction_settlement
 from . import ev_settlement_line
 from . import ev_settlement_bill
 from . import ev_settlement_difference

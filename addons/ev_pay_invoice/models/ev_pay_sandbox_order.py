@@ -35,6 +35,12 @@ def _fee_fen(amount_fen):
     return int((Decimal(int(amount_fen)) * SANDBOX_FEE_RATE).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _bill_published(day):
+    """As the platforms: a day's bill exists once the day is over (Beijing time). The real ones publish it from
+    about 10:00 the next morning; the simulator right after midnight, so that a demo day can be settled at once."""
+    return day < datetime.datetime.now(BEIJING).date()
+
+
 class _Refused(Exception):
     def __init__(self, code, message):
         super().__init__(message)
@@ -110,6 +116,28 @@ class EvPaySandboxOrder(models.Model):
         if path_and_query.startswith(ALIPAY_PREFIX + "/"):
             return self._ev_alipay_dispatch(path_and_query, body)
         return 404, {"Content-Type": "text/plain"}, b"unknown sandbox"
+
+    @api.model
+    def _ev_bill_file(self, path_and_query):
+        """(status, headers, body) of a bill download link of the simulator (unsigned, as the platforms' links
+        are), or None for another path. Served by the HTTP controller, and in-process during a request."""
+        parts = urlsplit(path_and_query)
+        token = dict(parse_qsl(parts.query)).get("token", "-")
+        Param = self.env["ir.config_parameter"].sudo()
+        if parts.path == WECHAT_PREFIX + "/v3/billdownload/file":
+            text = Param.get_param(BILL_PARAM % token)
+            if not text:
+                return 404, {"Content-Type": "text/plain"}, b"no such bill"
+            gzipped = dict(parse_qsl(parts.query)).get("tar_type") == "GZIP"
+            return 200, {"Content-Type": "application/x-gzip" if gzipped else "text/plain; charset=utf-8"}, \
+                wechatpay_platform.bill_file_bytes(text, "GZIP" if gzipped else None)
+        if parts.path == ALIPAY_BILL_PATH:
+            data = Param.get_param(ALIPAY_BILL_PARAM % token)
+            if not data:
+                return 404, {"Content-Type": "text/plain"}, b"no such bill"
+            return 200, {"Content-Type": "application/zip",
+                         "Content-Disposition": "attachment; filename=bill.csv.zip"}, base64.b64decode(data)
+        return None
 
     # === WeChat Pay === #
 
@@ -312,9 +340,12 @@ class EvPaySandboxOrder(models.Model):
     def _ev_bill_date(query):
         text = query.get("bill_date") or fields.Date.to_string(fields.Date.today())
         try:
-            return datetime.date.fromisoformat(text)
+            day = datetime.date.fromisoformat(text)
         except ValueError:
             raise _Refused("PARAM_ERROR", "bill_date 格式错误: %s" % text) from None
+        if not _bill_published(day):
+            raise _Refused("STATEMENT_CREATING", "账单生成中，请稍后再试")
+        return day
 
     def _ev_wechatpay_tradebill(self, provider, query):
         bill_date = self._ev_bill_date(query)
@@ -483,6 +514,8 @@ class EvPaySandboxOrder(models.Model):
             day = datetime.date.fromisoformat(biz.get("bill_date") or "")
         except ValueError:
             raise _Refused("isv.invalid-bill-date", "账单时间格式不正确") from None
+        if not _bill_published(day):
+            raise _Refused("isp.bill_not_exist", "账单不存在")
         orders = self.search([("provider_id", "=", provider.id), ("state", "=", "paid")])
         trades, refunds = [], []
         for order in orders:

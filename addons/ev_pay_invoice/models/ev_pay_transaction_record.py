@@ -18,8 +18,9 @@ class EvPayTransactionRecord(models.Model):
     _depends = {
         "payment.transaction": ["company_id", "reference", "provider_reference", "provider_id", "operation",
                                 "last_state_change", "partner_id", "currency_id", "amount", "state",
-                                "source_transaction_id", "invoice_ids"],
-        "ev.settlement": ["state", "payout_date"],
+                                "source_transaction_id", "invoice_ids", "pos_order_id"],
+        "pos.order": ["account_move"],
+        "ev.settlement": ["state", "payout_date", "expected_payout_date"],
         "ev.settlement.line": ["fee", "settlement_id", "transaction_id"],
         "ev.settlement.difference": ["transaction_id", "state"],
         "sale.order": ["transaction_ids"],
@@ -46,7 +47,9 @@ class EvPayTransactionRecord(models.Model):
     ], string="Settlement", readonly=True)
     settlement_id = fields.Many2one("ev.settlement", string="Settlement Day", readonly=True)
     payout_date = fields.Date(readonly=True)
+    expected_payout_date = fields.Date(readonly=True, help="When the settlement's payout should reach the bank.")
     sale_order_id = fields.Many2one("sale.order", string="Sales Order", readonly=True)
+    pos_order_id = fields.Many2one("pos.order", string="POS Order", readonly=True)
     invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True)
 
     def init(self):
@@ -72,8 +75,11 @@ class EvPayTransactionRecord(models.Model):
                             ELSE 'unsettled' END AS settlement_state,
                        st.id AS settlement_id,
                        st.payout_date,
+                       st.expected_payout_date,
                        COALESCE(so.order_id, so_src.order_id) AS sale_order_id,
-                       COALESCE(inv.invoice_id, inv_src.invoice_id) AS invoice_id
+                       COALESCE(pos.id, pos_src.id) AS pos_order_id,
+                       COALESCE(inv.invoice_id, inv_src.invoice_id, pos.account_move, pos_src.account_move)
+                           AS invoice_id
                   FROM payment_transaction tx
                   JOIN payment_provider pp ON pp.id = tx.provider_id AND pp.code IN ('wechatpay', 'alipay')
              LEFT JOIN LATERAL (SELECT SUM(l.fee) AS fee, MIN(l.settlement_id) AS settlement_id
@@ -89,6 +95,9 @@ class EvPayTransactionRecord(models.Model):
                                  WHERE r.transaction_id = tx.id) inv ON TRUE
              LEFT JOIN LATERAL (SELECT MIN(r.invoice_id) AS invoice_id FROM account_invoice_transaction_rel r
                                  WHERE r.transaction_id = tx.source_transaction_id) inv_src ON TRUE
+             LEFT JOIN payment_transaction src ON src.id = tx.source_transaction_id
+             LEFT JOIN pos_order pos ON pos.id = tx.pos_order_id
+             LEFT JOIN pos_order pos_src ON pos_src.id = src.pos_order_id
                  WHERE tx.state != 'draft'
             )
         """ % self._table)

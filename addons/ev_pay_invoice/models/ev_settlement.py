@@ -14,25 +14,37 @@ payments and refunds reconciled with the settlement entry. The collections (and 
 of RECONCILE_BATCH payments, each with its own line in the entry, so that each ``reconcile()`` call fully
 reconciles its batch and the ORM cache can be emptied between calls: memory stays bounded by one batch.
 
-Payout (``_ev_match_payout``): the bank statement line of the payout (amount = net, a few days after the
-settlement) is booked against the payout account and reconciled with the settlement's net line.
+Posted is posted: an entry is never deleted. Lines a later bill adds to a posted day are booked in an adjustment
+entry of their own (each line remembers the entry that booked it, ``move_id``); Reset to Draft reverses the entries
+(Odoo's reversal, on the same date unless it is locked) and the next posting books a new one. Every entry, adjustment
+and reversal stays listed on the settlement and in its chatter.
+
+Payout (``_ev_match_payout``): the bank line of a payout is booked against the payout account and reconciled with
+the open net of the settlements it pays: one bank line can pay several days of a channel (a weekend paid on
+Monday), several bank lines one day (wizard). The totals must agree to the fen, or nothing is linked.
+
+Dates: the bill day is the platform's (Beijing time); "today" and the payments' dates are the company's day
+(res.company._ev_today, Asia/Shanghai for a Chinese store).
 """
 import base64
 import datetime
 import hashlib
+import logging
 from collections import Counter, namedtuple
 from decimal import ROUND_HALF_UP, Decimal
 
 from psycopg2.extras import execute_values
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import float_compare, float_is_zero
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare
 
 from ..protocols import bills
 from .ev_settlement_bill import BILL_TYPES
 from .ev_settlement_line import CHANNELS
 from .payment_provider import EV_PROVIDER_CODES
+
+_logger = logging.getLogger(__name__)
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
 BILL_CHANNEL = {"wechat_trade": "wechatpay", "wechat_fundflow": "wechatpay", "alipay_trade": "alipay"}
@@ -42,8 +54,9 @@ TOLERANCE = 0.01  # one fen: fees are rounded per line by the platforms
 PAYOUT_SEARCH_DAYS = 7
 LINE_COLUMNS = ("settlement_id", "company_id", "channel", "line_key", "kind", "trade_time", "out_trade_no",
                 "platform_trade_no", "out_refund_no", "gross_amount", "refund_amount", "fee", "net_amount",
-                "flow_amount", "business_type")
+                "flow_amount", "business_type", "fee_rate")
 RECONCILE_BATCH = 1000  # payments per reconcile() call and per line of the entry (see _ev_reconcile_in_batches)
+LATE_PAYMENT_MINUTES = 10  # paid this close to midnight, a payment may be in the next day's bill
 
 
 def _to_utc_naive(moment):
@@ -56,7 +69,7 @@ def _beijing_day_bounds(day):
 
 
 _LineRow = namedtuple("_LineRow", "id kind gross_amount refund_amount fee out_trade_no out_refund_no platform_trade_no "
-                                  "match_state tx_id tx_amount tx_state tx_payment_id tx_reference")
+                                  "match_state tx_id tx_amount tx_state tx_payment_id tx_reference fee_rate")
 
 
 def _sql_value(value):
@@ -65,6 +78,14 @@ def _sql_value(value):
 
 def _batches(items, size):
     return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _printed_rate_differs(printed, rate_percent):
+    """The bill prints each line's rate ("0.60%"): a rate other than the provider's means the rule changed."""
+    try:
+        return abs(float((printed or "").strip().rstrip("%")) - rate_percent) > 1e-6 if printed else False
+    except ValueError:
+        return False
 
 
 def _expected_fee(amount, rate_percent):
@@ -113,10 +134,18 @@ class EvSettlement(models.Model):
                                            store=True)
     move_id = fields.Many2one("account.move", string="Settlement Entry", readonly=True, copy=False,
                               check_company=True)
-    statement_line_id = fields.Many2one(
-        "account.bank.statement.line", string="Payout Bank Line", copy=False, check_company=True,
-        domain="[('company_id', '=', company_id), ('is_reconciled', '=', False)]", tracking=True,
-        help="The bank line of the payout. Left empty, Match Payout looks for the bank line of the net amount.")
+    move_ids = fields.Many2many(
+        "account.move", "ev_settlement_account_move_rel", "settlement_id", "move_id", string="Entries",
+        readonly=True, copy=False,
+        help="Every entry booked for this day: the settlement entry, adjustments for lines a later bill added, "
+        "and the reversals of corrected entries. None is ever deleted.")
+    statement_line_ids = fields.Many2many(
+        "account.bank.statement.line", "ev_settlement_statement_line_rel", "settlement_id", "statement_line_id",
+        string="Payout Bank Lines", readonly=True, copy=False,
+        help="The bank lines of the payout. One bank line can pay several days (a weekend paid on Monday).")
+    expected_payout_date = fields.Date(
+        compute="_compute_expected_payout_date", store=True,
+        help="When the payout should reach the bank: the payout delay counted in Chinese working days.")
     payout_date = fields.Date(readonly=True, copy=False, tracking=True)
     withdrawal_ref = fields.Char(string="Withdrawal", readonly=True, copy=False,
                                  help="Fund-flow bill: the withdrawal (提现) that paid this settlement out.")
@@ -125,6 +154,21 @@ class EvSettlement(models.Model):
     _sql_constraints = [
         ("day_channel_unique", "unique(company_id, channel, date)", "One settlement per day and channel."),
     ]
+
+    @api.depends("date", "provider_id.ev_payout_days")
+    def _compute_expected_payout_date(self):
+        Calendar = self.env["ev.cn.calendar.day"]
+        for settlement in self:
+            settlement.expected_payout_date = settlement.date and Calendar._ev_add_working_days(
+                settlement.date, settlement.provider_id.ev_payout_days or 1)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_booked(self):
+        booked = self.filtered(lambda s: s.state != "draft" or s.move_ids)
+        if booked:
+            raise UserError(_("%(settlements)s has booked entries and cannot be deleted: entries are never deleted. "
+                              "Use Reset to Draft to reverse them.",
+                              settlements=", ".join(booked.mapped("display_name"))))
 
     @api.depends("channel", "date")
     def _compute_name(self):
@@ -164,7 +208,7 @@ class EvSettlement(models.Model):
         try:
             head = bills._gunzip(data)[:4096]
         except bills.BillFormatError as error:
-            raise UserError(_("The file cannot be read: %(error)s", error=error)) from None
+            raise UserError(_("The file cannot be read: %(error)s", error=self._ev_bill_error_text(error))) from None
         text = head.decode("utf-8", "ignore") + "\n" + head.decode("gb18030", "ignore")
         first_line = text.lstrip("\ufeff").split("\n", 1)[0]
         if "支付宝" in text or first_line.startswith("#"):
@@ -185,7 +229,15 @@ class EvSettlement(models.Model):
         except bills.BillFormatError as error:
             label = dict(self.env["ev.settlement.bill"]._fields["bill_type"]._description_selection(self.env))
             raise UserError(_("%(file)s is not a complete %(type)s, nothing was imported: %(error)s",
-                              file=filename, type=label[bill_type], error=error)) from None
+                              file=filename, type=label[bill_type], error=self._ev_bill_error_text(error))) from None
+
+    @api.model
+    def _ev_bill_error_text(self, error):
+        """The parser's reason in the user's language (its English template is the translation key)."""
+        kinds = {"trade bill": _("trade bill"), "fund-flow bill": _("fund-flow bill")}
+        params = {name: kinds.get(value, value) if name == "kind" else value for name, value in error.params.items()}
+        detail = _(error.template, **params) if params else _(error.template)
+        return _("line %(line)s: %(detail)s", line=error.line_no, detail=detail) if error.line_no else detail
 
     @api.model
     def _ev_bill_day(self, bill_type, parsed, bill_date):
@@ -200,9 +252,38 @@ class EvSettlement(models.Model):
         return days.most_common(1)[0][0]
 
     @api.model
+    def _ev_check_merchant(self, provider, bill_type, parsed, filename):
+        """Refuse a bill of another merchant: WeChat's 商户号 / 特约商户号, Alipay's account (PID)."""
+        if bill_type == "wechat_trade":
+            mchid = provider.wechatpay_mchid
+            sub_mchid = provider.wechatpay_sub_mchid if provider.wechatpay_mode == "partner" else None
+            for line in parsed.lines:
+                billed_mchid = (line.raw.get("商户号") or "").strip()
+                if mchid and billed_mchid and billed_mchid != mchid:
+                    found = billed_mchid
+                elif sub_mchid and line.sub_merchant_id and line.sub_merchant_id != sub_mchid:
+                    found = line.sub_merchant_id
+                else:
+                    continue
+                raise UserError(_(
+                    "%(file)s is the bill of another merchant (merchant number %(found)s; %(provider)s is %(ours)s). "
+                    "Nothing was imported: download or upload the bill of this merchant account.",
+                    file=filename, found=found, provider=provider.name,
+                    ours=" / ".join(filter(None, [mchid, sub_mchid]))))
+        elif bill_type == "alipay_trade":
+            pid = provider.alipay_seller_id
+            if pid and parsed.partner_id and parsed.partner_id != pid:
+                raise UserError(_(
+                    "%(file)s is the bill of another Alipay account (PID %(found)s; %(provider)s is %(ours)s). "
+                    "Nothing was imported: download or upload the bill of this merchant account.",
+                    file=filename, found=parsed.partner_id, provider=provider.name, ours=pid))
+
+    @api.model
     def _ev_import_bill(self, provider, data, filename, bill_date=None, bill_type=None, post=True, origin="download"):
         """Import one bill file of ``provider``; returns (bill record, created). Same file again: (old bill,
-        False), and nothing changes. Raises UserError (nothing written) on a bad file."""
+        False), and nothing changes. Raises UserError (nothing written) on a bad file, a bill of another merchant
+        or of a day that has not ended. A bill without a line leaves no settlement (the bill is kept, to show that
+        the day was fetched). New lines for a posted day are booked in an adjustment entry."""
         provider.ensure_one()
         if provider.code not in EV_PROVIDER_CODES:
             raise UserError(_("%(provider)s is not a WeChat Pay or Alipay provider.", provider=provider.name))
@@ -218,9 +299,26 @@ class EvSettlement(models.Model):
             raise UserError(_("%(file)s is a %(type)s, it cannot be imported for %(provider)s.", file=filename,
                               type=label, provider=provider.name))
         parsed = self._ev_parse_bill(bill_type, data, filename)
+        self._ev_check_merchant(provider, bill_type, parsed, filename)
         day = self._ev_bill_day(bill_type, parsed, bill_date)
+        if day >= company._ev_today():
+            raise UserError(_("%(day)s has not ended yet (Beijing time): its bill would be incomplete. Nothing was "
+                              "imported; download the bill after the day, from 10:00 the next morning.", day=day))
         provider._ev_settlement_setup()
-        settlement = self._ev_get_or_create(provider, day)
+        bill_vals = {
+            "name": filename, "company_id": company.id, "provider_id": provider.id, "bill_type": bill_type,
+            "bill_date": day, "sha256": sha256, "file": base64.b64encode(data), "line_count": len(parsed.lines),
+            "origin": origin,
+        }
+        settlement = self._ev_find(provider, day)
+        if bill_type == "wechat_fundflow" and not settlement:
+            # No trade that day: the withdrawals it lists still pay earlier days out; no empty settlement is made.
+            self._ev_apply_withdrawals(provider, [self._ev_fund_line_vals(line, provider) for line in parsed.lines],
+                                       day)
+            return Bill.create(dict(bill_vals, new_line_count=0)), True
+        if not parsed.lines:
+            return Bill.create(dict(bill_vals, new_line_count=0, settlement_id=settlement.id)), True
+        settlement = settlement or self._ev_get_or_create(provider, day)
         line_vals = settlement._ev_fund_line_vals if bill_type == "wechat_fundflow" else settlement._ev_trade_line_vals
         # Rows as tuples (LINE_COLUMNS), inserted in SQL: no ORM record is built for the lines of a busy day.
         rows = [tuple(_sql_value(vals.get(column)) for column in LINE_COLUMNS) for vals in map(line_vals, parsed.lines)]
@@ -239,17 +337,7 @@ class EvSettlement(models.Model):
                 new_rows.append(row)
         del rows, seen, existing_keys
         new_trade = sum(1 for row in new_rows if row[LINE_COLUMNS.index("kind")] != "fund")
-        if new_trade and settlement.state == "paid":
-            raise UserError(_("%(settlement)s is paid out already; %(count)s new lines of %(file)s cannot be added. "
-                              "Reset the settlement to draft first.", settlement=settlement.name,
-                              count=new_trade, file=filename))
-        if new_trade and settlement.state == "posted":
-            settlement.action_reset_to_draft()
-        bill = Bill.create({
-            "name": filename, "company_id": company.id, "provider_id": provider.id, "bill_type": bill_type,
-            "bill_date": day, "settlement_id": settlement.id, "sha256": sha256, "file": base64.b64encode(data),
-            "line_count": line_count, "new_line_count": len(new_rows), "origin": origin,
-        })
+        bill = Bill.create(dict(bill_vals, settlement_id=settlement.id, new_line_count=len(new_rows)))
         new_count = len(new_rows)
         line_ids = settlement._ev_insert_lines(bill, new_rows)
         del new_rows
@@ -264,17 +352,25 @@ class EvSettlement(models.Model):
             self.env["ev.settlement.difference"].search([
                 ("kind", "=", "missing"), ("state", "=", "open"), ("transaction_id", "in", matched_ids),
             ]).write({"state": "resolved", "note": _("Found in the bill of %(day)s.", day=day)})
-        settlement._ev_compute_differences()
         settlement.message_post(body=_("%(file)s imported: %(new)s new lines of %(total)s.", file=filename,
                                        new=new_count, total=line_count))
+        if new_trade and settlement.state != "draft":
+            # Posted is posted: what the bill adds is booked apart, the posted entry stays as it is.
+            settlement._ev_book_new_lines(adjustment=True)
+            settlement._ev_match_payout()
+        settlement._ev_compute_differences()
         if post and settlement.state == "draft" and settlement.line_ids:
             settlement.action_post()
         return bill, True
 
     @api.model
+    def _ev_find(self, provider, day):
+        return self.search([("company_id", "=", provider.company_id.id), ("channel", "=", provider.code),
+                            ("date", "=", day)], limit=1)
+
+    @api.model
     def _ev_get_or_create(self, provider, day):
-        settlement = self.search([("company_id", "=", provider.company_id.id), ("channel", "=", provider.code),
-                                  ("date", "=", day)], limit=1)
+        settlement = self._ev_find(provider, day)
         return settlement or self.create({"company_id": provider.company_id.id, "provider_id": provider.id,
                                           "channel": provider.code, "date": day})
 
@@ -332,11 +428,13 @@ class EvSettlement(models.Model):
             "platform_trade_no": line.transaction_id, "out_refund_no": line.out_refund_no,
             "gross_amount": float(line.gross_amount), "refund_amount": float(line.refund_amount),
             "fee": float(line.fee), "net_amount": float(line.net_amount), "business_type": line.status,
+            "fee_rate": line.fee_rate or False,
         }
 
-    def _ev_fund_line_vals(self, line):
+    def _ev_fund_line_vals(self, line, provider=None):
+        company, channel = (provider.company_id, provider.code) if provider else (self.company_id, self.channel)
         return {
-            "settlement_id": self.id, "company_id": self.company_id.id, "channel": self.channel,
+            "settlement_id": self.id, "company_id": company.id, "channel": channel,
             "line_key": "F:%s" % line.flow_id, "kind": "fund", "trade_time": _to_utc_naive(line.booked_at),
             "out_trade_no": line.business_id, "platform_trade_no": line.voucher_no or False,
             "flow_amount": float(line.signed_amount),
@@ -385,15 +483,26 @@ class EvSettlement(models.Model):
         self.ensure_one()
         fee_lines = self.fund_line_ids.filtered(lambda ln: ln.business_type.split("/")[-1] in FEE_BUSINESS_TYPES)
         self.fund_fee_amount = -sum(fee_lines.mapped("flow_amount"))
-        for line in lines.filtered(lambda ln: "提现" in (ln.business_type or "") and ln.flow_amount < 0):
-            day = (line.trade_time + datetime.timedelta(hours=8)).date() if line.trade_time else self.date
+        self._ev_apply_withdrawals(self.provider_id, lines.read(["business_type", "flow_amount", "trade_time",
+                                                                 "out_trade_no", "line_key"]), self.date)
+
+    @api.model
+    def _ev_apply_withdrawals(self, provider, movements, bill_day):
+        """Record on the settlements they paid the withdrawals (提现) among fund-flow ``movements`` (dicts)."""
+        for movement in movements:
+            if "提现" not in (movement["business_type"] or "") or movement["flow_amount"] >= 0:
+                continue
+            moment = movement["trade_time"]
+            day = (moment + datetime.timedelta(hours=8)).date() if moment else bill_day
+            amount = -movement["flow_amount"]
             paid = self.search([
-                ("company_id", "=", self.company_id.id), ("channel", "=", self.channel), ("date", "<", day),
-                ("withdrawal_ref", "=", False), ("net_amount", ">=", -line.flow_amount - 0.005),
-                ("net_amount", "<=", -line.flow_amount + 0.005),
+                ("company_id", "=", provider.company_id.id), ("channel", "=", provider.code), ("date", "<", day),
+                ("withdrawal_ref", "=", False), ("net_amount", ">=", amount - 0.005),
+                ("net_amount", "<=", amount + 0.005),
             ], order="date desc", limit=1)
             if paid:
-                paid.write({"withdrawal_ref": line.out_trade_no or line.line_key[2:], "withdrawal_date": day})
+                paid.write({"withdrawal_ref": movement["out_trade_no"] or movement["line_key"][2:],
+                            "withdrawal_date": day})
 
     # === DIFFERENCES === #
 
@@ -429,7 +538,8 @@ class EvSettlement(models.Model):
                 if abs(line.fee - expected_fee) > TOLERANCE + 1e-9:
                     mismatch = True
                     found.append({"kind": "fee", "line_id": line.id, "transaction_id": line.tx_id,
-                                  "expected": expected_fee, "actual": line.fee, "reference": ref})
+                                  "expected": expected_fee, "actual": line.fee, "reference": ref,
+                                  "cause": "rate" if _printed_rate_differs(line.fee_rate, rate) else False})
                 if line.tx_state != "done" or (line.kind in ("payment", "refund") and not line.tx_payment_id):
                     mismatch = True
                     found.append({"kind": "unbooked", "line_id": line.id, "transaction_id": line.tx_id,
@@ -443,11 +553,15 @@ class EvSettlement(models.Model):
                                         "write_date = (now() at time zone 'UTC') WHERE id = ANY(%s)",
                                         [state, self.env.uid, line_ids])
             self.env["ev.settlement.line"].invalidate_model(["match_state", "write_uid", "write_date"])
-            found += settlement._ev_missing_from_bill()
+            missing = settlement._ev_missing_from_bill()
+            found += missing
             if settlement.fund_line_ids and settlement.line_ids and \
                     abs(settlement.fund_fee_amount - settlement.fee_amount) > TOLERANCE + 1e-9:
+                # Fund flow charging more fees than the trade bill lists: the trade bill lacks trades, usually.
+                incomplete = missing or settlement._ev_trades_only_in_fund_flow()
                 found.append({"kind": "fee", "expected": settlement.fee_amount, "actual": settlement.fund_fee_amount,
-                              "reference": _("Fund-flow bill")})
+                              "reference": _("Fund-flow bill"),
+                              "cause": "incomplete_bill" if incomplete else False})
             if settlement._ev_payout_overdue():
                 found.append({"kind": "no_payout", "expected": settlement.net_amount, "actual": 0.0,
                               "reference": settlement.name})
@@ -467,7 +581,7 @@ class EvSettlement(models.Model):
         self.env.cr.execute("""
             SELECT l.id, l.kind, COALESCE(l.gross_amount, 0), COALESCE(l.refund_amount, 0), COALESCE(l.fee, 0),
                    l.out_trade_no, l.out_refund_no, l.platform_trade_no, l.match_state,
-                   tx.id, tx.amount, tx.state, tx.payment_id, tx.reference
+                   tx.id, tx.amount, tx.state, tx.payment_id, tx.reference, l.fee_rate
               FROM ev_settlement_line l
          LEFT JOIN payment_transaction tx ON tx.id = l.transaction_id
              WHERE l.settlement_id = %s AND l.kind != 'fund'
@@ -486,24 +600,35 @@ class EvSettlement(models.Model):
                 return []
         _Tx, _providers = self._ev_channel_transactions()
         start, end = _beijing_day_bounds(self.date)
+        late = end - datetime.timedelta(minutes=LATE_PAYMENT_MINUTES)
+        in_fund_flow = {line.out_trade_no for line in self.fund_line_ids if line.out_trade_no}
         self.env["payment.transaction"].flush_model()
         self.env["ev.settlement.line"].flush_model(["transaction_id"])
         self.env.cr.execute("""
-            SELECT tx.id, tx.amount, tx.reference FROM payment_transaction tx
+            SELECT tx.id, tx.amount, tx.reference, tx.last_state_change, tx.provider_reference
+              FROM payment_transaction tx
              WHERE tx.provider_id = %s AND tx.state = 'done'
                AND tx.operation IN ('online_redirect', 'online_direct', 'online_token', 'offline', 'refund')
                AND tx.last_state_change >= %s AND tx.last_state_change < %s
                AND NOT EXISTS (SELECT 1 FROM ev_settlement_line l WHERE l.transaction_id = tx.id)
           ORDER BY tx.id""", [self.provider_id.id, start, end])
-        return [{"kind": "missing", "transaction_id": tx_id, "expected": amount, "actual": 0.0,
-                 "reference": reference} for tx_id, amount, reference in self.env.cr.fetchall()]
+        return [{"kind": "missing", "transaction_id": tx_id, "expected": amount, "actual": 0.0, "reference": reference,
+                 "cause": "late" if moment >= late else "incomplete_bill" if platform_no in in_fund_flow else False}
+                for tx_id, amount, reference, moment, platform_no in self.env.cr.fetchall()]
+
+    def _ev_trades_only_in_fund_flow(self):
+        """Does the fund-flow bill list trades that the trade bill of the day lacks?"""
+        self.ensure_one()
+        billed = set(self.line_ids.mapped("platform_trade_no"))
+        return any((line.business_type or "").startswith("交易/") and line.out_trade_no not in billed
+                   for line in self.fund_line_ids)
 
     def _ev_payout_overdue(self):
+        """Posted, money owed, and a day of grace after the expected payout date gone by."""
         self.ensure_one()
-        if self.state != "posted" or self.statement_line_id or float_compare(self.net_amount, 0, 2) <= 0:
+        if self.state != "posted" or float_compare(self._ev_payout_residual(), 0, 2) <= 0:
             return False
-        today = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=8)).date()
-        return today > self.date + datetime.timedelta(days=(self.provider_id.ev_payout_days or 1) + 1)
+        return self.company_id._ev_today() > self.expected_payout_date + datetime.timedelta(days=1)
 
     # === POSTING === #
 
@@ -537,82 +662,122 @@ class EvSettlement(models.Model):
         ], order="id")
 
     def _ev_matched_transactions(self):
-        """Transactions matched by the bill lines (ids read in SQL: the lines are not loaded)."""
+        """Transactions matched by the bill lines not booked yet (ids read in SQL: the lines are not loaded)."""
         self.ensure_one()
-        self.env["ev.settlement.line"].flush_model(["settlement_id", "kind", "transaction_id"])
+        self.env["ev.settlement.line"].flush_model(["settlement_id", "kind", "transaction_id", "move_id"])
         self.env.cr.execute("SELECT DISTINCT transaction_id FROM ev_settlement_line WHERE settlement_id = %s "
-                            "AND kind != 'fund' AND transaction_id IS NOT NULL ORDER BY transaction_id", [self.id])
+                            "AND kind != 'fund' AND transaction_id IS NOT NULL AND move_id IS NULL "
+                            "ORDER BY transaction_id", [self.id])
         return self.env["payment.transaction"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _ev_unbooked_totals(self):
+        """(collected, refunded, fees) of the bill lines no entry has booked yet."""
+        self.ensure_one()
+        self.env["ev.settlement.line"].flush_model()
+        self.env.cr.execute("SELECT COALESCE(SUM(gross_amount), 0), COALESCE(SUM(refund_amount), 0), "
+                            "COALESCE(SUM(fee), 0) FROM ev_settlement_line WHERE settlement_id = %s "
+                            "AND kind != 'fund' AND move_id IS NULL", [self.id])
+        return self.env.cr.fetchone()
 
     def action_post(self):
         """Book the settlement entry and reconcile the clearing account in batches of RECONCILE_BATCH payments."""
         for settlement in self:
             if settlement.state != "draft":
                 raise UserError(_("%(settlement)s is posted already.", settlement=settlement.name))
-            clearing, payout, fee_account, journal = settlement._ev_accounts()
-            transactions = settlement._ev_matched_transactions()
-            if transactions:
-                self.env.cr.execute("SELECT id FROM payment_transaction WHERE id = ANY(%s) AND state = 'done' "
-                                    "AND payment_id IS NULL", [list(transactions.ids)])
-                unbooked = transactions.browse([row[0] for row in self.env.cr.fetchall()])
-                if unbooked:
-                    unbooked._ev_post_process_locked()
-            clearing_ids = settlement._ev_clearing_lines(transactions).ids
-            self.env["account.move.line"].flush_model(["balance"])
-            self.env.cr.execute("SELECT id, balance FROM account_move_line WHERE id = ANY(%s) ORDER BY id",
-                                [clearing_ids])
-            balances = self.env.cr.fetchall()
-            currency = settlement.currency_id
-            # Batches of payments: each batch gets its own line in the settlement entry, so each reconcile() call
-            # is complete (fully reconciled) on its own and the cache can be emptied between calls.
-            collected_batches = _batches([(aml_id, bal) for aml_id, bal in balances if bal > 0], RECONCILE_BATCH)
-            refunded_batches = _batches([(aml_id, bal) for aml_id, bal in balances if bal <= 0], RECONCILE_BATCH)
-            del balances
-            collected = currency.round(sum(bal for batch in collected_batches for _id, bal in batch))
-            refunded = currency.round(-sum(bal for batch in refunded_batches for _id, bal in batch))
-            billed = currency.round(settlement.gross_amount - settlement.refund_amount)
-            unmatched = currency.round(billed - collected + refunded)
-            label = _("%(channel)s settlement of %(day)s", channel=settlement.name.rsplit(" ", 1)[0],
-                      day=settlement.date)
-
-            def line(account, balance, name, role):
-                return Command.create({"account_id": account.id, "name": name, "debit": max(balance, 0.0),
-                                       "credit": max(-balance, 0.0), "sequence": role})
-
-            # Roles (kept in `sequence`) find the lines back: 1 collections, 2 refunds, 3 unmatched, 4 fees, 5 net.
-            # (No comprehension around _(): it finds the language in the calling frame.)
-            amounts = []
-            for batch in collected_batches:
-                amounts.append((1, clearing, -currency.round(sum(bal for _id, bal in batch)),
-                                _("%(label)s: %(count)s collections", label=label, count=len(batch))))
-            for batch in refunded_batches:
-                amounts.append((2, clearing, -currency.round(sum(bal for _id, bal in batch)),
-                                _("%(label)s: %(count)s refunds", label=label, count=len(batch))))
-            amounts += [
-                (3, clearing, -unmatched, _("%(label)s: amounts not matched to a payment", label=label)),
-                (4, fee_account, settlement.fee_amount, _("%(label)s: fees", label=label)),
-                (5, payout, settlement.net_amount, _("%(label)s: payout", label=label)),
-            ]
-            line_commands = [line(account, balance, name, role) for role, account, balance, name in amounts
-                             if not currency.is_zero(balance)]
-            move = self.env["account.move"]
-            if line_commands:
-                move = self.env["account.move"].sudo().create({
-                    "move_type": "entry", "journal_id": journal.id, "date": settlement.date, "ref": label,
-                    "company_id": settlement.company_id.id, "line_ids": line_commands,
-                })
-                move.action_post()
-                # The settlement lines of roles 1 and 2 are in the order of the batches (same order as the commands).
-                batch_lines = [(ln.id, ln.sequence) for ln in move.line_ids.sorted("id") if ln.sequence in (1, 2)]
-                batches = [batch for batch in collected_batches + refunded_batches
-                           if not currency.is_zero(sum(bal for _id, bal in batch))]
-                move_id = move.id
-                settlement._ev_reconcile_in_batches(list(zip([line_id for line_id, _role in batch_lines], batches)))
-                move = self.env["account.move"].sudo().browse(move_id)
-            settlement.write({"state": "posted", "move_id": move.id})
+            settlement._ev_book_new_lines()
+            settlement.state = "posted"
             settlement._ev_match_payout()
             settlement._ev_compute_differences()
         return True
+
+    def _ev_book_new_lines(self, adjustment=False):
+        """Book the bill lines no entry has booked yet: the settlement entry, or an adjustment of a posted day.
+
+        The clearing account is credited with what the matched payments booked on it (and reconciled with them),
+        the part of the lines matched to no payment apart (left open for the accountant), the fees debited to the
+        fee account and the net to the payout account. Returns the entry (empty when everything nets to zero)."""
+        self.ensure_one()
+        settlement = self
+        clearing, payout, fee_account, journal = settlement._ev_accounts()
+        transactions = settlement._ev_matched_transactions()
+        if transactions:
+            self.env.cr.execute("SELECT id FROM payment_transaction WHERE id = ANY(%s) AND state = 'done' "
+                                "AND payment_id IS NULL", [list(transactions.ids)])
+            unbooked = transactions.browse([row[0] for row in self.env.cr.fetchall()])
+            if unbooked:
+                unbooked._ev_post_process_locked()
+        clearing_ids = settlement._ev_clearing_lines(transactions).ids
+        self.env["account.move.line"].flush_model(["balance"])
+        self.env.cr.execute("SELECT id, balance FROM account_move_line WHERE id = ANY(%s) ORDER BY id",
+                            [clearing_ids])
+        balances = self.env.cr.fetchall()
+        currency = settlement.currency_id
+        gross, refunded_billed, fees = settlement._ev_unbooked_totals()
+        # Batches of payments: each batch gets its own line in the settlement entry, so each reconcile() call
+        # is complete (fully reconciled) on its own and the cache can be emptied between calls.
+        collected_batches = _batches([(aml_id, bal) for aml_id, bal in balances if bal > 0], RECONCILE_BATCH)
+        refunded_batches = _batches([(aml_id, bal) for aml_id, bal in balances if bal <= 0], RECONCILE_BATCH)
+        del balances
+        collected = currency.round(sum(bal for batch in collected_batches for _id, bal in batch))
+        refunded = currency.round(-sum(bal for batch in refunded_batches for _id, bal in batch))
+        billed = currency.round(gross - refunded_billed)
+        unmatched = currency.round(billed - collected + refunded)
+        net = currency.round(gross - refunded_billed - fees)
+        channel = settlement.name.rsplit(" ", 1)[0]
+        if adjustment:
+            label = _("%(channel)s settlement of %(day)s, adjustment", channel=channel, day=settlement.date)
+        else:
+            label = _("%(channel)s settlement of %(day)s", channel=channel, day=settlement.date)
+
+        def line(account, balance, name, role):
+            return Command.create({"account_id": account.id, "name": name, "debit": max(balance, 0.0),
+                                   "credit": max(-balance, 0.0), "sequence": role})
+
+        # Roles (kept in `sequence`) find the lines back: 1 collections, 2 refunds, 3 unmatched, 4 fees, 5 net.
+        # (No comprehension around _(): it finds the language in the calling frame.)
+        amounts = []
+        for batch in collected_batches:
+            amounts.append((1, clearing, -currency.round(sum(bal for _id, bal in batch)),
+                            _("%(label)s: %(count)s collections", label=label, count=len(batch))))
+        for batch in refunded_batches:
+            amounts.append((2, clearing, -currency.round(sum(bal for _id, bal in batch)),
+                            _("%(label)s: %(count)s refunds", label=label, count=len(batch))))
+        amounts += [
+            (3, clearing, -unmatched, _("%(label)s: amounts not matched to a payment", label=label)),
+            (4, fee_account, currency.round(fees), _("%(label)s: fees", label=label)),
+            (5, payout, net, _("%(label)s: payout", label=label)),
+        ]
+        line_commands = [line(account, balance, name, role) for role, account, balance, name in amounts
+                         if not currency.is_zero(balance)]
+        move = self.env["account.move"]
+        if line_commands:
+            move = self.env["account.move"].sudo().create({
+                "move_type": "entry", "journal_id": journal.id, "date": settlement.date, "ref": label,
+                "company_id": settlement.company_id.id, "line_ids": line_commands,
+            })
+            move.action_post()
+            # The settlement lines of roles 1 and 2 are in the order of the batches (same order as the commands).
+            batch_lines = [(ln.id, ln.sequence) for ln in move.line_ids.sorted("id") if ln.sequence in (1, 2)]
+            batches = [batch for batch in collected_batches + refunded_batches
+                       if not currency.is_zero(sum(bal for _id, bal in batch))]
+            move_id = move.id
+            settlement._ev_reconcile_in_batches(list(zip([line_id for line_id, _role in batch_lines], batches)))
+            move = self.env["account.move"].sudo().browse(move_id)
+        self.env.cr.execute("UPDATE ev_settlement_line SET move_id = %s WHERE settlement_id = %s AND kind != 'fund' "
+                            "AND move_id IS NULL", [move.id or None, settlement.id])
+        self.env["ev.settlement.line"].invalidate_model(["move_id"])
+        if move:
+            values = {"move_ids": [Command.link(move.id)]}
+            if not adjustment:
+                values["move_id"] = move.id
+            elif settlement.state == "paid" and not currency.is_zero(net):
+                values["state"] = "posted"  # the adjustment's net is still to be paid out
+            settlement.write(values)
+            if adjustment:
+                settlement.message_post(body=_(
+                    "The new lines are booked in the adjustment entry %(entry)s (net %(net)s); the posted entry "
+                    "is unchanged.", entry=move._get_html_link(), net=net))
+        return move
 
     def _ev_reconcile_in_batches(self, pairs):
         """Reconcile each settlement line with its batch of clearing lines, one reconcile() call per batch. Each batch
@@ -667,16 +832,34 @@ class EvSettlement(models.Model):
                 self.env.invalidate_all()
 
     def action_reset_to_draft(self):
-        """Undo the payout match and the settlement entry (the payments' clearing lines are open again)."""
+        """Correct a posted day: undo its payout match and reverse its entries (Odoo's reversal, dated as the entry
+        unless that period is locked); the payments' clearing lines are open again and the next posting books a new
+        entry. Nothing is deleted."""
         for settlement in self:
-            if settlement.statement_line_id:
-                settlement.statement_line_id.sudo().action_undo_reconciliation()
-            move = settlement.move_id.sudo()
-            if move:
-                if move.state == "posted":
-                    move.button_draft()
-                move.with_context(force_delete=True).unlink()
-            settlement.write({"state": "draft", "statement_line_id": False, "payout_date": False})
+            if settlement.state == "draft":
+                continue
+            settlement._ev_undo_payout()
+            entries = settlement.move_ids.filtered(
+                lambda m: m.state == "posted" and not m.reversed_entry_id and not m.reversal_move_ids)
+            reversals = self.env["account.move"]
+            if entries:
+                entries = entries.sudo()
+                entries.line_ids.remove_move_reconcile()
+                defaults = []
+                for entry in entries:  # (no comprehension around _(): it finds the language in the calling frame)
+                    defaults.append({"date": entry.date,
+                                     "ref": _("Reversal of: %(entry)s", entry=entry.ref or entry.name)})
+                reversals = entries._reverse_moves(defaults, cancel=True)
+            self.env["ev.settlement.line"].flush_model()
+            self.env.cr.execute("UPDATE ev_settlement_line SET move_id = NULL WHERE settlement_id = %s",
+                                [settlement.id])
+            self.env["ev.settlement.line"].invalidate_model(["move_id"])
+            settlement.write({"state": "draft", "move_id": False, "payout_date": False,
+                              "move_ids": [Command.link(move.id) for move in reversals]})
+            if reversals:
+                settlement.message_post(body=_(
+                    "Reset to draft: %(entries)s reversed by %(reversals)s. Post again to book the corrected entry.",
+                    entries=", ".join(entries.mapped("name")), reversals=", ".join(reversals.mapped("name"))))
         return True
 
     def action_match(self):
@@ -697,70 +880,190 @@ class EvSettlement(models.Model):
 
     # === PAYOUT === #
 
-    def _ev_find_payout_line(self, used_ids):
-        self.ensure_one()
-        StLine = self.env["account.bank.statement.line"].sudo()
-        candidates = StLine.search([
-            ("company_id", "=", self.company_id.id), ("journal_id.type", "=", "bank"), ("is_reconciled", "=", False),
-            ("amount", ">=", self.net_amount - 0.005), ("amount", "<=", self.net_amount + 0.005),
-            ("date", ">", self.date),
-            ("date", "<=", self.date + datetime.timedelta(days=(self.provider_id.ev_payout_days or 1)
-                                                          + PAYOUT_SEARCH_DAYS)),
-            ("id", "not in", list(used_ids)),
-        ], order="date, id")
-        keywords = PAYOUT_KEYWORDS[self.channel]
-        named = candidates.filtered(lambda ln: any(k in (ln.payment_ref or "").lower() for k in keywords))
-        return (named or candidates)[:1]
-
-    def _ev_match_payout(self, statement_line=None):
-        """Book the payout's bank line against the payout account and reconcile it with the settlement's net."""
-        used = set(self.search([("statement_line_id", "!=", False)]).statement_line_id.ids)
-        matched = self.browse()
-        for settlement in self.filtered(lambda s: s.state == "posted" and s.move_id):
-            if float_compare(settlement.net_amount, 0, precision_digits=2) <= 0:
-                continue
-            st_line = (statement_line or settlement.statement_line_id or settlement._ev_find_payout_line(used)).sudo()
-            if not st_line:
-                continue
-            if st_line.is_reconciled and st_line != settlement.statement_line_id:
-                raise UserError(_("The bank line %(line)s is reconciled already.", line=st_line.display_name))
-            if not float_is_zero(st_line.amount - settlement.net_amount, precision_digits=2):
-                raise UserError(_("The bank line %(line)s is %(amount)s, the settlement's net is %(net)s.",
-                                  line=st_line.display_name, amount=st_line.amount, net=settlement.net_amount))
+    def _ev_payout_lines(self):
+        """Open lines of the payout account in this settlement's entries (the net still to be paid out)."""
+        lines = self.env["account.move.line"]
+        for settlement in self:
             payout = settlement.provider_id.sudo().ev_payout_account_id
+            lines |= settlement.move_ids.sudo().line_ids.filtered(
+                lambda ln, account=payout: ln.account_id == account and not ln.reconciled
+                and ln.parent_state == "posted")
+        return lines
+
+    def _ev_payout_residual(self):
+        return self.currency_id.round(sum(self._ev_payout_lines().mapped("amount_residual"))) if self else 0.0
+
+    def _ev_payout_candidates(self, named_only=False):
+        """Unreconciled bank lines that can pay these settlements: credited after the first day, within the payout
+        delay and a week of the last; the ones naming the channel (财付通, 支付宝…) first, or only."""
+        if not self:
+            return self.env["account.bank.statement.line"]
+        last = max(self.mapped("date"))
+        delay = max(self.mapped("provider_id.ev_payout_days") or [1]) or 1
+        candidates = self.env["account.bank.statement.line"].sudo().search([
+            ("company_id", "in", self.company_id.ids), ("journal_id.type", "=", "bank"), ("is_reconciled", "=", False),
+            ("amount", ">", 0), ("date", ">", min(self.mapped("date"))),
+            ("date", "<=", last + datetime.timedelta(days=delay + PAYOUT_SEARCH_DAYS)),
+        ], order="date, id")
+        keywords = [k for channel in set(self.mapped("channel")) for k in PAYOUT_KEYWORDS[channel]]
+        named = candidates.filtered(lambda ln: any(k in (ln.payment_ref or "").lower() for k in keywords))
+        return named if named_only else named + (candidates - named)
+
+    def _ev_check_payout(self, st_lines):
+        """Why ``st_lines`` cannot pay these settlements (a translated sentence), or None when they can."""
+        if not self or not st_lines:
+            return _("Choose at least one settlement and one bank line.")
+        if len(self.provider_id.sudo().ev_payout_account_id) != 1 or len(self.company_id) != 1:
+            return _("A payout pays the settlements of one channel of one company: match %(channels)s apart.",
+                     channels=", ".join(sorted(set(self.mapped("name")))))
+        not_posted = self.filtered(lambda s: s.state != "posted")
+        if not_posted:
+            return _("%(settlements)s: only posted settlements waiting for their payout can be matched.",
+                     settlements=", ".join(not_posted.mapped("name")))
+        reconciled = st_lines.filtered("is_reconciled")
+        if reconciled:
+            return _("The bank line %(lines)s is reconciled already: undo its reconciliation first, or choose "
+                     "another line.", lines=", ".join(reconciled.mapped("display_name")))
+        if st_lines.company_id != self.company_id:
+            return _("The bank lines belong to another company.")
+        early = st_lines.filtered(lambda ln: ln.date <= max(self.mapped("date")))
+        if early:
+            return _("The bank line of %(date)s is not later than the settlement day %(day)s: a payout comes after "
+                     "the day it pays.", date=min(early.mapped("date")), day=max(self.mapped("date")))
+        currency = self.currency_id[:1]
+        due, paid = self._ev_payout_residual(), currency.round(sum(st_lines.mapped("amount")))
+        if not currency.is_zero(due - paid):
+            return _("The bank lines total %(paid)s, the settlements are owed %(due)s: %(gap)s apart. Add the "
+                     "bank line or the day that is missing (a weekend is often paid as one line), or remove the one "
+                     "that does not belong; if the provider paid another amount, look at the withdrawals in its "
+                     "fund-flow bill and at the differences of these days.",
+                     paid=paid, due=due, gap=currency.round(abs(due - paid)))
+        return None
+
+    def _ev_reconcile_payout(self, st_lines):
+        """Book ``st_lines`` (bank lines) against the payout account and reconcile them with the open net of these
+        settlements, all at once. The totals must agree to the fen: otherwise a UserError says what differs and
+        nothing is linked."""
+        st_lines = st_lines.sudo()
+        problem = self._ev_check_payout(st_lines)
+        if problem:
+            raise UserError(problem)
+        payout = self.provider_id.sudo().ev_payout_account_id
+        counterparts = self.env["account.move.line"]
+        for st_line in st_lines:
             st_line.with_context(force_delete=True, skip_readonly_check=True).write({
                 "line_ids": [Command.clear()] + [Command.create(vals) for vals in
                                                  st_line._prepare_move_line_default_vals(payout.id)],
             })
-            counterpart = st_line.move_id.line_ids.filtered(lambda ln, account=payout: ln.account_id == account)
-            settlement_line = settlement.move_id.line_ids.filtered(lambda ln, account=payout: ln.account_id == account)
-            (counterpart | settlement_line).reconcile()
-            used.add(st_line.id)
-            settlement.write({"statement_line_id": st_line.id, "payout_date": st_line.date, "state": "paid"})
-            matched |= settlement
+            counterparts |= st_line.move_id.line_ids.filtered(lambda ln: ln.account_id == payout)
+        (counterparts | self._ev_payout_lines()).reconcile()
+        for settlement in self:
+            settlement.write({"statement_line_ids": [Command.link(line.id) for line in st_lines],
+                              "payout_date": max(st_lines.mapped("date")), "state": "paid"})
+            settlement.message_post(body=_("Paid out: %(lines)s (%(amount)s) for %(settlements)s.",
+                                           lines=", ".join(st_lines.mapped("display_name")),
+                                           amount=sum(st_lines.mapped("amount")),
+                                           settlements=", ".join(self.mapped("name"))))
+        self._ev_compute_differences()  # their "no payout" differences are gone
+        return True
+
+    def _ev_undo_payout(self):
+        """Unmatch the payout bank lines; the other days they paid are waiting for their payout again."""
+        st_lines = self.sudo().statement_line_ids
+        if not st_lines:
+            return
+        sharing = self.search([("statement_line_ids", "in", st_lines.ids)])
+        for st_line in st_lines.filtered("is_reconciled"):
+            st_line.action_undo_reconciliation()
+        sharing.filtered(lambda s: s.state == "paid").write({"state": "posted"})
+        sharing.write({"statement_line_ids": [Command.clear()], "payout_date": False})
+        for settlement in sharing - self:
+            settlement.message_post(body=_("The payout bank lines %(lines)s were unmatched (a day they paid was "
+                                           "reset): match the payout again.",
+                                           lines=", ".join(st_lines.mapped("display_name"))))
+
+    def _ev_match_payout(self):
+        """Look for the payouts of these settlements: a bank line naming the channel (财付通, 支付宝…) of the open net
+        of one day, or of consecutive days of one channel (T+1 over a weekend: Friday to Sunday paid on Monday as
+        one line). A bank line that does not name the channel may be any customer's transfer: it is only matched by
+        the accountant (Match Payout). A run that cannot be matched is reported on its settlements and does not
+        stop the others. Returns the settlements paid."""
+        matched = self.browse()
+        todo = self.filtered(lambda s: s.state == "posted")
+        for (company, provider) in {(s.company_id, s.provider_id) for s in todo}:
+            pending = self.search([("company_id", "=", company.id), ("provider_id", "=", provider.id),
+                                   ("state", "=", "posted")], order="date")
+            owed = {s.id: s._ev_payout_residual() for s in pending}
+            pending = pending.filtered(lambda s, owed=owed: float_compare(owed[s.id], 0, 2) > 0)
+            wanted = pending & todo
+            for st_line in wanted._ev_payout_candidates(named_only=True):
+                run = pending._ev_run_paid_by(st_line, owed) - matched
+                if not run or not run & wanted:
+                    continue
+                try:
+                    with self.env.cr.savepoint():
+                        run._ev_reconcile_payout(st_line)
+                except (UserError, ValidationError) as error:
+                    _logger.warning("Payout %s not matched with %s: %s", st_line.display_name,
+                                    run.mapped("name"), error)
+                    run.message_post(body=_("The bank line %(line)s could not be matched: %(error)s",
+                                            line=st_line.display_name, error=error))
+                    continue
+                matched |= run
+                pending -= run
+                wanted -= run
+                if not wanted:
+                    break
         return matched
 
+    def _ev_run_paid_by(self, st_line, owed):
+        """Consecutive settlements (in date order) before the bank line whose open nets sum to its amount; the
+        run ending latest wins (the payout pays the days just before it)."""
+        before = self.filtered(lambda s: s.date < st_line.date).sorted("date")
+        amount = st_line.amount
+        for end in range(len(before) - 1, -1, -1):
+            total = 0.0
+            for start in range(end, -1, -1):
+                total += owed[before[start].id]
+                if float_compare(total, amount, precision_digits=2) == 0:
+                    return before[start:end + 1]
+                if float_compare(total, amount, precision_digits=2) > 0:
+                    break
+        return self.browse()
+
     def action_match_payout(self):
-        matched = self._ev_match_payout()
-        self._ev_compute_differences()
-        if not matched:
-            return {"type": "ir.actions.client", "tag": "display_notification", "params": {
-                "type": "warning", "message": _("No bank line of the net amount was found. Import the bank "
-                                                "statement, or choose the payout bank line on the settlement.")}}
-        return True
+        """Open the payout wizard for these settlements, with the bank lines it proposes."""
+        return {"type": "ir.actions.act_window", "res_model": "ev.settlement.payout.wizard", "view_mode": "form",
+                "target": "new", "name": _("Match Payout"),
+                "context": {"default_settlement_ids": self.ids}}
 
     @api.model
     def _cron_ev_match_payouts(self):
+        """Match the payouts of every posted settlement; a settlement that fails is logged and skipped."""
         pending = self.search([("state", "=", "posted")])
         pending._ev_match_payout()
-        pending._ev_compute_differences()
+        for settlement in pending:
+            try:
+                with self.env.cr.savepoint():
+                    settlement._ev_compute_differences()
+            except (UserError, ValidationError) as error:
+                _logger.warning("Differences of %s not computed: %s", settlement.name, error)
 
     # === ACTIONS === #
 
     def action_open_entry(self):
+        """The journal items of the settlement's entries (adjustments and reversals included), readable by an
+        Invoicing user, whose entry form shows no journal items."""
         self.ensure_one()
-        return {"type": "ir.actions.act_window", "res_model": "account.move", "view_mode": "form",
-                "res_id": self.move_id.id}
+        action = self.env["ir.actions.act_window"]._for_xml_id("ev_pay_invoice.ev_settlement_move_line_action")
+        action["domain"] = [("move_id", "in", self.move_ids.ids)]
+        action["display_name"] = _("Entries of %(settlement)s", settlement=self.name)
+        return action
+
+    def action_open_download_wizard(self):
+        """List header button (shown without a selection): the Download Bills wizard."""
+        return {"type": "ir.actions.act_window", "res_model": "ev.settlement.download.wizard", "view_mode": "form",
+                "target": "new", "name": _("Download Bills")}
 
     def action_open_differences(self):
         self.ensure_one()

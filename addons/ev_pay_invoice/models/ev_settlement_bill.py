@@ -18,11 +18,11 @@ class EvSettlementBill(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     provider_id = fields.Many2one("payment.provider", string="Payment Provider", required=True, readonly=True,
                                   ondelete="restrict")
-    channel = fields.Selection(related="settlement_id.channel", store=True)
+    channel = fields.Selection(related="provider_id.code", string="Channel", store=True)
     bill_type = fields.Selection(BILL_TYPES, required=True, readonly=True)
     bill_date = fields.Date(required=True, readonly=True, index=True)
-    settlement_id = fields.Many2one("ev.settlement", string="Settlement", required=True, readonly=True,
-                                    ondelete="cascade", index=True)
+    settlement_id = fields.Many2one("ev.settlement", string="Settlement", readonly=True, ondelete="cascade",
+                                    index=True, help="Empty for a bill without trades: no settlement that day.")
     sha256 = fields.Char(string="SHA-256", required=True, readonly=True)
     file = fields.Binary(string="Bill File", attachment=True, readonly=True)
     line_count = fields.Integer(string="Lines in File", readonly=True)

@@ -30,6 +30,10 @@ class EvSettlementDifference(models.Model):
     expected = fields.Monetary(string="In the Books")
     actual = fields.Monetary(string="In the Bill")
     gap = fields.Monetary(compute="_compute_gap", store=True)
+    cause = fields.Selection(
+        [("late", "Paid just before midnight"), ("incomplete_bill", "Trade bill incomplete"),
+         ("rate", "Fee rate changed")], string="Likely Cause", readonly=True,
+        help="What the imported bills point to, when they point to something.")
     advice = fields.Text(string="What to Do", compute="_compute_advice")
     state = fields.Selection([("open", "Open"), ("resolved", "Resolved")], string="Status", default="open",
                              required=True)
@@ -40,7 +44,7 @@ class EvSettlementDifference(models.Model):
         for difference in self:
             difference.gap = difference.actual - difference.expected
 
-    @api.depends("kind", "channel")
+    @api.depends("kind", "channel", "cause", "line_id.fee_rate", "settlement_id.provider_id.ev_fee_rate")
     def _compute_advice(self):
         advice = {
             "missing": _("The transaction is paid in Odoo but the provider's bill of that day does not list it. "
@@ -64,7 +68,29 @@ class EvSettlementDifference(models.Model):
                            "Payout."),
         }
         for difference in self:
-            difference.advice = advice.get(difference.kind, "")
+            difference.advice = difference._ev_cause_advice() or advice.get(difference.kind, "")
+
+    def _ev_cause_advice(self):
+        """Advice naming the likely cause, from what was imported (None when the bills point to nothing)."""
+        self.ensure_one()
+        if self.cause == "late":
+            return _("Paid a few minutes before midnight: the provider may have booked it on the next day. Import "
+                     "the next day's bill (or download it again tomorrow morning); the difference is resolved by "
+                     "itself when the payment is found there.")
+        if self.cause == "incomplete_bill" and self.kind == "missing":
+            return _("The fund-flow bill lists this payment but the trade bill does not: the trade bill was "
+                     "incomplete when it was downloaded. Download the bills of this day again (Download Bills): the "
+                     "new lines are booked as an adjustment.")
+        if self.cause == "incomplete_bill":
+            return _("The fund-flow bill charged fees on trades that the trade bill does not list: the trade bill "
+                     "was incomplete, the fee rate is not the cause. Download the bills of this day again "
+                     "(Download Bills): the new lines are booked as an adjustment.")
+        if self.cause == "rate":
+            return _("The bill charges %(printed)s on this line, the provider in Odoo is set to %(rate)s %%: the "
+                     "settlement rule of the merchant account has changed. Set the new fee rate on the provider if "
+                     "the change is right, or claim the fee from the provider.",
+                     printed=self.line_id.fee_rate, rate=self.settlement_id.provider_id.ev_fee_rate)
+        return None
 
     def action_resolve(self):
         self.state = "resolved"

@@ -40,6 +40,10 @@ class EvSettlementLine(models.Model):
     net_amount = fields.Monetary(string="Net Amount")
     flow_amount = fields.Monetary(string="Movement", help="Fund-flow bill: income positive, expense negative.")
     business_type = fields.Char(help="Bill status / 业务类型 as printed.")
+    fee_rate = fields.Char(help="Fee rate as printed in the bill (e.g. 0.60%).")
+    move_id = fields.Many2one("account.move", string="Posted In", readonly=True, index="btree_not_null",
+                              ondelete="set null",
+                              help="The settlement entry (or adjustment) that booked this line; empty until posted.")
     transaction_id = fields.Many2one("payment.transaction", string="Transaction", index="btree_not_null",
                                      ondelete="set null")
     match_state = fields.Selection(

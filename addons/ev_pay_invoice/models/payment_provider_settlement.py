@@ -13,6 +13,7 @@ import requests
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.http import request as http_request
 
 from ..protocols import alipay, bills, wechatpay
 from .payment_provider import EV_PROVIDER_CODES
@@ -176,47 +177,66 @@ class PaymentProvider(models.Model):
 
     @api.model
     def _cron_ev_download_bills(self, bill_date=None):
-        """Download, import, match and post yesterday's bills of every provider; then look for payouts."""
-        day = bill_date or (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=8)).date() \
-            - datetime.timedelta(days=1)
+        """Every morning: download, import, match and post yesterday's bills of every provider, and download the
+        day before again (rows the platform published late are booked as an adjustment; an unchanged file changes
+        nothing); then look for payouts."""
         providers = self.sudo().search([("code", "in", EV_PROVIDER_CODES), ("state", "in", ("enabled", "test")),
                                         ("ev_bill_download", "=", True)])
         commit = not self.env.registry.in_test_mode()
         for provider in providers:
-            provider._ev_download_and_import(day)
+            yesterday = bill_date or provider.company_id._ev_today() - datetime.timedelta(days=1)
+            provider._ev_download_and_import(yesterday - datetime.timedelta(days=1), redownload=True)
+            provider._ev_download_and_import(yesterday)
             if commit:
                 self.env.cr.commit()
         self.env["ev.settlement"]._cron_ev_match_payouts()
 
-    def _ev_download_and_import(self, bill_date):
-        """Fetch the bills of ``bill_date`` and import them; the ones imported already are not fetched again.
+    def _ev_download_and_import(self, bill_date, redownload=False):
+        """Fetch the bills of ``bill_date`` and import them; returns the bills imported (new files).
 
-        Each bill is imported whole or not at all; a bill that cannot be fetched or read is reported in
-        ``ev_bill_last_error`` and does not stop the others. Returns the imported bills.
-        """
+        Without ``redownload``, a bill type imported already for the day is not fetched again. Each bill is
+        imported whole or not at all; a bill that cannot be fetched or read is reported in ``ev_bill_last_error``
+        and does not stop the others. See ``_ev_download_day`` for what happened to each bill."""
+        outcomes = self._ev_download_day(bill_date, redownload=redownload)
+        return self.env["ev.settlement.bill"].concat(*[bill for status, bill, _msg in outcomes.values()
+                                                        if status == "imported"])
+
+    def _ev_download_day(self, bill_date, redownload=True, post=True):
+        """Download and import the bills of one day. Returns {bill type: (status, bill, message)}, status one of
+        imported / unchanged / skipped (imported already) / not_ended / not_published / error."""
         self.ensure_one()
         self._ev_settlement_setup()
         Bill = self.env["ev.settlement.bill"]
-        imported, errors = Bill.browse(), []
+        labels = dict(Bill._fields["bill_type"]._description_selection(self.env))
+        outcomes, errors = {}, []
+        if bill_date >= self.company_id._ev_today():
+            message = _("%(day)s has not ended yet (Beijing time): its bills are downloaded from the next morning.",
+                        day=bill_date)
+            return dict.fromkeys(self._ev_bill_types(), ("not_ended", Bill, message))
         for bill_type in self._ev_bill_types():
-            if Bill.search_count([("provider_id", "=", self.id), ("bill_type", "=", bill_type),
-                                  ("bill_date", "=", bill_date)], limit=1):
+            if not redownload and Bill.search_count([("provider_id", "=", self.id), ("bill_type", "=", bill_type),
+                                                     ("bill_date", "=", bill_date)], limit=1):
+                outcomes[bill_type] = ("skipped", Bill, "")
                 continue
             try:
                 with self.env.cr.savepoint():
                     data = self._ev_download_bill(bill_type, bill_date)
                     if data is None:
+                        outcomes[bill_type] = ("not_published", Bill, _(
+                            "%(type)s of %(day)s: not published by the provider yet (or no trade that day).",
+                            type=labels.get(bill_type), day=bill_date))
                         continue
                     filename = "%s_%s_%s.csv" % (self.code, bill_type, bill_date.isoformat())
-                    bill, _created = self.env["ev.settlement"]._ev_import_bill(
-                        self, data, filename, bill_date=bill_date, bill_type=bill_type, post=True)
-                    imported |= bill
+                    bill, created = self.env["ev.settlement"]._ev_import_bill(
+                        self, data, filename, bill_date=bill_date, bill_type=bill_type, post=post)
+                    outcomes[bill_type] = ("imported" if created else "unchanged", bill, "")
             except UserError as error:
                 _logger.warning("%s: the %s bill of %s was not imported: %s", self.name, bill_type, bill_date, error)
-                errors.append("%s %s: %s" % (dict(Bill._fields["bill_type"]._description_selection(self.env))
-                                             .get(bill_type), bill_date, error))
+                message = "%s %s: %s" % (labels.get(bill_type), bill_date, error)
+                errors.append(message)
+                outcomes[bill_type] = ("error", Bill, message)
         self.ev_bill_last_error = "\n".join(errors) or False
-        return imported
+        return outcomes
 
     def _ev_bill_types(self):
         return ("wechat_trade", "wechat_fundflow") if self.code == "wechatpay" else ("alipay_trade",)
@@ -231,6 +251,7 @@ class PaymentProvider(models.Model):
                     bill_type="ALL", tar_type="GZIP")
             else:
                 api_request = wechatpay.fundflow_bill_request(bill_date, account_type="BASIC", tar_type="GZIP")
+            # Not published yet (STATEMENT_CREATING) or no trade that day (NO_STATEMENT_EXIST): nothing to import.
             status, answer = self._ev_wechatpay_call(api_request, allowed_errors=("NO_STATEMENT_EXIST",
                                                                                   "STATEMENT_CREATING"))
             if status >= 300:
@@ -265,6 +286,11 @@ class PaymentProvider(models.Model):
         """GET a bill file over HTTP (the download answers are not signed; the simulator of this server serves
         them too). Called from the cron, never while this server answers a request."""
         self.ensure_one()
+        if self._ev_is_sandboxed() and http_request and url.startswith(self._ev_base_url()):
+            # As _ev_send: the simulator's file, served in-process while this server answers a request.
+            answer = self.env["ev.pay.sandbox.order"].sudo()._ev_bill_file(url[len(self._ev_base_url()):])
+            if answer:
+                return answer
         try:
             response = self._ev_http(method, url, headers=headers)
         except requests.exceptions.RequestException as error:
@@ -273,11 +299,9 @@ class PaymentProvider(models.Model):
         return response.status_code, dict(response.headers), response.content
 
     def action_ev_download_bills(self):
-        """Download yesterday's bills now (in the background: the cron does it)."""
-        self.env.ref("ev_pay_invoice.ir_cron_ev_settlement_download")._trigger()
-        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
-            "type": "info", "message": _("The bills of yesterday are being downloaded; the settlements appear in "
-                                         "a minute.")}}
+        """Download bills of a chosen day or range for this provider (wizard)."""
+        return {"type": "ir.actions.act_window", "res_model": "ev.settlement.download.wizard", "view_mode": "form",
+                "target": "new", "name": _("Download Bills"), "context": {"default_provider_ids": self.ids}}
 
     def action_ev_open_settlements(self):
         self.ensure_one()

@@ -1,6 +1,8 @@
 import datetime
 from itertools import count
 
+from freezegun import freeze_time
+
 from odoo import Command, fields
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -26,15 +28,17 @@ class SettlementCommon(AccountTestInvoicingCommon):
         cls.alipay = Provider.create({"name": "Alipay", "code": "alipay", "state": "test",
                                       "company_id": cls.company.id})
         cls.customer = cls.env["res.partner"].create({"name": "张三丰"})
-        cls.day = (datetime.datetime.now(BEIJING) - datetime.timedelta(days=1)).date()
+        # The day before yesterday (Beijing): its next day has ended too, so both bills can be imported.
+        cls.day = (datetime.datetime.now(BEIJING) - datetime.timedelta(days=2)).date()
         cls.Settlement = cls.env["ev.settlement"]
 
     # --- books -------------------------------------------------------------------------------------------
 
-    def paid_tx(self, provider, amount, pay=True, day=None):
+    def paid_tx(self, provider, amount, pay=True, day=None, invoice_date=None):
         """An invoice paid through ``provider``: a done transaction post-processed by Odoo (payment booked)."""
         invoice = self.env["account.move"].create({
-            "move_type": "out_invoice", "partner_id": self.customer.id, "invoice_date": fields.Date.today(),
+            "move_type": "out_invoice", "partner_id": self.customer.id,
+            "invoice_date": invoice_date or fields.Date.today(),
             "invoice_line_ids": [Command.create({"product_id": self.product_a.id, "price_unit": amount,
                                                  "tax_ids": [Command.clear()]})],
         })
@@ -52,6 +56,14 @@ class SettlementCommon(AccountTestInvoicingCommon):
             tx._set_done()
             tx._post_process()
             self.set_day(tx, day)
+        return tx
+
+    def paid_at(self, provider, amount, moment):
+        """An invoice paid through ``provider`` at ``moment`` (aware): the payment recorded at that instant."""
+        with freeze_time(moment.astimezone(datetime.UTC).replace(tzinfo=None)):
+            tx = self.paid_tx(provider, amount, pay=False, invoice_date=moment.astimezone(BEIJING).date())
+            tx._set_done()
+            tx._post_process()
         return tx
 
     def refund_tx(self, tx, amount, day=None):
@@ -73,21 +85,27 @@ class SettlementCommon(AccountTestInvoicingCommon):
 
     # --- bills --------------------------------------------------------------------------------------------
 
-    def wechat_bill(self, payments=(), refunds=(), day=None, extra=(), amounts=None, fees=None):
+    def wechat_bill(self, payments=(), refunds=(), day=None, extra=(), amounts=None, fees=None, mchid=None):
         """The WeChat trade bill of ``day`` listing ``payments`` and ``refunds`` (transactions), plus ``extra``
-        raw Transaction dicts; ``amounts`` / ``fees`` override {reference: fen} what the platform recorded."""
+        raw Transaction dicts; ``amounts`` / ``fees`` override {reference: fen} what the platform recorded. Each
+        payment is at its own time (Beijing) when it was paid on ``day``, else at noon; ``mchid``: another
+        merchant's number."""
         day = day or self.day
         moment = "%sT12:00:00+08:00" % day.isoformat()
         amounts, fees = amounts or {}, fees or {}
+
+        def paid_at(tx):
+            local = tx.last_state_change.replace(tzinfo=datetime.UTC).astimezone(BEIJING)
+            return local.isoformat(timespec="seconds") if local.date() == day else moment
         transactions, by_id = [], {}
         for tx in list(payments) + [refund.source_transaction_id for refund in refunds]:
             if tx.id in by_id:
                 continue
             data = {
-                "sp_appid": self.wechat.wechatpay_appid, "sp_mchid": self.wechat.wechatpay_mchid,
+                "sp_appid": self.wechat.wechatpay_appid, "sp_mchid": mchid or self.wechat.wechatpay_mchid,
                 "sub_mchid": self.wechat.wechatpay_sub_mchid, "transaction_id": tx.provider_reference,
                 "out_trade_no": tx.reference, "trade_state": "SUCCESS",
-                "success_time": moment if tx in payments else "2000-01-01T12:00:00+08:00",
+                "success_time": paid_at(tx) if tx in payments else "2000-01-01T12:00:00+08:00",
                 "amount": {"total": amounts.get(tx.reference, round(tx.amount * 100)), "currency": "CNY"},
                 "description": "电动自行车",
             }

@@ -1,11 +1,20 @@
 import datetime
 
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..protocols import alipay
 from .payment_common import EvPaymentCommon
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def next_morning():
+    """10:30 Beijing time tomorrow: today has ended and the platforms have published its bills."""
+    tomorrow = datetime.datetime.now(BEIJING).date() + datetime.timedelta(days=1)
+    return datetime.datetime.combine(tomorrow, datetime.time(10, 30), tzinfo=BEIJING).astimezone(datetime.UTC)
 
 
 @tagged("post_install", "-at_install")
@@ -31,7 +40,11 @@ class TestSettlementSandboxDownload(EvPaymentCommon):
         self.assertEqual(refund.state, "done")
 
         today = datetime.datetime.now(BEIJING).date()
-        imported = self.wechatpay._ev_download_and_import(today)
+        # While the day runs, its bill is neither published nor downloaded (it would be incomplete).
+        self.assertFalse(self.wechatpay._ev_download_and_import(today))
+        self.assertFalse(self.env["ev.settlement"].search([("provider_id", "=", self.wechatpay.id)]))
+        with freeze_time(next_morning()):
+            imported = self.wechatpay._ev_download_and_import(today)
         trade_bill = imported.filtered(lambda bill: bill.bill_type == "wechat_trade")
         self.assertEqual(len(trade_bill), 1)
         settlement = trade_bill.settlement_id
@@ -46,8 +59,9 @@ class TestSettlementSandboxDownload(EvPaymentCommon):
             lines = tx.payment_id.move_id.line_ids.filtered(lambda line: line.account_id == clearing)
             self.assertTrue(lines.full_reconcile_id, tx.reference)
         # The next run finds the bill imported and fetches nothing.
-        self.assertFalse(self.wechatpay._ev_download_and_import(today).filtered(
-            lambda bill: bill.bill_type == "wechat_trade"))
+        with freeze_time(next_morning()):
+            self.assertFalse(self.wechatpay._ev_download_and_import(today).filtered(
+                lambda bill: bill.bill_type == "wechat_trade"))
 
 
 @tagged("post_install", "-at_install")
@@ -100,8 +114,10 @@ class TestSettlementSandboxBills(EvPaymentCommon):
         self.assertRecordValues(old, [{"state": "posted", "gross_amount": 1000.0, "fee_amount": 6.0,
                                        "fund_fee_amount": 6.0, "net_amount": 994.0, "withdrawal_ref": False}])
 
-        # Today's: the three bills; the fund-flow bill shows today's fees and the withdrawal of yesterday's 994.
-        Provider._cron_ev_download_bills(bill_date=today)
+        # Today's, the next morning: the three bills; the fund-flow bill shows today's fees and the withdrawal of
+        # yesterday's 994.
+        with freeze_time(next_morning()):
+            Provider._cron_ev_download_bills()
         self.assertFalse(self.wechatpay.ev_bill_last_error)
         self.assertFalse(self.alipay.ev_bill_last_error)
         bills = self.env["ev.settlement.bill"].search([("bill_date", "=", today),
@@ -131,8 +147,40 @@ class TestSettlementSandboxBills(EvPaymentCommon):
                 lambda line, tx=tx: line.account_id == tx.provider_id.ev_clearing_account_id)
             self.assertTrue(lines.full_reconcile_id, tx.reference)
         # A second run finds everything imported and fetches nothing.
-        self.assertFalse(self.alipay._ev_download_and_import(today))
-        self.assertFalse(self.wechatpay._ev_download_and_import(today))
+        with freeze_time(next_morning()):
+            self.assertFalse(self.alipay._ev_download_and_import(today))
+            self.assertFalse(self.wechatpay._ev_download_and_import(today))
+
+    def test_download_wizard_by_day_and_late_rows_the_next_morning(self):
+        today = datetime.datetime.now(BEIJING).date()
+        yesterday = today - datetime.timedelta(days=1)
+        early = self._paid(1000.0, "wechatpay")
+        self._to_yesterday(early)
+        Wizard = self.env["ev.settlement.download.wizard"]
+        # Today has not ended: refused, nothing fetched.
+        with self.assertRaisesRegex(UserError, "has not ended"):
+            Wizard.create({"provider_ids": self.wechatpay.ids, "date_from": today, "date_to": today}).action_download()
+        # The day before yesterday (no trade) and yesterday.
+        wizard = Wizard.create({"provider_ids": self.wechatpay.ids, "date_from": yesterday - datetime.timedelta(days=1),
+                                "date_to": yesterday})
+        wizard.action_download()
+        settlements = self.env["ev.settlement"].search([("provider_id", "=", self.wechatpay.id)])
+        self.assertEqual(settlements.mapped("date"), [yesterday], "a day without trade leaves no settlement")
+        self.assertRecordValues(settlements, [{"state": "posted", "gross_amount": 1000.0}])
+        self.assertIn("1 new lines", wizard.result)
+        self.assertTrue(self.env["ev.settlement.bill"].search_count([
+            ("provider_id", "=", self.wechatpay.id), ("bill_date", "=", yesterday - datetime.timedelta(days=1)),
+            ("settlement_id", "=", False)]), "the empty day is recorded as downloaded")
+        entry = settlements.move_id
+        # A payment of yesterday the platform published late: the next morning's run downloads yesterday again
+        # and books it as an adjustment.
+        late = self._paid(500.0, "wechatpay")
+        self._to_yesterday(late)
+        with freeze_time(next_morning()):
+            self.env["payment.provider"]._cron_ev_download_bills()
+        self.assertRecordValues(settlements, [{"state": "posted", "gross_amount": 1500.0, "move_id": entry.id}])
+        self.assertEqual(len(settlements.move_ids), 2)
+        self.assertIn(late, settlements.line_ids.transaction_id)
 
     def test_bill_api_refusals(self):
         sandbox = self.env["ev.pay.sandbox.order"].sudo()

@@ -47,7 +47,14 @@ class EvSettlementImportWizard(models.TransientModel):
             return {"type": "ir.actions.client", "tag": "display_notification", "params": {
                 "type": "warning", "sticky": False,
                 "message": _("%(file)s was imported already on %(date)s: nothing changed.",
-                             file=self.filename or bill.name, date=fields.Datetime.to_string(bill.create_date)),
+                             file=self.filename or bill.name, date=fields.Datetime.to_string(
+                                 bill.company_id._ev_local_datetime(bill.create_date))),
+                "next": {"type": "ir.actions.act_window_close"}}}
+        if not bill.settlement_id:
+            return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+                "type": "info", "sticky": False,
+                "message": _("%(file)s lists no trade on %(day)s: no settlement for that day.",
+                             file=self.filename or bill.name, day=bill.bill_date),
                 "next": {"type": "ir.actions.act_window_close"}}}
         return {"type": "ir.actions.act_window", "res_model": "ev.settlement", "view_mode": "form",
                 "res_id": bill.settlement_id.id, "target": "current"}

@@ -10,6 +10,8 @@ order is paid once and invoiced once, and every fen of the day is accounted for.
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from freezegun import freeze_time
+
 from odoo.tests import tagged
 
 from odoo.addons.ev_bundle_sale.tests.common import BATTERY_CODES, CHARGER_CODES, CODES, BundleTestMixin
@@ -137,7 +139,9 @@ class TestDayInAStore(BundleTestMixin, EvPaymentCommon):
 
         # Next morning: the bills of the day from both platforms, imported and posted by the cron.
         Provider = self.env["payment.provider"]
-        Provider._cron_ev_download_bills(bill_date=today)
+        with freeze_time(datetime.datetime.combine(tomorrow, datetime.time(10, 30), tzinfo=BEIJING)
+                         .astimezone(datetime.UTC)):
+            Provider._cron_ev_download_bills()
         providers = self.wechatpay | self.alipay
         self.assertFalse(any(providers.mapped("ev_bill_last_error")), providers.mapped("ev_bill_last_error"))
         settlements = self.env["ev.settlement"].search([("provider_id", "in", providers.ids), ("date", "=", today)])
@@ -174,7 +178,8 @@ class TestDayInAStore(BundleTestMixin, EvPaymentCommon):
             self.assertEqual(fen(settlement.net_amount), payouts[channel], channel)
             self.assertEqual(fen(settlement.gross_amount) - fen(settlement.refund_amount)
                              - fen(settlement.fee_amount), fen(settlement.net_amount), channel)
-            self.assertEqual(fen(settlement.statement_line_id.amount), fen(settlement.net_amount), channel)
+            self.assertEqual(fen(sum(settlement.statement_line_ids.mapped("amount"))), fen(settlement.net_amount),
+                             channel)
             self.assertFalse(settlement.difference_ids, channel)
             payout_account = settlement.provider_id.ev_payout_account_id
             net_line = settlement.move_id.line_ids.filtered(lambda line, a=payout_account: line.account_id == a)
@@ -182,7 +187,7 @@ class TestDayInAStore(BundleTestMixin, EvPaymentCommon):
         wechat_settlement = settlements.filtered(lambda s: s.channel == "wechatpay")
         self.assertEqual(fen(wechat_settlement.fund_fee_amount), fees["wechatpay"])
         self.assertTrue(all(bank_lines.mapped("is_reconciled")))
-        self.assertEqual(settlements.statement_line_id, bank_lines)
+        self.assertEqual(settlements.statement_line_ids, bank_lines)
 
         # Every order paid exactly once, invoiced exactly once; every payment and refund cleared.
         Payment = self.env["account.payment"]
