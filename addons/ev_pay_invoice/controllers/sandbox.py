@@ -1,5 +1,4 @@
 """HTTP face of the sandbox platforms (models/ev_pay_sandbox_order.py) and of the simulated wallet."""
-import base64
 import json
 from urllib.parse import urlencode
 
@@ -7,8 +6,7 @@ from odoo import http
 from odoo.http import request
 from odoo.tools import consteq
 
-from ..models.ev_pay_sandbox_order import ALIPAY_BILL_PARAM, ALIPAY_BILL_PATH, BILL_PARAM, _Refused
-from ..protocols import wechatpay_platform
+from ..models.ev_pay_sandbox_order import ALIPAY_BILL_PATH, _Refused
 
 
 class EvPaySandboxController(http.Controller):
@@ -30,13 +28,7 @@ class EvPaySandboxController(http.Controller):
                 csrf=False, save_session=False)
     def wechatpay_api(self, _subpath, **kwargs):
         if _subpath.startswith("v3/billdownload/file"):
-            text = request.env["ir.config_parameter"].sudo().get_param(BILL_PARAM % kwargs.get("token", "-"))
-            if not text:
-                return request.not_found()
-            gzipped = kwargs.get("tar_type") == "GZIP"
-            return request.make_response(wechatpay_platform.bill_file_bytes(text, "GZIP" if gzipped else None),
-                                         headers=[("Content-Type", "application/x-gzip" if gzipped
-                                                   else "text/plain; charset=utf-8")])
+            return self._bill_file()
         status, headers, body = request.env["ev.pay.sandbox.order"].sudo()._ev_dispatch(
             request.httprequest.method, self._raw_path(), request.httprequest.headers, request.httprequest.get_data())
         return self._answer(status, headers, body)
@@ -53,12 +45,14 @@ class EvPaySandboxController(http.Controller):
     @http.route(ALIPAY_BILL_PATH, type="http", auth="public", methods=["GET"], csrf=False, save_session=False)
     def alipay_bill_file(self, token="-", **_kwargs):
         """The zip behind a ``bill_download_url`` (unsigned, as Alipay's own download links are)."""
-        data = request.env["ir.config_parameter"].sudo().get_param(ALIPAY_BILL_PARAM % token)
-        if not data:
+        return self._bill_file()
+
+    @staticmethod
+    def _bill_file():
+        status, headers, body = request.env["ev.pay.sandbox.order"].sudo()._ev_bill_file(request.httprequest.url)
+        if status == 404:
             return request.not_found()
-        return request.make_response(base64.b64decode(data), headers=[
-            ("Content-Type", "application/zip"),
-            ("Content-Disposition", "attachment; filename=%s" % "bill.csv.zip")])
+        return request.make_response(body, headers=list(headers.items()), status=status)
 
     # === the simulated wallet === #
 

@@ -109,6 +109,24 @@ class EvPaySandboxOrder(models.Model):
             return self._ev_alipay_dispatch(path_and_query, body)
         return 404, {"Content-Type": "text/plain"}, b"unknown sandbox"
 
+    @api.model
+    def _ev_bill_file(self, url):
+        """(status, headers, body) of a bill download link (unsigned, as the platforms' own links are)."""
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        if parts.path.startswith(WECHAT_PREFIX + "/v3/billdownload/file"):
+            text = self.env["ir.config_parameter"].sudo().get_param(BILL_PARAM % query.get("token", "-"))
+            if text:
+                gzipped = query.get("tar_type") == "GZIP"
+                return 200, {"Content-Type": "application/x-gzip" if gzipped else "text/plain; charset=utf-8"}, \
+                    wechatpay_platform.bill_file_bytes(text, "GZIP" if gzipped else None)
+        elif parts.path == ALIPAY_BILL_PATH:
+            data = self.env["ir.config_parameter"].sudo().get_param(ALIPAY_BILL_PARAM % query.get("token", "-"))
+            if data:
+                return 200, {"Content-Type": "application/zip",
+                             "Content-Disposition": "attachment; filename=bill.csv.zip"}, base64.b64decode(data)
+        return 404, {"Content-Type": "text/plain"}, b"not found"
+
     # === WeChat Pay === #
 
     def _ev_wechatpay_dispatch(self, method, url, headers, body):

@@ -264,6 +264,8 @@ class PaymentProvider(models.Model):
         """GET a bill file over HTTP (the download answers are not signed; the simulator of this server serves
         them too). Called from the cron, never while this server answers a request."""
         self.ensure_one()
+        if self._ev_is_sandboxed() and self.env.context.get("ev_sandbox_in_process"):
+            return self.env["ev.pay.sandbox.order"].sudo()._ev_bill_file(url)
         try:
             response = self._ev_http(method, url, headers=headers)
         except requests.exceptions.RequestException as error:
