@@ -75,8 +75,9 @@ class EvDemoHistory(models.AbstractModel):
 
     @api.model
     def _ev_demo_build(self, salesperson, manager):
-        """Build the week (called once, from the demo data of ev_bundle_sale)."""
-        self.with_context(ev_sandbox_in_process=True)._ev_demo_run(salesperson, manager)
+        """Build the week (called once, from the demo data of ev_bundle_sale), in the demo's language."""
+        lang = "zh_CN" if self.env["res.lang"]._lang_get("zh_CN") else "en_US"
+        self.with_context(ev_sandbox_in_process=True, lang=lang)._ev_demo_run(salesperson, manager)
 
     @api.model
     def _ev_demo_run(self, salesperson, manager):

@@ -15,27 +15,32 @@ class ResUsers(models.Model):
              "the login.",
     )
 
-    _sql_constraints = [
-        ("ev_login_mobile_unique", "unique(ev_login_mobile)", "Two users cannot log in with the same mobile number."),
-    ]
-
-    @api.depends("partner_id.mobile", "share")
+    @api.depends("partner_id.mobile")
     def _compute_ev_login_mobile(self):
         for user in self:
-            number = uscc.normalize_cn_mobile(user.mobile) if user.mobile and not user.share else None
+            number = uscc.normalize_cn_mobile(user.mobile) if user.mobile else None
             user.ev_login_mobile = number.value if number else False
 
-    @api.constrains("mobile", "groups_id", "active")
+    def _ev_login_numbers(self):
+        """The mobile numbers this user logs in with: the mobile, and the login when it is one."""
+        self.ensure_one()
+        login = uscc.normalize_cn_mobile(self.login)
+        return {number for number in (self.ev_login_mobile, login.value if login else None) if number}
+
+    @api.constrains("mobile", "login", "groups_id", "active")
     def _check_ev_login_mobile(self):
-        for user in self.filtered("ev_login_mobile"):
-            other = self.with_context(active_test=False).search(
-                ["|", ("ev_login_mobile", "=", user.ev_login_mobile), ("login", "=", user.ev_login_mobile),
-                 ("id", "!=", user.id)], limit=1)
+        """Internal users only: a portal user's mobile is no login (buyers may share a family number)."""
+        for user in self.filtered(lambda u: not u.share):
+            numbers = user._ev_login_numbers()
+            other = numbers and self.with_context(active_test=False).search([
+                ("share", "=", False), ("id", "!=", user.id),
+                "|", ("ev_login_mobile", "in", list(numbers)), ("login", "in", list(numbers)),
+            ], limit=1)
             if other:
                 raise ValidationError(_(
                     "The mobile number %(mobile)s is already the login mobile of %(user)s: two users cannot share a "
                     "number. Give %(name)s another mobile number.",
-                    mobile=user.ev_login_mobile, user=other.name, name=user.name))
+                    mobile=", ".join(sorted(numbers & other._ev_login_numbers())), user=other.name, name=user.name))
 
     @api.model
     def _get_login_domain(self, login):
@@ -43,5 +48,5 @@ class ResUsers(models.Model):
         domain = super()._get_login_domain(login)
         number = uscc.normalize_cn_mobile(login)
         if number:
-            domain = ["|", *domain, ("ev_login_mobile", "=", number.value)]
+            domain = ["|", *domain, "&", ("ev_login_mobile", "=", number.value), ("share", "=", False)]
         return domain

@@ -49,7 +49,14 @@ class TestMobileLogin(HttpCase):
     def test_a_buyer_with_the_same_number_is_no_login(self):
         """Buyers are contacts, not users: their mobile numbers neither clash nor log in."""
         self.env["res.partner"].create({"name": "张三", "mobile": "13900139101"})
-        portal = new_test_user(self.env, login="ev_mobile_portal", groups="base.group_portal", mobile="13900139103")
-        self.assertFalse(portal.ev_login_mobile)
+        new_test_user(self.env, login="ev_mobile_portal", groups="base.group_portal", mobile="139 0013 9101")
+        self.assertEqual(self._login_form("13900139101", "Seller-2026"), self.salesperson.id)
         with mute_logger("odoo.addons.base.models.res_users"):
-            self.assertFalse(self._login_form("13900139103", "ev_mobile_portal"))
+            self.assertFalse(self._login_form("13900139101", "ev_mobile_portal"), "a portal user's mobile is no login")
+        self.assertEqual(self._login_form("ev_mobile_portal", "ev_mobile_portal"),
+                         self.env["res.users"].search([("login", "=", "ev_mobile_portal")]).id)
+
+    def test_a_mobile_edited_on_the_contact_is_checked_too(self):
+        other = new_test_user(self.env, login="ev_mobile_other", groups="ev_pay_invoice.group_ev_store_salesperson")
+        with self.assertRaisesRegex(ValidationError, "13900139101"):
+            other.partner_id.mobile = "13900139101"
