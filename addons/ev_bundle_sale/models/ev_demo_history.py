@@ -85,50 +85,88 @@ class EvDemoHistory(models.AbstractModel):
 
         now = datetime.datetime.now(BEIJING)
         today = now.date()
+        company = salesperson.company_id
+        orders = {}
         with freeze_time(self._ev_demo_utc(today - datetime.timedelta(days=8), "09:00")) as clock:
-            self._ev_demo_receive_stock(salesperson.company_id)
-            orders = {}
-            for days_ago, at, key, path, wallet, typed in SALES:
-                clock.move_to(self._ev_demo_utc(today - datetime.timedelta(days=days_ago), at))
-                orders[key] = self._ev_demo_sale(salesperson, path, typed)
-                clock.tick(40)  # the buyer scans and pays
-                self._ev_demo_pay(orders[key], wallet)
-                self._ev_demo_issue_einvoices(clock)
-                if key == "d3_tradein":
-                    # The company that bought the day before wants its title on the invoice: reissue (换开).
-                    clock.tick(1800)
-                    self._ev_demo_red_wizard(manager, orders["d4_bundle"].invoice_ids, {
-                        "mode": "reissue", "reason": "2", "buyer_is_company": True,
-                        "buyer_name": "上海吴氏物流有限公司", "buyer_tax_id": BUYER_COMPANY_USCC})
+            self._ev_demo_receive_stock(company)
+            for days_ago in range(6, -1, -1):
+                day = today - datetime.timedelta(days=days_ago)
+                if days_ago < 6:
+                    # The morning: the day before's bills (the morning cron), then, except today, the bank statement
+                    # with the T+1 payouts of the day before, matched to its settlements.
+                    morning = self._ev_demo_utc(day, "08:30")
+                    if not days_ago:
+                        morning = min(morning, now.astimezone(datetime.UTC).replace(tzinfo=None)
+                                      - datetime.timedelta(minutes=5))
+                    clock.move_to(morning)
+                    self._ev_demo_import_bills(company, day - datetime.timedelta(days=1))
+                    if days_ago:
+                        clock.move_to(self._ev_demo_utc(day, "09:30"))
+                        self._ev_demo_bank_payouts(company, day - datetime.timedelta(days=1))
+                for _days_ago, at, key, path, wallet, typed in filter(lambda sale: sale[0] == days_ago, SALES):
+                    clock.move_to(self._ev_demo_utc(day, at))
+                    orders[key] = self._ev_demo_sale(salesperson, path, typed)
+                    clock.tick(40)  # the buyer scans and pays
+                    self._ev_demo_pay(orders[key], wallet)
                     self._ev_demo_issue_einvoices(clock)
-                if key == "d1_bundle":
-                    # The repair of the day before is disputed: red-letter credit note, refunded to the wallet (红冲).
-                    clock.tick(3600)
-                    invoice = orders["d2_repair"].invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
-                    self._ev_demo_red_wizard(manager, invoice, {"mode": "red", "reason": "1",
-                                                                "note": "顾客对维修不满意，全额退款"})
-                    invoice.reversal_move_ids.with_user(manager).action_ev_refund_to_wallet()
-                    self._ev_demo_deliver_callbacks()
-                    self._ev_demo_issue_einvoices(clock)
-            # Yesterday evening the manager refunded ¥50 of the Alipay trade-in in the Alipay merchant app (a price
-            # adjustment), which Odoo does not know: the platform's own record of it.
-            clock.move_to(self._ev_demo_utc(today - datetime.timedelta(days=1), "19:40"))
-            tradein_tx = orders["d1_tradein"].transaction_ids.filtered(lambda tx: tx.state == "done")
-            self.env["ev.pay.sandbox.order"].sudo().search([
-                ("provider_id", "=", tradein_tx.provider_id.id), ("out_trade_no", "=", tradein_tx.reference),
-            ])._ev_register_refund("APP%s001" % (today - datetime.timedelta(days=1)).strftime("%Y%m%d"), 5000)
-            # This morning: yesterday's bills, downloaded and imported (what the morning cron does).
-            clock.move_to(min(now.astimezone(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(minutes=5),
-                              self._ev_demo_utc(today, "08:30")))
-            yesterday = today - datetime.timedelta(days=1)
-            providers = self.env["payment.provider"].sudo().search([
-                ("company_id", "=", salesperson.company_id.id), ("code", "in", ("wechatpay", "alipay")),
-                ("state", "=", "test"), ("ev_bill_download", "=", True)])
-            for provider in providers:
-                provider._ev_download_and_import(yesterday)
-                if provider.ev_bill_last_error:
-                    _logger.warning("demo history: %s", provider.ev_bill_last_error)
+                    self._ev_demo_after_sale(key, orders, manager, clock)
+                if days_ago == 1:
+                    # In the evening the manager refunded ¥50 of the Alipay trade-in in the Alipay merchant app (a
+                    # price adjustment), which Odoo does not know: the platform's own record of it.
+                    clock.move_to(self._ev_demo_utc(day, "19:40"))
+                    tradein_tx = orders["d1_tradein"].transaction_ids.filtered(lambda tx: tx.state == "done")
+                    self.env["ev.pay.sandbox.order"].sudo().search([
+                        ("provider_id", "=", tradein_tx.provider_id.id), ("out_trade_no", "=", tradein_tx.reference),
+                    ])._ev_register_refund("APP%s001" % day.strftime("%Y%m%d"), 5000)
         _logger.info("demo history: %d sales of the last week", len(orders))
+
+    @api.model
+    def _ev_demo_after_sale(self, key, orders, manager, clock):
+        if key == "d3_tradein":
+            # The company that bought the day before wants its title on the invoice: reissue (换开).
+            clock.tick(1800)
+            self._ev_demo_red_wizard(manager, orders["d4_bundle"].invoice_ids, {
+                "mode": "reissue", "reason": "2", "buyer_is_company": True,
+                "buyer_name": "上海吴氏物流有限公司", "buyer_tax_id": BUYER_COMPANY_USCC})
+            self._ev_demo_issue_einvoices(clock)
+        if key == "d1_bundle":
+            # The repair of the day before is disputed: red-letter credit note, refunded to the wallet (红冲).
+            clock.tick(3600)
+            invoice = orders["d2_repair"].invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
+            self._ev_demo_red_wizard(manager, invoice, {"mode": "red", "reason": "1",
+                                                        "note": "顾客对维修不满意，全额退款"})
+            invoice.reversal_move_ids.with_user(manager).action_ev_refund_to_wallet()
+            self._ev_demo_deliver_callbacks()
+            self._ev_demo_issue_einvoices(clock)
+
+    @api.model
+    def _ev_demo_providers(self, company):
+        return self.env["payment.provider"].sudo().search([
+            ("company_id", "=", company.id), ("code", "in", ("wechatpay", "alipay")), ("state", "=", "test"),
+            ("ev_bill_download", "=", True)])
+
+    @api.model
+    def _ev_demo_import_bills(self, company, day):
+        """What the morning cron does: download the day's bills from the sandboxes, import, match and post them."""
+        for provider in self._ev_demo_providers(company):
+            provider._ev_download_and_import(day)
+            if provider.ev_bill_last_error:
+                _logger.warning("demo history: %s", provider.ev_bill_last_error)
+
+    @api.model
+    def _ev_demo_bank_payouts(self, company, day):
+        """The bank statement of the next morning: the T+1 withdrawals of ``day``'s nets, as the bank lists them,
+        then the payout matching of the settlements (the cron's)."""
+        settlements = self.env["ev.settlement"].sudo().search([
+            ("company_id", "=", company.id), ("date", "=", day), ("state", "=", "posted"), ("net_amount", ">", 0)])
+        journal = self.env["account.journal"].sudo().search(
+            [("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+        labels = {"wechatpay": "财付通支付科技有限公司 提现", "alipay": "支付宝（中国）网络技术有限公司 提现"}
+        self.env["account.bank.statement.line"].sudo().create([{
+            "journal_id": journal.id, "date": day + datetime.timedelta(days=1), "amount": settlement.net_amount,
+            "payment_ref": labels[settlement.channel],
+        } for settlement in settlements])
+        self.env["ev.settlement"].sudo()._cron_ev_match_payouts()
 
     # --- the steps, as the screens run them -------------------------------------------------------------------
 

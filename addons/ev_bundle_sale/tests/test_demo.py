@@ -60,9 +60,9 @@ class TestDemo(ScreenTourMixin, HttpCase):
     # --- the history ------------------------------------------------------------------------------------------
 
     def _build_day(self):
-        """The day the demo database was made (its history ends the day before: the day of its settlements)."""
-        settlement = self._store("ev.settlement").search([("company_id", "=", self.company.id)], limit=1)
-        return settlement.date + datetime.timedelta(days=1)
+        """The day the demo database was made (its history ends the day before: the day of its last bills)."""
+        settlements = self._store("ev.settlement").search([("company_id", "=", self.company.id)])
+        return max(settlements.mapped("date")) + datetime.timedelta(days=1)
 
     def test_history_of_the_week(self):
         today = self._build_day()
@@ -91,17 +91,25 @@ class TestDemo(ScreenTourMixin, HttpCase):
         self.assertEqual(replaced.ev_einvoice_replaced_by_id.ev_einvoice_state, "issued")
         self.assertTrue(replaced.ev_einvoice_replaced_by_id.ev_einvoice_buyer_name.endswith("有限公司"))
         red = invoices.filtered(lambda m: m.ev_einvoice_state == "red_reversed")
-        refund = red.transaction_ids.child_transaction_ids.filtered(lambda tx: tx.operation == "refund")
+        refund = red.invoice_line_ids.sale_line_ids.order_id.transaction_ids.child_transaction_ids.filtered(
+            lambda tx: tx.operation == "refund")
         self.assertEqual((refund.state, refund.amount), ("done", -red.amount_total))
-        # Yesterday's bills, in one settlement per wallet; one difference for the accountant.
-        yesterday = today - datetime.timedelta(days=1)
-        self.assertLessEqual(today, datetime.datetime.now(BEIJING).date())
+        # Each day's bills imported the next morning and the payouts matched to the bank the day after; yesterday's
+        # settlements wait for today's payout, one of them with a difference for the accountant.
         settlements = self._store("ev.settlement").search([("company_id", "=", self.company.id)])
-        self.assertEqual((set(settlements.mapped("date")), sorted(settlements.mapped("channel"))),
-                         ({yesterday}, ["alipay", "wechatpay"]))
+        self.assertEqual(set(settlements.mapped("date")), days)
+        yesterday = today - datetime.timedelta(days=1)
+        last = settlements.filtered(lambda s: s.date == yesterday)
+        self.assertEqual((sorted(last.mapped("channel")), set(last.mapped("state"))),
+                         (["alipay", "wechatpay"], {"posted"}))
+        earlier = (settlements - last).filtered(lambda s: s.net_amount > 0)
+        self.assertEqual(set(earlier.mapped("state")), {"paid"})
+        self.assertTrue(all(earlier.statement_line_id.mapped("is_reconciled")))
+        self.assertLessEqual(today, datetime.datetime.now(BEIJING).date())
         differences = settlements.difference_ids.filtered(lambda d: d.state == "open")
         self.assertEqual(len(differences), 1, differences.mapped("kind"))
-        self.assertEqual((differences.kind, differences.channel, differences.actual), ("unknown", "alipay", -50))
+        self.assertEqual((differences.kind, differences.settlement_id.date, differences.channel, differences.actual),
+                         ("unknown", yesterday, "alipay", -50))
         # The dashboard: each day of the graph before the day the demo was made has sales.
         data = self.env["ev.store.dashboard"].with_user(self.salesperson).with_company(self.company) \
             .ev_dashboard_data()
@@ -148,7 +156,7 @@ class TestDemo(ScreenTourMixin, HttpCase):
     def test_first_login_screens(self):
         """What the manager sees on first login (desktop): the dashboard, the store's lists, yesterday's
         settlement with its difference."""
-        settlement = self._store("ev.settlement").search([("channel", "=", "alipay")], limit=1)
+        settlement = self._store("ev.settlement.difference").search([("state", "=", "open")]).settlement_id
         for name, url in (
             ("dashboard", "/odoo/action-ev_pay_invoice.ev_store_dashboard_action"),
             ("invoices", "/odoo/action-ev_pay_invoice.action_ev_order_invoices"),
