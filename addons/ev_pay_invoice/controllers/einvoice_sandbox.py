@@ -35,7 +35,6 @@ class EInvoiceSandboxController(http.Controller):
         if not found:
             return request.not_found()
         content, mimetype = found
-        number = filename.rpartition(".")[0]
-        kind = filename.rpartition(".")[2]
+        number, _dot, kind = filename.rpartition(".")
         return request.make_response(content, headers=[
             ("Content-Type", mimetype), ("Content-Disposition", f'inline; filename="{number}.{kind}"')])
