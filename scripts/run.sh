@@ -27,7 +27,10 @@ else
     # Dealers read Chinese: the demo logs in in Chinese, in the demo store.
     "$VENV_PY" "$ODOO_DIR/setup/odoo" shell --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" \
         -d "$DB_NAME" --log-level=warn --no-http <<'PY' >/dev/null
-env.ref("base.user_admin").write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
+users = env.ref("base.user_admin")
+for xmlid in ("ev_pay_invoice.demo_user_salesperson", "ev_pay_invoice.demo_user_store_manager"):
+    users |= env.ref(xmlid, raise_if_not_found=False) or users.browse()
+users.write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
 # Messages posted by the crons (OdooBot) and by the platforms' callbacks (public user) in Chinese too.
 env.ref("base.user_root").write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
 env.ref("base.public_user").write({"lang": "zh_CN"})
@@ -37,9 +40,13 @@ fi
 
 cat <<MSG
 
-  EV Pay & Invoice demo: http://localhost:$HTTP_PORT
-  Login: admin   Password: admin   (database: $DB_NAME)
-  Stop with Ctrl+C.
+  EV Pay & Invoice demo: http://localhost:$HTTP_PORT   (database: $DB_NAME)
+  The demo store 绿行电动车 · 徐汇店, with its last week of sales, invoices and yesterday's settlements:
+    Salesperson (李销售):    login salesperson   password salesperson   (or mobile 13900139001)
+    Store manager (王店长):  login manager       password manager       (or mobile 13900139002)
+    Administrator:          login admin         password admin
+  Stop with Ctrl+C. \`make clean-db\` then \`make run\` rebuilds the demo (its history ends yesterday).
+
 MSG
 if [ "${PGHOST:-}" = "$PRIVATE_PG_SOCKET" ]; then
     echo "  The private PostgreSQL cluster ($PRIVATE_PG_DIR) keeps running when Odoo stops; 'make stop' stops it."

@@ -14,7 +14,17 @@ source "$DATA_DIR/env.sh"
 ADDONS=ev_pay_invoice,ev_bundle_sale,ev_e2e_tests
 TEST_DB=${EVPAY_TEST_DB:-evpay_test}
 ONLY_TAGS=${TEST_TAGS:-}
-TEST_TAGS=${TEST_TAGS:-/ev_pay_invoice,/ev_bundle_sale,/ev_e2e_tests}
+# The tests tagged ev_demo run on the demo data (the demo store's history, its logins): a second, small run below
+# installs the addons WITH their demo data into ${TEST_DB}_demo. TEST_TAGS naming ev_demo runs only that one.
+DEMO_TAGS=ev_demo
+if [ -z "${TEST_TAGS:-}" ]; then
+    TEST_TAGS=/ev_pay_invoice,/ev_bundle_sale,/ev_e2e_tests,-$DEMO_TAGS
+    RUN_MAIN=1 RUN_DEMO=1
+elif [[ "$TEST_TAGS" == *$DEMO_TAGS* ]]; then
+    DEMO_TAGS=$TEST_TAGS RUN_MAIN=0 RUN_DEMO=1
+else
+    RUN_MAIN=1 RUN_DEMO=0
+fi
 TEST_HTTP_PORT=${EVPAY_TEST_HTTP_PORT:-8169}
 LOG_DIR=$DATA_DIR/test-logs/$TEST_DB
 mkdir -p "$LOG_DIR"
@@ -62,16 +72,31 @@ if [ -z "$ONLY_TAGS" ]; then
     if bash "$PROJECT_DIR/scripts/check_embedded_pg.sh"; then tally embedpg 1 0; else tally embedpg 0 1; fi
 fi
 
-say "Odoo tests in a fresh database '$TEST_DB' (tags $TEST_TAGS), browser tours in headless Chromium"
-if [ "${KEEP_TEST_DB:-0}" = 1 ] && "$VENV_PY" -c "import psycopg2; psycopg2.connect(dbname='$TEST_DB').close()" 2>/dev/null; then
-    install_args=(-i "$ADDONS" -u "$ADDONS")  # -i: a module added since (ev_e2e_tests) gets installed
-else
-    "$VENV_PY" "$ODOO_DIR/setup/odoo" db drop "$TEST_DB" >/dev/null 2>&1 ||
+drop_db() {  # drop_db NAME: the database and its filestore
+    "$VENV_PY" "$ODOO_DIR/setup/odoo" db drop "$1" >/dev/null 2>&1 ||
         "$VENV_PY" -c "
 import psycopg2
 c = psycopg2.connect(dbname='postgres'); c.autocommit = True
-c.cursor().execute('DROP DATABASE IF EXISTS \"$TEST_DB\" WITH (FORCE)')" 
-    rm -rf "$DATA_DIR/odoo-data/filestore/$TEST_DB"
+c.cursor().execute('DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)')"
+    rm -rf "$DATA_DIR/odoo-data/filestore/$1"
+}
+db_exists() { "$VENV_PY" -c "import psycopg2; psycopg2.connect(dbname='$1').close()" 2>/dev/null; }
+odoo_counts() {  # prints "passed failed" from the runner's JSON report
+    "$VENV_PY" -c "
+import json, sys
+try:
+    c = json.load(open('$1'))
+    print(c['passed'], c['failed'] or (0 if c['run'] else 1))
+except Exception:
+    print(0, 1)"
+}
+
+if [ "$RUN_MAIN" = 1 ]; then
+say "Odoo tests in a fresh database '$TEST_DB' (tags $TEST_TAGS), browser tours in headless Chromium"
+if [ "${KEEP_TEST_DB:-0}" = 1 ] && db_exists "$TEST_DB"; then
+    install_args=(-i "$ADDONS" -u "$ADDONS")  # -i: a module added since (ev_e2e_tests) gets installed
+else
+    drop_db "$TEST_DB"
     install_args=(-i "$ADDONS" --without-demo=all)
 fi
 odoo_start=$(date +%s)
@@ -83,15 +108,37 @@ set +e
     >"$LOG_DIR/odoo.log" 2>&1
 set -e
 grep -E "(ERROR|CRITICAL) .*|FAIL:|odoo: [0-9]+ passed" "$LOG_DIR/odoo.log" | grep -v "^odoo:" | head -80 || true
-read -r od_passed od_failed < <("$VENV_PY" -c "
-import json, sys
-try:
-    c = json.load(open('$LOG_DIR/odoo.json'))
-    print(c['passed'], c['failed'] or (0 if c['run'] else 1))
-except Exception:
-    print(0, 1)")
+read -r od_passed od_failed < <(odoo_counts "$LOG_DIR/odoo.json")
 tally odoo "$od_passed" "$od_failed"
 echo "Odoo run took $(( $(date +%s) - odoo_start ))s; full log: $LOG_DIR/odoo.log"
+fi
+
+if [ "$RUN_DEMO" = 1 ]; then
+# The demo database as `make run` makes it (both addons, their demo data, Chinese), then the ev_demo tests on it.
+DEMO_DB=${TEST_DB}_demo
+DEMO_LOG_DIR=$DATA_DIR/test-logs/$DEMO_DB
+mkdir -p "$DEMO_LOG_DIR"
+say "Odoo tests on the demo data in a fresh database '$DEMO_DB' (tags $DEMO_TAGS)"
+DEMO_ADDONS=ev_pay_invoice,ev_bundle_sale
+if [ "${KEEP_TEST_DB:-0}" = 1 ] && db_exists "$DEMO_DB"; then
+    demo_install_args=(-u "$DEMO_ADDONS")
+else
+    drop_db "$DEMO_DB"
+    demo_install_args=(-i "$DEMO_ADDONS" --load-language=zh_CN)
+fi
+demo_start=$(date +%s)
+set +e
+"$VENV_PY" "$PROJECT_DIR/scripts/odoo_test_runner.py" --report-json "$DEMO_LOG_DIR/odoo.json" \
+    --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" \
+    -d "$DEMO_DB" "${demo_install_args[@]}" --test-enable --test-tags="$DEMO_TAGS" \
+    --http-port="$TEST_HTTP_PORT" --stop-after-init --max-cron-threads=0 --log-level=info \
+    >"$DEMO_LOG_DIR/odoo.log" 2>&1
+set -e
+grep -E "(ERROR|CRITICAL) .*|FAIL:|odoo: [0-9]+ passed" "$DEMO_LOG_DIR/odoo.log" | grep -v "^odoo:" | head -40 || true
+read -r demo_passed demo_failed < <(odoo_counts "$DEMO_LOG_DIR/odoo.json")
+tally demo "$demo_passed" "$demo_failed"
+echo "Demo run took $(( $(date +%s) - demo_start ))s; full log: $DEMO_LOG_DIR/odoo.log"
+fi
 
 echo "summary: $passed passed, $failed failed"
 [ "$failed" = 0 ]

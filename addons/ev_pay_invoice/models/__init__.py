@@ -40,3 +40,4 @@ from . import payment_transaction_pos
 from . import pos_payment_method
 from . import pos_order
 from . import res_partner
+from . import res_users

@@ -4,8 +4,11 @@ import logging
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
+from werkzeug.datastructures import Headers
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -164,6 +167,28 @@ class EvEinvoiceProvider(models.Model):
     # Transport
     # ------------------------------------------------------------------------------------------------------------
 
+    def _ev_request(self, method, url, params=None, data=None, headers=None):
+        """One HTTP call to the platform. With ``ev_sandbox_in_process`` in the context (the demo data, built
+        while no HTTP server runs), a sandbox provider's calls are answered by the simulator's own code in this
+        transaction, byte for byte what its HTTP face would answer."""
+        if self.kind == "sandbox" and self.env.context.get("ev_sandbox_in_process"):
+            return self._ev_sandbox_answer(method, url, params or {}, data or b"", headers or {})
+        return requests.request(method, url, params=params, data=data, headers=headers, timeout=self.timeout or 15)
+
+    def _ev_sandbox_answer(self, method, url, params, body, headers):
+        Sandbox = self.env["ev.einvoice.sandbox"].sudo()
+        path = urlsplit(url).path
+        status, content = 404, b""
+        if method == "POST" and path == SANDBOX_TOKEN_PATH:
+            status, _type, content = Sandbox._serve_token(dict(parse_qsl(body.decode())))
+        elif method == "POST" and path == SANDBOX_SERVICES_PATH:
+            status, _type, content = Sandbox._serve_services(params, Headers(headers), body, path)
+        elif method == "GET" and path.startswith(SANDBOX_FILES_PATH + "/"):
+            account, _sep, filename = path[len(SANDBOX_FILES_PATH) + 1:].partition("/")
+            found = Sandbox._serve_file(account, filename)
+            status, content = (200, found[0]) if found else (404, b"")
+        return SimpleNamespace(status_code=status, content=content)
+
     def _ev_store_token(self, token, expires_at):
         """Keep the token even if the current transaction rolls back: Nuonuo limits token calls (070306)."""
         vals = {"access_token": token, "access_token_expires_at": expires_at}
@@ -186,8 +211,7 @@ class EvEinvoiceProvider(models.Model):
         token_request = nuonuo.token_request_self_use(provider.app_key, provider.app_secret)
         url = self._ev_token_url() if self.kind == "sandbox" else token_request.url
         try:
-            response = requests.post(url, data=token_request.body, headers=dict(token_request.headers),
-                                     timeout=self.timeout or 15)
+            response = self._ev_request("POST", url, data=token_request.body, headers=dict(token_request.headers))
         except requests.RequestException as error:
             raise EInvoiceUnavailable(_("The e-invoice platform cannot be reached: %(error)s", error=error)) from None
         if response.status_code >= 500:
@@ -213,8 +237,8 @@ class EvEinvoiceProvider(models.Model):
             prepared = nuonuo.build_request(api_method, payload, credentials, url=self._ev_services_url())
             started = time.monotonic()
             try:
-                response = requests.post(prepared.url, params=dict(prepared.params), data=prepared.body,
-                                         headers=dict(prepared.headers), timeout=self.timeout or 15)
+                response = self._ev_request("POST", prepared.url, params=dict(prepared.params), data=prepared.body,
+                                            headers=dict(prepared.headers))
             except requests.RequestException as error:
                 _logger.warning("E-invoice provider %s: %s failed: %s", self.id, api_method, error)
                 raise EInvoiceUnavailable(
@@ -237,7 +261,7 @@ class EvEinvoiceProvider(models.Model):
     def _ev_download(self, url):
         self.ensure_one()
         try:
-            response = requests.get(url, timeout=self.timeout or 15)
+            response = self._ev_request("GET", url)
         except requests.RequestException as error:
             raise EInvoiceUnavailable(_("The e-invoice file cannot be downloaded: %(error)s", error=error)) from None
         if response.status_code != 200:

@@ -1,6 +1,7 @@
 import hashlib
 import hmac
 import io
+import time
 from datetime import datetime
 
 from odoo import api, fields, models
@@ -8,9 +9,11 @@ from odoo import api, fields, models
 from ..protocols import einvoice_rules as rules
 from ..protocols import nuonuo, nuonuo_platform
 from ..protocols.nuonuo import ApiMethod
+from .ev_einvoice_provider import SANDBOX_TOKEN_LIFETIME
 
 # Provincial code of the simulated bureau from the seller's address (positions 3-4 of the 20-digit number).
 _DEFAULT_REGION = "31"
+JSON = "application/json;charset=UTF-8"
 _LOCK_NAMESPACE = 7147  # pg_advisory_xact_lock(namespace, provider id): one simulated platform call at a time
 
 
@@ -205,6 +208,68 @@ class EvEinvoiceSandbox(models.AbstractModel):
             self.env["ev.einvoice.sandbox.call"].sudo().create({
                 "provider_id": provider.id, "api_method": api_method or "", "code": code, "describe": describe,
             })
+
+    # ------------------------------------------------------------------------------------------------------------
+    # HTTP face: the controller's, and the in-process transport's (demo data built while no server runs)
+    # ------------------------------------------------------------------------------------------------------------
+
+    @api.model
+    def _serve_refused(self, provider):
+        """Latency first (outside any lock), then an outage answers like a load balancer with nothing behind."""
+        if provider.sandbox_latency_ms:
+            time.sleep(provider.sandbox_latency_ms / 1000)
+        if provider.sandbox_mode == "outage":
+            return 503, "text/plain", b"503 Service Unavailable (simulated outage)"
+        return None
+
+    @api.model
+    def _serve_token(self, form):
+        """The token endpoint: (status, content type, body)."""
+        provider = self.env["ev.einvoice.provider"].sudo()._ev_sandbox_for_app_key(form.get("client_id"))
+        if not provider:
+            return 400, JSON, nuonuo_platform.envelope_body(
+                {"error": "070101", "error_description": "获取app密钥失败或appkey无效"})
+        refused = self._serve_refused(provider)
+        if refused:
+            return refused
+        if form.get("grant_type") != "client_credentials" or form.get("client_secret") != provider.app_secret:
+            return 400, JSON, nuonuo_platform.envelope_body(
+                {"error": "070101", "error_description": "client_secret 错误"})
+        return 200, JSON, nuonuo_platform.envelope_body(
+            {"access_token": provider._ev_sandbox_issue_token(), "expires_in": SANDBOX_TOKEN_LIFETIME})
+
+    @api.model
+    def _serve_services(self, args, headers, body, path):
+        """The services endpoint (one signed call): (status, content type, body)."""
+        Provider = self.env["ev.einvoice.provider"].sudo()
+        provider = Provider._ev_sandbox_for_app_key(args.get("appkey"))
+        if provider:
+            refused = self._serve_refused(provider)
+            if refused:
+                self._log_refused(provider, headers.get("method"), "503", "simulated outage")
+                return refused
+        try:
+            verified = nuonuo_platform.verify_request(
+                params=args, headers=dict(headers), body=body,
+                secret_for=lambda key: provider.app_secret if provider and provider.app_key == key else None,
+                token_valid=lambda key, token: provider._ev_sandbox_token_valid(token),
+                path=path,
+            )
+        except nuonuo_platform.PlatformError as error:
+            self._log_refused(provider, headers.get("method"), error.code, error.describe)
+            return 200, JSON, nuonuo_platform.envelope_body(error.envelope())
+        return 200, JSON, nuonuo_platform.envelope_body(self._handle(provider, verified.api_method, verified.payload))
+
+    @api.model
+    def _serve_file(self, account, filename):
+        """An issued invoice's file: (content, mimetype), or None."""
+        provider_id, _sep, token = account.partition("-")
+        provider = self.env["ev.einvoice.provider"].sudo().browse(
+            int(provider_id) if provider_id.isdigit() else 0).exists()
+        number, _dot, kind = filename.rpartition(".")
+        if not provider or provider.kind != "sandbox" or token != self._files_token(provider):
+            return None
+        return self._file(provider, number, kind)
 
     # ------------------------------------------------------------------------------------------------------------
     # Files

@@ -295,10 +295,11 @@ class PaymentProvider(models.Model):
 
         Sandbox calls made while this server is answering an HTTP request are served in-process by the same
         simulator code (same signed bytes in and out): calling ourselves over HTTP from inside a request would
-        hold one worker waiting for another, and deadlocks a single-worker server (and Odoo's test server).
+        hold one worker waiting for another, and deadlocks a single-worker server (and Odoo's test server). So
+        are all sandbox calls under ``ev_sandbox_in_process`` (the demo data, built while no HTTP server runs).
         """
         self.ensure_one()
-        if self._ev_is_sandboxed() and http_request:
+        if self._ev_is_sandboxed() and (http_request or self.env.context.get("ev_sandbox_in_process")):
             path = url[len(self._ev_base_url()):]
             status, answer_headers, answer_body = self.env["ev.pay.sandbox.order"].sudo()._ev_dispatch(
                 method, path, headers, body)

@@ -286,8 +286,10 @@ class PaymentProvider(models.Model):
         """GET a bill file over HTTP (the download answers are not signed; the simulator of this server serves
         them too). Called from the cron, never while this server answers a request."""
         self.ensure_one()
-        if self._ev_is_sandboxed() and http_request and url.startswith(self._ev_base_url()):
-            # As _ev_send: the simulator's file, served in-process while this server answers a request.
+        in_process = http_request or self.env.context.get("ev_sandbox_in_process")
+        if self._ev_is_sandboxed() and in_process and url.startswith(self._ev_base_url()):
+            # As _ev_send: the simulator's file, served in-process while this server answers a request (or while
+            # the demo data is built and no HTTP server runs).
             answer = self.env["ev.pay.sandbox.order"].sudo()._ev_bill_file(url[len(self._ev_base_url()):])
             if answer:
                 return answer

@@ -24,3 +24,8 @@ class ResPartner(models.Model):
         }
         raise ValidationError(_("The mobile number “%(mobile)s” is not valid: %(reason)s.",
                                 mobile=raw or "", reason=reasons.get(result.reason, result.detail)))
+
+    @api.constrains("mobile")
+    def _check_ev_user_login_mobile(self):
+        """A user's mobile number edited on the contact is a login too: still one user per number."""
+        self.sudo().user_ids._check_ev_login_mobile()

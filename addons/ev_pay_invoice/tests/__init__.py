@@ -15,3 +15,4 @@ from . import test_settlement_month
 from . import test_cashier
 from . import test_pos_payment
 from . import test_payment_jsapi
+from . import test_mobile_login
