@@ -7,3 +7,4 @@ from . import test_security
 from . import test_ui
 from . import test_pos
 from . import test_cashier
+from . import test_pos_checkout
