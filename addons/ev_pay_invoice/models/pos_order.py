@@ -35,6 +35,22 @@ class PosOrder(models.Model):
         help="Paid online, but the order could not be finished on the server (for instance the buyer was missing): "
              "the payment is kept on the order, the till shows this reason and finishes the order once corrected.")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # EXTENDS 'point_of_sale': the order number the receipt shows (tracking_number, from sequence_number) is
+        # counted by the server per session, not by each browser (whose count starts again in a new browser or
+        # on another device, so that every receipt said "301").
+        for vals in vals_list:
+            if vals.get("session_id"):
+                self.env.cr.execute(
+                    "UPDATE pos_session SET sequence_number = COALESCE(sequence_number, 1) + 1 WHERE id = %s "
+                    "RETURNING sequence_number - 1", (vals["session_id"],))
+                row = self.env.cr.fetchone()
+                if row:
+                    vals["sequence_number"] = row[0]
+        self.env["pos.session"].invalidate_model(["sequence_number"])
+        return super().create(vals_list)
+
     @api.depends("account_move.access_token")
     def _compute_ev_einvoice_url(self):
         for order in self:

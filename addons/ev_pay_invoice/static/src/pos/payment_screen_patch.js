@@ -2,6 +2,8 @@ import { patch } from "@web/core/utils/patch";
 import { _t } from "@web/core/l10n/translation";
 import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { PaymentScreen } from "@point_of_sale/app/screens/payment_screen/payment_screen";
+// pos_online_payment's patch is in a later bundle: importing it applies this patch on top of it.
+import "@pos_online_payment/overrides/pos_overrides/components/payment_screen/payment_screen";
 
 /**
  * WeChat Pay / Alipay at the till, on top of pos_online_payment:
@@ -20,6 +22,11 @@ patch(PaymentScreen.prototype, {
 
     async evSyncDraft() {
         const order = this.currentOrder;
+        // A synchronisation still under way (the one pos_online_payment starts when the method is chosen) would
+        // make this one skip the order: wait for it, then send the order as it is now.
+        for (let wait = 0; this.pos.syncingOrders.has(order.id) && wait < 200; wait++) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         this.pos.addPendingOrder([order.id]);
         try {
             await this.pos.syncAllOrders({ orders: [order], throw: true });
