@@ -131,7 +131,7 @@ registry.category("web_tour.tours").add("EvPosReprintRefundTour", {
                 trigger: ".ticket-screen",
                 run() {
                     window.print = () => {
-                        window.evPrinted = [...document.querySelectorAll(".pos-receipt")].map((el) => el.outerHTML);
+                        window.evPrinted = document.querySelector(".pos-receipt")?.outerHTML || "";
                     };
                 },
             },
@@ -147,7 +147,7 @@ registry.category("web_tour.tours").add("EvPosReprintRefundTour", {
                     for (let wait = 0; !window.evPrinted && wait < 50; wait++) {
                         await new Promise((resolve) => setTimeout(resolve, 100));
                     }
-                    const html = (window.evPrinted || []).join("");
+                    const html = window.evPrinted || "";
                     const receipt = document.createElement("div");
                     receipt.innerHTML = html;
                     const problems = [
