@@ -41,7 +41,7 @@ class TestPosCheckout(TestPointOfSaleHttpCommon, EvPaymentCommon, ScreenTourMixi
 
     def _tour(self, name, size):
         self.screen_tour(name, "pos_user", size=size, url=f"/pos/ui?config_id={self.config.id}",
-                         shots=("pos-qr", "pos-receipt", "pos-reprint"))
+                         shots=("pos-qr", "pos-receipt", "pos-refund"))
 
     def _issue_einvoices(self):
         """The issuing cron (no cron worker in tests), run until nothing is pending, skipping its waits."""

@@ -125,7 +125,8 @@ registry.category("web_tour.tours").add("EvPosReprintRefundTour", {
             Chrome.startPoS(),
             ...ProductScreen.clickRefund(),
             TicketScreen.selectFilter("Paid"),
-            TicketScreen.selectOrder("POS Bundle Buyer"),
+            { content: "the bundle's order", trigger: '.ticket-screen .order-row:contains("2,900.00")', run: "click" },
+            ProductScreen.clickReview(),
             {
                 content: "the printer is the browser's: keep what it is asked to print",
                 trigger: ".ticket-screen",
@@ -161,15 +162,15 @@ registry.category("web_tour.tours").add("EvPosReprintRefundTour", {
                     }
                 },
             },
-            TicketScreen.selectOrder("POS Bundle Buyer"),
             ProductScreen.clickNumpad("1"),
-            TicketScreen.confirmRefund(),
+            { content: "refund it", trigger: ".ticket-screen .btn-primary.pay-order-button", run: "click" },
             { ...ProductScreen.back(), isActive: ["mobile"] },
             ProductScreen.clickPayButton(),
             PaymentScreen.clickPaymentMethod(WALLET),
             PaymentScreen.clickValidate(),
             { content: "refunded to the wallet", trigger: ".receipt-screen", timeout: 20000 },
             receiptIsRight([".paymentlines:contains(WeChat Pay / Alipay)", ".o_ev_receipt_invoice_name"]),
+            evScreenshot("pos-refund"),
             ReceiptScreen.clickNextOrder(),
         ].flat(),
 });
