@@ -36,5 +36,6 @@ from . import payment_transaction_pos
 from . import pos_payment_method
 from . import pos_order
 from . import pos_config
+from . import pos_payment
 from . import account_move_pos
 from . import res_partner

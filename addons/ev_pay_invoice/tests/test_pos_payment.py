@@ -170,6 +170,7 @@ class TestPosEvPay(TestPointOfSaleHttpCommon, EvPaymentCommon):
         self.assertIn("partner", state["error"])
         self.assertEqual(order.state, "draft")
         self.assertEqual(order.payment_ids.online_account_payment_id, wechat.payment_id, "the payment is kept")
+        self.assertTrue(order.payment_ids.uuid, "the till tells the server's payment apart (no double line)")
         self.assertIn("could not be finished", order.message_ids[:1].body)
         self.assertEqual(order.get_and_set_online_payments_data(False)["ev_pos_error"], state["error"])
         # The cashier chooses the customer and presses 验证: the till sends the order, paid, without its own copy
