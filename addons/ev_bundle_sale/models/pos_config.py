@@ -1,9 +1,13 @@
-from odoo import _, models
+from odoo import Command, _, api, models
 from odoo.exceptions import UserError
 
 from odoo.addons.ev_bundle_sale.models.stock_lot import EvCodeError
 
 from .product_template import SERIAL_ROLES
+
+# The store's product categories at the till (pos.category records of ev_bundle_sale's data).
+STORE_POS_CATEGORIES = [("ebike", "E-bikes"), ("battery", "Batteries"), ("charger", "Chargers"),
+                        ("accessory", "Accessories"), ("service", "Services")]
 
 
 class PosConfig(models.Model):
@@ -93,3 +97,75 @@ class PosConfig(models.Model):
             "items": [{"role": role, "combo_item_id": item.id, "product_id": item.product_id.id,
                        "lot_name": lots[role].name} for role, item in zip(SERIAL_ROLES, items)],
         }
+
+    # ------------------------------------------------------------------------------------------------ store till
+    @api.model
+    def _ev_store_pos(self, company, products=None, user=None):
+        """The store's till (收银台) for ``company``, made ready to sell; idempotent (demo data, ``make run``).
+
+        Cash and the company's WeChat Pay / Alipay providers (one online method, so the QR popup shows both
+        codes); the product grid limited to the store's categories (e-bikes, batteries, chargers, accessories,
+        services) so that no other catalogue shows up; the receipt headed with the store's name, address and
+        phone; an open session (opening cash 0), so that the cashier starts selling at once.
+        """
+        company = company.sudo()
+        PosConfig = self.sudo().with_company(company)
+        categories = self.env["pos.category"].sudo()
+        for key, name in STORE_POS_CATEGORIES:
+            category = self.env.ref(f"ev_bundle_sale.pos_category_{key}", raise_if_not_found=False) \
+                or categories.search([("name", "=", name)], limit=1) or categories.create({"name": name})
+            categories |= category
+        by_role = dict(zip([key for key, _name in STORE_POS_CATEGORIES], categories))
+        for template in (products or self.env["product.template"]).sudo():
+            combo = template.ev_combo_product_id if template.ev_role == "vehicle" else template.browse()
+            category = by_role.get({"vehicle": "ebike", "battery": "battery", "charger": "charger"}.get(
+                template.ev_role) or ("service" if template.type == "service" else "accessory"))
+            (template | combo).write({"available_in_pos": True, "pos_categ_ids": [Command.link(category.id)]})
+        journals = self.env["account.journal"].sudo().with_company(company)
+        cash_journal = journals.search([("company_id", "=", company.id), ("type", "=", "cash")], limit=1)
+        Method = self.env["pos.payment.method"].sudo().with_company(company)
+        cash = Method.search([("company_id", "=", company.id), ("is_cash_count", "=", True)], limit=1) \
+            or self._ev_translated(Method.create({"journal_id": cash_journal.id, "company_id": company.id,
+                                                  "name": "Cash"}), "name", lambda env: env._("Cash"))
+        providers = self.env["payment.provider"].sudo().search([
+            ("company_id", "=", company.id), ("code", "in", ["wechatpay", "alipay"]),
+            ("state", "in", ["enabled", "test"])])
+        online = Method.search([("company_id", "=", company.id), ("is_online_payment", "=", True)], limit=1)
+        if providers and not online:
+            online = self._ev_translated(Method.create({
+                "name": "WeChat Pay / Alipay", "is_online_payment": True, "company_id": company.id,
+                "online_payment_provider_ids": [Command.set(providers.ids)],
+            }), "name", lambda env: env._("WeChat Pay / Alipay"))
+        # The receipt is printed in the store's language (Chinese when installed), whoever runs this.
+        installed = [code for code, _name in self.env["res.lang"].get_installed()]
+        store_env = self.with_context(lang="zh_CN" if "zh_CN" in installed else self.env.lang).env
+        partner = company.partner_id
+        header = "\n".join(filter(None, [
+            company.name, " ".join(filter(None, [partner.city, partner.street])),
+            store_env._("Tel. %(phone)s", phone=partner.phone) if partner.phone else ""]))
+        config = PosConfig.search([("company_id", "=", company.id)], limit=1)
+        warehouse = self.env["stock.warehouse"].sudo().search([("company_id", "=", company.id)], limit=1)
+        values = {
+            "limit_categories": True, "iface_available_categ_ids": [Command.set(categories.ids)],
+            "is_header_or_footer": True, "receipt_header": header,
+            "receipt_footer": store_env._("Thank you! Keep this receipt: it is your proof of purchase and warranty."),
+            "payment_method_ids": [Command.set((cash | online).ids)],
+        }
+        if not config:
+            config = PosConfig.create({
+                "name": store_env._("Store till"), "company_id": company.id,
+                "picking_type_id": warehouse.pos_type_id.id, **values})
+        else:
+            config.write(values)
+        if not config.current_session_id:
+            session = self.env["pos.session"].sudo().with_company(company).create({
+                "config_id": config.id, "user_id": (user or self.env.ref("base.user_admin")).id})
+            session.set_opening_control(0, "")
+        return config
+
+    @api.model
+    def _ev_translated(self, record, field, term):
+        """``record`` with ``field`` set to ``term(env)`` in each installed language (names made by code)."""
+        for lang, _name in self.env["res.lang"].get_installed():
+            record.with_context(lang=lang)[field] = term(self.with_context(lang=lang).env)
+        return record

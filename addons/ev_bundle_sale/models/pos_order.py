@@ -23,6 +23,10 @@ class PosOrder(models.Model):
         # the codes is written on the order for the backend instead.
         paid_online = not draft and bool(self.payment_ids.filtered("online_account_payment_id"))
         if self.state != "cancel":
+            if not draft:
+                # Never lenient: without a buyer the bundle cannot be bound, and the till can choose one (an order
+                # paid online then stays draft with its payment until it does, see _ev_finish_paid_online).
+                self._ev_check_pos_buyer()
             self._ev_guarded(paid_online, lambda: self._ev_check_pos_codes(final=not draft))
         order_id = super()._process_saved_order(draft)
         if self.state in ("paid", "done", "invoiced"):
@@ -87,21 +91,22 @@ class PosOrder(models.Model):
                                       reason=error.args[0])) from None
                 self._ev_check_not_sold_in_open_session(role, lot)
                 codes.append((role, lot))
-        bundles = self._ev_pos_bundles()
-        if final and bundles and not self.partner_id:
-            raise UserError(_(
-                "Order %(order)s sells an e-bike bundle: choose the buyer (customer) first; the vehicle, battery "
-                "and charger codes are bound to the buyer.", order=self.pos_reference or self.name))
         for role, lot in codes if final else ():
             # Two tills selling the same unit: the second waits for nothing and is refused with the code's name.
             self.env["ev.bundle.wizard"]._ev_lock_codes({role: lot}, self.company_id)
+
+    def _ev_check_pos_buyer(self):
+        if self._ev_pos_bundles() and not self.partner_id:
+            raise UserError(_(
+                "Order %(order)s sells an e-bike bundle: choose the buyer (customer) first; the vehicle, battery "
+                "and charger codes are bound to the buyer.", order=self.pos_reference or self.name))
 
     def _ev_check_not_sold_in_open_session(self, role, lot):
         """With stock updated at session closing, a unit sold earlier in an open session is still on hand."""
         sold = self.env["pos.pack.operation.lot"].sudo().search([
             ("lot_name", "=", lot.name), ("product_id", "=", lot.product_id.id), ("order_id", "!=", self.id),
             ("order_id.state", "in", ("paid", "done", "invoiced")), ("order_id.picking_ids", "=", False),
-            ("pos_order_line_id.qty", ">", 0)], limit=1)
+            ("pos_order_line_id.qty", ">", 0)]).filtered(lambda lot_line: not lot_line._ev_refunded())[:1]
         if sold:
             label = self.env["stock.lot"]._ev_role_label(role)
             raise UserError(_(

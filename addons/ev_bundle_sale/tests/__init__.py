@@ -10,3 +10,4 @@ from . import test_cashier
 from . import test_chinese_labels
 from . import test_tradein_payment
 from . import test_demo
+from . import test_pos_checkout

@@ -39,5 +39,8 @@ from . import ev_store_dashboard
 from . import payment_transaction_pos
 from . import pos_payment_method
 from . import pos_order
+from . import pos_config
+from . import pos_payment
+from . import account_move_pos
 from . import res_partner
 from . import res_users

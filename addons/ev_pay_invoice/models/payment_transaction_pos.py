@@ -33,6 +33,9 @@ class PaymentTransaction(models.Model):
     ev_codepay = fields.Boolean(
         string="Pay Code", readonly=True, copy=False,
         help="The cashier scanned the buyer's pay code (付款码) instead of showing a QR code.")
+    ev_pos_refund_order_id = fields.Many2one(
+        "pos.order", string="POS Refund Order", readonly=True, copy=False, index="btree_not_null",
+        help="The POS refund order that this refund pays back to the buyer's wallet.")
 
     # === pay code === #
 
@@ -113,6 +116,12 @@ class PaymentTransaction(models.Model):
 
     # === POS === #
 
+    def _create_child_transaction(self, amount, is_refund=False, **custom_create_values):
+        """Override of `payment`: a refund made from a POS refund order is linked to it (pos.order.ev_pos_refund)."""
+        if is_refund and self.env.context.get("ev_pos_refund_order_id"):
+            custom_create_values.setdefault("ev_pos_refund_order_id", self.env.context["ev_pos_refund_order_id"])
+        return super()._create_child_transaction(amount, is_refund=is_refund, **custom_create_values)
+
     def _ev_pos_query_due(self):
         """The POS-polled transactions whose provider should be asked now (see the query intervals)."""
         now = fields.Datetime.now()
@@ -139,7 +148,12 @@ class PaymentTransaction(models.Model):
             tx.pos_order_id.message_post(body=_(
                 "%(reference)s was paid after this order was already paid: refund the buyer from the "
                 "transaction.", reference=tx.reference))
-        return super(PaymentTransaction, self - late)._process_pos_online_payment()
+        # The order is finished after the payment is recorded, apart, so that a failure to finish it (no buyer…)
+        # never rolls the recorded payment back (see pos.order._ev_finish_paid_online).
+        result = super(PaymentTransaction, (self - late).with_context(ev_pos_finish_later=True)
+                       )._process_pos_online_payment()
+        (self - late).pos_order_id._ev_finish_paid_online()
+        return result
 
     def _post_process(self):
         """Override: once a POS order is paid by one wallet, close its other open WeChat Pay / Alipay orders."""

@@ -35,19 +35,27 @@ class TestPosEvPay(TestPointOfSaleHttpCommon, EvPaymentCommon):
         self.main_pos_config.with_user(self.pos_user).open_ui()
         return self.main_pos_config.current_session_id
 
-    def _draft_order(self, session, amount=88.0):
-        """What the till saves before an online payment: the draft order, then the amount to collect."""
-        uuid = f"ev-pos-pay-{randint(1, 10**9)}"
-        self.env["pos.order"].with_user(self.pos_user).sync_from_ui([{
+    def _order_vals(self, session, uuid, amount=88.0, qty=1, **values):
+        """What the till sends for an order of ``qty`` helmets at ``amount`` in all (its draft by default)."""
+        return {
             "amount_paid": 0, "amount_return": 0, "amount_tax": 0, "amount_total": amount,
             "date_order": fields.Datetime.to_string(fields.Datetime.now()), "state": "draft",
             "pricelist_id": self.main_pos_config.pricelist_id.id, "name": f"Order {uuid}", "uuid": uuid,
-            "lines": [(0, 0, {"product_id": self.helmet.id, "qty": 1, "price_unit": amount, "price_subtotal": amount,
-                              "price_subtotal_incl": amount, "tax_ids": [(6, 0, [])], "pack_lot_ids": []})],
+            "lines": [(0, 0, {"product_id": self.helmet.id, "qty": qty, "price_unit": amount / qty,
+                              "price_subtotal": amount, "price_subtotal_incl": amount, "tax_ids": [(6, 0, [])],
+                              "pack_lot_ids": [], **values.pop("line", {})})],
             "partner_id": False, "session_id": session.id, "sequence_number": 1, "payment_ids": [],
             "user_id": self.pos_user.id, "to_invoice": False, "last_order_preparation_change": "{}",
-        }])
-        order = self.env["pos.order"].with_user(self.pos_user).search([("uuid", "=", uuid)])
+            "access_token": f"token-{uuid}", **values,
+        }
+
+    def _sync(self, vals):
+        self.env["pos.order"].with_user(self.pos_user).with_context(generate_pdf=False).sync_from_ui([vals])
+        return self.env["pos.order"].with_user(self.pos_user).search([("uuid", "=", vals["uuid"])])
+
+    def _draft_order(self, session, amount=88.0, **values):
+        """What the till saves before an online payment: the draft order, then the amount to collect."""
+        order = self._sync(self._order_vals(session, f"ev-pos-pay-{randint(1, 10**9)}", amount, **values))
         order.get_and_set_online_payments_data(amount)
         return order
 
@@ -142,3 +150,76 @@ class TestPosEvPay(TestPointOfSaleHttpCommon, EvPaymentCommon):
         self.assertEqual(wechat.state, "done")
         self._close(session)
         self._assert_booked_once(session, wechat)
+
+    def test_paid_while_the_order_cannot_be_finished(self):
+        """The buyer pays while the server cannot finish the order (发票 ticked, no customer yet): the payment is
+        recorded and kept on the still-draft order, the till is told why, and the order is finished — invoiced,
+        one payment — when the till sends it again with the customer. Nothing is collected twice."""
+        session = self._open_session()
+        buyer = self.env["res.partner"].create({"name": "POS 发票 Buyer"})
+        order = self._draft_order(session, to_invoice=True)
+        order.ev_pos_create_qr(88.0)
+        wechat, _alipay = self._txs(order)
+        self._wallet_pay(wechat)
+        self._deliver()
+        self.assertEqual(wechat.state, "done")
+        state = order.ev_pos_poll()
+        self.env.invalidate_all()
+        self.assertFalse(state["paid"])
+        self.assertTrue(state["unfinished"], state)
+        self.assertIn("partner", state["error"])
+        self.assertEqual(order.state, "draft")
+        self.assertEqual(order.payment_ids.online_account_payment_id, wechat.payment_id, "the payment is kept")
+        self.assertTrue(order.payment_ids.uuid, "the till tells the server's payment apart (no double line)")
+        self.assertIn("could not be finished", order.message_ids[:1].body)
+        self.assertEqual(order.get_and_set_online_payments_data(False)["ev_pos_error"], state["error"])
+        # The cashier chooses the customer and presses 验证: the till sends the order, paid, without its own copy
+        # of the online payment line (the server holds it).
+        self._sync(self._order_vals(session, order.uuid, partner_id=buyer.id, to_invoice=True, state="paid",
+                                    amount_paid=88.0))
+        self.env.invalidate_all()
+        self.assertEqual(order.state, "invoiced")
+        self.assertEqual(order.account_move.state, "posted")
+        self.assertEqual(order.account_move.partner_id, buyer)
+        self.assertFalse(order.ev_pos_error)
+        self.assertEqual(len(order.payment_ids), 1)
+        self.assertTrue(order.ev_pos_poll()["paid"])
+        self._close(session)
+        self._assert_booked_once(session, wechat)
+
+    def test_refund_to_the_wallet(self):
+        """A POS refund of an order paid by WeChat Pay goes back to the wallet through WeChat Pay (partial here:
+        one of two helmets); the invoiced order's refund gets its credit note, linked to the refund; the wallet
+        payment cannot be refunded beyond what it paid."""
+        session = self._open_session()
+        buyer = self.env["res.partner"].create({"name": "POS Refund Buyer"})
+        order = self._draft_order(session, amount=88.0, qty=2, partner_id=buyer.id, to_invoice=True)
+        order.ev_pos_create_qr(88.0)
+        wechat, _alipay = self._txs(order)
+        self._wallet_pay(wechat)
+        self._deliver()
+        self.assertTrue(order.ev_pos_poll()["paid"])
+        self.env.invalidate_all()
+        self.assertEqual(order.state, "invoiced")
+        refund = self._sync(self._order_vals(
+            session, f"ev-pos-refund-{randint(1, 10**9)}", amount=-44.0, qty=-1, partner_id=buyer.id,
+            to_invoice=True, line={"refunded_orderline_id": order.lines.id}))
+        with self.assertRaisesRegex(UserError, "not a refund"), self.env.cr.savepoint():
+            self._draft_order(session).ev_pos_refund(self.ev_method.id, 10.0)
+        state = refund.ev_pos_refund(self.ev_method.id, 44.0)
+        self.env.invalidate_all()
+        self.assertTrue(state["paid"], state)
+        refund_tx = wechat.child_transaction_ids
+        self.assertEqual((refund_tx.operation, refund_tx.state, refund_tx.amount), ("refund", "done", -44.0))
+        self.assertEqual(self._sandbox_order(wechat).refunded_fen, 4400, "WeChat Pay refunded the buyer")
+        self.assertEqual(refund.state, "invoiced")
+        credit_note = refund.account_move
+        self.assertEqual(credit_note.move_type, "out_refund")
+        self.assertEqual(credit_note.reversed_entry_id, order.account_move)
+        self.assertIn(credit_note, refund_tx.invoice_ids)
+        self.assertEqual(refund.payment_ids.online_account_payment_id, refund_tx.payment_id)
+        self.assertEqual(refund.payment_ids.amount, -44.0)
+        # Pressed again (a double tap, a retry): nothing more is refunded.
+        refund.ev_pos_refund(self.ev_method.id, 44.0)
+        self.assertEqual(len(wechat.child_transaction_ids), 1)
+        self._close(session)

@@ -21,7 +21,13 @@ patch(PosStore.prototype, {
             if (!bundleVals) {
                 return;
             }
-            return await super.addLineToOrder(bundleVals, order, opts, false);
+            const line = await super.addLineToOrder(bundleVals, order, opts, false);
+            if (!order.get_partner()) {
+                // The codes are bound to the buyer (police registration): ask for the buyer now, with the codes,
+                // rather than only at 验证.
+                await this.selectPartner();
+            }
+            return line;
         }
         return await super.addLineToOrder(...arguments);
     },

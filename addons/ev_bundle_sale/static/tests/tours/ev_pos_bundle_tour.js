@@ -53,7 +53,9 @@ registry.category("web_tour.tours").add("EvPosBundleTour", {
                 trigger: ".o_ev_bundle_scan_battery .o_ev_scan_ok",
             },
             scan("charger", CHARGER),
-            // Enter on the last code adds the bundle.
+            // Enter on the last code adds the bundle, and the buyer is asked at once; the cashier skips it here.
+            { content: "the buyer is asked with the codes", trigger: ".modal .partner-list" },
+            { content: "not now", trigger: ".modal .o-default-button:contains(Discard)", run: "click" },
             ProductScreen.orderLineHas("POS 48V 3A charger", "1"),
             ProductScreen.totalAmountIs("2,900.00"),
             ProductScreen.clickPayButton(),

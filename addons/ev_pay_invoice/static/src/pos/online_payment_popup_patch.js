@@ -1,6 +1,7 @@
 import { onMounted, onWillUnmount, useRef, useState } from "@odoo/owl";
 import { patch } from "@web/core/utils/patch";
 import { _t } from "@web/core/l10n/translation";
+import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { usePos } from "@point_of_sale/app/store/pos_hook";
 import { qrCodeSrc } from "@point_of_sale/utils";
 import { OnlinePaymentPopup } from "@pos_online_payment/app/online_payment_popup/online_payment_popup";
@@ -27,6 +28,7 @@ patch(OnlinePaymentPopup.prototype, {
             return;
         }
         this.evState = useState({ transactions: [], error: "", busy: false, authCode: "", paid: false });
+        this.evWalletNames = { wechatpay: _t("WeChat Pay"), alipay: _t("Alipay") };
         this.evCodeInput = useRef("evCodeInput");
         onMounted(() => this.evStart());
         onWillUnmount(() => {
@@ -45,6 +47,10 @@ patch(OnlinePaymentPopup.prototype, {
 
     get evCodepayTransaction() {
         return this.evState.transactions.find((tx) => tx.codepay);
+    },
+
+    evWalletName(tx) {
+        return this.evWalletNames[tx.provider_code] || tx.provider_name;
     },
 
     evQrSrc(tx) {
@@ -80,6 +86,21 @@ patch(OnlinePaymentPopup.prototype, {
             clearInterval(this.evTimer);
             // Read the order back (pos_online_payment): marks the line done and resolves the payment.
             await this.pos.update_online_payments_data_with_server(this.evOrder, false);
+        } else if (result.unfinished && !this.evState.paid) {
+            // Paid, but the server could not finish the order (no buyer…): the payment is kept on the order.
+            // The line is done, the popup closes, and 验证 finishes the order once the cashier has corrected it.
+            this.evState.paid = true;
+            clearInterval(this.evTimer);
+            this.evLine.set_payment_status("done");
+            this.evLine.can_be_reversed = false;
+            this.evLine.onlinePaymentResolver?.(true);
+            this.env.services.dialog.add(AlertDialog, {
+                title: _t("Paid, but the order is not finished"),
+                body: _t(
+                    "The payment is received and kept on this order. The order could not be finished: %(reason)s\nCorrect it (for instance choose the customer), then press Validate to finish the order. The buyer does not pay again.",
+                    { reason: result.error }
+                ),
+            });
         }
     },
 
