@@ -90,7 +90,7 @@ class EvBundleWizard(models.TransientModel):
                  ("location_id.usage", "=", "internal"), ("quantity", ">", 0), ("lot_id.ev_bundle_id", "=", False)],
                 ["product_id"], ["quantity:sum"]))
             wizard.stock_info = "\n".join(
-                _("%(colour)s: %(count)s in stock", colour=wizard._ev_colour_name(variant),
+                wizard.env._("%(colour)s: %(count)s in stock", colour=wizard._ev_colour_name(variant),
                   count=int(counts.get(variant, 0))) for variant in variants)
 
     @api.depends("vehicle_template_id")
