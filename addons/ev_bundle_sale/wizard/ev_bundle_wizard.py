@@ -91,7 +91,7 @@ class EvBundleWizard(models.TransientModel):
                 ["product_id"], ["quantity:sum"]))
             wizard.stock_info = "\n".join(
                 wizard.env._("%(colour)s: %(count)s in stock", colour=wizard._ev_colour_name(variant),
-                  count=int(counts.get(variant, 0))) for variant in variants)
+                             count=int(counts.get(variant, 0))) for variant in variants)
 
     @api.depends("vehicle_template_id")
     def _compute_compatible_info(self):
