@@ -168,8 +168,8 @@ class PosOrder(models.Model):
                 "payment_method_id": method.id, "online_account_payment_id": refund_tx.payment_id.id,
                 "pos_order_id": self.id,
             })
-            refund_tx.payment_id.sudo().update({"pos_payment_method_id": method.id, "pos_order_id": self.id,
-                                         "pos_session_id": self.session_id.id})
+            refund_tx.payment_id.sudo().update({
+                "pos_payment_method_id": method.id, "pos_order_id": self.id, "pos_session_id": self.session_id.id})
         self._ev_finish_paid_online()
         if self.account_move:  # the credit note of an invoiced order shows the refunds that paid it back
             self._ev_pos_refund_transactions().filtered(lambda t: self.account_move not in t.invoice_ids).write(
@@ -293,6 +293,7 @@ class PosOrder(models.Model):
 
     def ev_pos_einvoice_status(self):
         """What the receipt prints about the invoice of these orders (read after a bus ping)."""
+        self.check_access("read")
         return [{
             "id": order.id, "ev_invoice_name": order.ev_invoice_name or False,
             "ev_einvoice_state": order.ev_einvoice_state or False, "ev_einvoice_url": order.ev_einvoice_url,

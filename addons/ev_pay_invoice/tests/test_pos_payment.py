@@ -50,8 +50,9 @@ class TestPosEvPay(TestPointOfSaleHttpCommon, EvPaymentCommon):
         }
 
     def _sync(self, vals):
+        uuid = vals["uuid"]  # sync_from_ui takes it out of the values of an existing order
         self.env["pos.order"].with_user(self.pos_user).with_context(generate_pdf=False).sync_from_ui([vals])
-        return self.env["pos.order"].with_user(self.pos_user).search([("uuid", "=", vals["uuid"])])
+        return self.env["pos.order"].with_user(self.pos_user).search([("uuid", "=", uuid)])
 
     def _draft_order(self, session, amount=88.0, **values):
         """What the till saves before an online payment: the draft order, then the amount to collect."""

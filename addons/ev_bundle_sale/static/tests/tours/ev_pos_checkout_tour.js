@@ -4,6 +4,7 @@ import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_scre
 import * as PartnerList from "@point_of_sale/../tests/tours/utils/partner_list_util";
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
 import * as TicketScreen from "@point_of_sale/../tests/tours/utils/ticket_screen_util";
+import * as Numpad from "@point_of_sale/../tests/tours/utils/numpad_util";
 import { evScreenshot } from "@ev_pay_invoice/../tests/tours/ev_cashier_tour_utils";
 import { registry } from "@web/core/registry";
 
@@ -162,11 +163,12 @@ registry.category("web_tour.tours").add("EvPosReprintRefundTour", {
                     }
                 },
             },
-            ProductScreen.clickNumpad("1"),
+            Numpad.click("1"), // the review pane (phone) is open already
             { content: "refund it", trigger: ".ticket-screen .btn-primary.pay-order-button", run: "click" },
             { ...ProductScreen.back(), isActive: ["mobile"] },
             ProductScreen.clickPayButton(),
             PaymentScreen.clickPaymentMethod(WALLET),
+            { content: "the refund line is added", trigger: ".paymentlines .paymentline:contains(WeChat Pay / Alipay)" },
             PaymentScreen.clickValidate(),
             { content: "refunded to the wallet", trigger: ".receipt-screen", timeout: 20000 },
             receiptIsRight([".paymentlines:contains(WeChat Pay / Alipay)", ".o_ev_receipt_invoice_name"]),
