@@ -21,15 +21,7 @@ registry.category("web_tour.tours").add("ev_booking_tour", {
             run: "click",
         },
         {
-            content: "Choose the service provider",
-            trigger: '.modal .o_field_widget[name="provider_id"] input',
-            run: "edit Tour Provider",
-        },
-        {
-            trigger: '.modal .o_field_widget[name="provider_id"] .o-autocomplete--dropdown-item > a:contains("Tour Provider")',
-            run: "click",
-        },
-        {
+            // Typed before the provider: a provider onchange answered late (a loaded machine) must not wipe them.
             content: "Contact name",
             trigger: '.modal .o_field_widget[name="contact_name"] input',
             run: "edit 王芳",
@@ -38,6 +30,15 @@ registry.category("web_tour.tours").add("ev_booking_tour", {
             content: "Mobile number",
             trigger: '.modal .o_field_widget[name="mobile"] input',
             run: "edit +86 138-0013-8000",
+        },
+        {
+            content: "Choose the service provider",
+            trigger: '.modal .o_field_widget[name="provider_id"] input',
+            run: "edit Tour Provider",
+        },
+        {
+            trigger: '.modal .o_field_widget[name="provider_id"] .o-autocomplete--dropdown-item > a:contains("Tour Provider")',
+            run: "click",
         },
         {
             content: "Submit",
