@@ -74,9 +74,9 @@ class EvBundleWizard(models.TransientModel):
                 [("product_id", "in", variants.ids), ("company_id", "=", wizard.company_id.id),
                  ("location_id.usage", "=", "internal"), ("quantity", ">", 0), ("lot_id.ev_bundle_id", "=", False)],
                 ["product_id"], ["quantity:sum"]))
-            wizard.stock_info = "\n".join(
-                _("%(colour)s: %(count)s in stock", colour=wizard._ev_colour_name(variant),
-                  count=int(counts.get(variant, 0))) for variant in variants)
+            wizard.stock_info = "\n".join(  # env._: a generator has no `self` for `_` to find the language in
+                wizard.env._("%(colour)s: %(count)s in stock", colour=wizard._ev_colour_name(variant),
+                             count=int(counts.get(variant, 0))) for variant in variants)
 
     @api.depends("vehicle_template_id")
     def _compute_compatible_info(self):
