@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from odoo.addons.ev_bundle_sale.tools import code_rules
+from odoo.addons.ev_bundle_sale.tools import certificate_qr, code_rules
 
 from .product_template import BATTERY_CHEMISTRIES, SERIAL_ROLES
 
@@ -131,6 +131,13 @@ class StockLot(models.Model):
         return EvCodeError(messages[check.reason], role, check.value, f"format_{check.reason.value}")
 
     @api.model
+    def _ev_unreadable_certificate_error(self, raw_code):
+        return EvCodeError(_(
+            "This QR code cannot be read as a product certificate (合格证): no vehicle code found in it. Scan the "
+            "vehicle code label on the frame, or type the 15-digit vehicle code."), "vehicle", raw_code,
+            "unreadable_certificate")
+
+    @api.model
     def _ev_scan(self, role, raw_code, vehicle_lot=None, company=None, location=None):
         """Check a scanned code of ``role`` for a bundle sold by ``company`` (default: the current one).
 
@@ -140,6 +147,11 @@ class StockLot(models.Model):
         in that location or below it, not just somewhere in the store.
         """
         company = company or self.env.company
+        if role == "vehicle":  # the product certificate's QR code stands for the vehicle code (POS, cashier)
+            scan = certificate_qr.parse_vehicle_scan(raw_code)
+            if raw_code and not scan.recognised:
+                raise self._ev_unreadable_certificate_error(raw_code)
+            raw_code = scan.vehicle_code if scan.is_certificate else raw_code
         code = code_rules.normalize_for_role(role, raw_code)
         label = self._ev_role_label(role)
         if not code:

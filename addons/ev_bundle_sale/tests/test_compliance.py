@@ -7,7 +7,10 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.ev_bundle_sale.models.stock_lot import EvCodeError
+from odoo.addons.ev_pay_invoice.tests.common_cashier import PHONE, ScreenTourMixin
 from odoo.addons.ev_pay_invoice.tests.common_einvoice import SELLER_USCC
+from odoo.addons.ev_pay_invoice.tests.payment_common import EvPaymentCommon
 
 from .common import BATTERY_CODES, CHARGER_CODES, OTHER_BATTERY_CODES, VEHICLE_CODES_WHITE, BundleTestMixin
 
@@ -136,6 +139,14 @@ class TestCompliance(BundleTestMixin, TransactionCase):
         self.assertEqual((self.lots[CODE].ev_certificate_no, self.lots[CODE].ev_motor_code),
                          ("HGZ2026000123", "WX48350A0001"))
 
+    def test_point_of_sale_scan_reads_the_certificate(self):
+        # The POS scan popup and lot entry check codes with stock.lot._ev_scan: the QR gives the lot's name.
+        lot, _warnings = self.env["stock.lot"]._ev_scan("vehicle", certificate_url())
+        self.assertEqual(lot, self.lots[CODE])
+        with self.assertRaises(EvCodeError) as caught:
+            self.env["stock.lot"]._ev_scan("vehicle", "https://weixin.qq.com/r/abcdefg")
+        self.assertEqual(caught.exception.reason, "unreadable_certificate")
+
     def test_lithium_battery_codes(self):
         lithium = self.catalogue["other_battery"]
         self.assertEqual(lithium.ev_battery_chemistry, "lithium_ion")
@@ -148,3 +159,21 @@ class TestCompliance(BundleTestMixin, TransactionCase):
         self.env["ev.battery.code.rule"].search([]).unlink()
         lots = lead_acid.product_variant_id._ev_receive_serials(self.company, ["TN-4820-0001"])
         self.assertEqual(lots.name, "TN-4820-0001")
+
+
+@tagged("post_install", "-at_install")
+class TestCertificateTour(ScreenTourMixin, BundleTestMixin, EvPaymentCommon):
+    """The cashier's vehicle step at phone size, scanned from the certificate's QR code in a real browser."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_bundle()
+        cls.vehicle.ev_certificate_model = "TDT1234Z"
+
+    def test_cashier_certificate_tour_phone(self):
+        self.screen_tour("ev_cashier_certificate_tour", self.salesperson.login, size=PHONE,
+                         shots=("sale-certificate",))
+        self.env.invalidate_all()
+        lot = self.lots[CODE]
+        self.assertEqual((lot.ev_certificate_no, lot.ev_motor_code), ("HGZ2026000123", "WX48350A0001"))

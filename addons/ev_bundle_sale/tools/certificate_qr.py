@@ -79,8 +79,9 @@ def parse_vehicle_scan(raw: str | None) -> VehicleScan:
     text = unicodedata.normalize("NFKC", raw or "").strip()
     if not text:
         return VehicleScan(raw or "")
-    if _BARE_CODE.fullmatch(text.replace(" ", "")):
-        return VehicleScan(raw, "label", True, vehicle_code=text.replace(" ", ""))
+    compact = re.sub(r"[\s\u200b]+", "", text)
+    if _BARE_CODE.fullmatch(compact):
+        return VehicleScan(raw, "label", True, vehicle_code=compact)
     if re.match(r"https?://", text, re.IGNORECASE) or re.search(r"(^|[?&])[A-Za-z_]+=", text):
         found, source = _from_url(text), "url"
     else:

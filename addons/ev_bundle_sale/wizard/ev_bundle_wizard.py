@@ -207,8 +207,7 @@ class EvBundleWizard(models.TransientModel):
         if not self.vehicle_code or scan.source == "label":
             return None
         if not scan.recognised:
-            return _("This QR code cannot be read as a product certificate (合格证): no vehicle code found in it. "
-                     "Scan the vehicle code label on the frame, or type the 15-digit vehicle code.")
+            return self.env["stock.lot"]._ev_unreadable_certificate_error(self.vehicle_code).args[0]
         self.update({"vehicle_code": scan.vehicle_code, "vehicle_certificate_no": scan.certificate_no or False,
                      "vehicle_certificate_model": scan.model or False,
                      **({"vehicle_motor_code": scan.motor_code} if scan.motor_code else {})})
