@@ -91,8 +91,9 @@ class TestCompliance(BundleTestMixin, TransactionCase):
         self.env["res.lang"]._activate_lang("zh_CN")
         self.env["ir.module.module"].search([("name", "=", "ev_bundle_sale")])._update_translations("zh_CN")
         self.env.registry.clear_cache()
-        self.assertIn("无法识别此二维码", wizard.with_context(lang="zh_CN")._ev_read_certificate(),
-                      "the dealer reads the reason in Chinese")
+        zh_wizard = wizard.with_context(lang="zh_CN")
+        zh_wizard._onchange_vehicle_code()
+        self.assertIn("无法识别此二维码", zh_wizard.vehicle_message, "the dealer reads the reason in Chinese")
         with self.assertRaises(UserError):
             wizard.action_next()
         wizard.vehicle_code = CODE  # typed from the frame label

@@ -167,10 +167,7 @@ class EvBundleWizard(models.TransientModel):
         if role == "vehicle":
             self.update({"vehicle_certificate_no": False, "vehicle_certificate_model": False,
                          "vehicle_motor_code": False})
-            unreadable = self._ev_read_certificate()
-            if unreadable:
-                self.update({"vehicle_lot_id": False, "vehicle_message": unreadable, "vehicle_warning": False})
-                return
+            self._ev_read_certificate()
         code = self[f"{role}_code"]
         values = {f"{role}_lot_id": False}
         if code:  # an emptied field keeps the last reason on screen
@@ -202,16 +199,13 @@ class EvBundleWizard(models.TransientModel):
 
     def _ev_read_certificate(self):
         """When ``vehicle_code`` holds a certificate's QR code, put the vehicle code read from it in its place and
-        keep the certificate number, model and motor code. Returns the message for a QR code of unknown shape."""
+        keep the certificate number, model and motor code (a QR code of unknown shape is refused by the scan)."""
         scan = certificate_qr.parse_vehicle_scan(self.vehicle_code)
-        if not self.vehicle_code or scan.source == "label":
-            return None
-        if not scan.recognised:
-            return self.env["stock.lot"]._ev_unreadable_certificate_error(self.vehicle_code).args[0]
+        if not scan.is_certificate:
+            return
         self.update({"vehicle_code": scan.vehicle_code, "vehicle_certificate_no": scan.certificate_no or False,
                      "vehicle_certificate_model": scan.model or False,
                      **({"vehicle_motor_code": scan.motor_code} if scan.motor_code else {})})
-        return None
 
     def _ev_check_certificate(self, lot):
         """The certificate's model must be the vehicle's model, and the motor code the one received with it.
@@ -316,9 +310,7 @@ class EvBundleWizard(models.TransientModel):
         return True
 
     def _ev_validate_vehicle(self):
-        unreadable = self._ev_read_certificate()
-        if unreadable:
-            raise UserError(unreadable)
+        self._ev_read_certificate()
         lot = self._ev_checked_lot("vehicle")
         self._ev_check_certificate(lot)
         if self.colour_product_id and lot.product_id != self.colour_product_id:
