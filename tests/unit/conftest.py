@@ -7,5 +7,6 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "addons" / "ev_pay_invoice"))
-# The e-bike code rules of ev_bundle_sale (pure Python), imported as the top-level module ``code_rules``.
+# The e-bike code rules and the certificate-QR reader of ev_bundle_sale (pure Python), imported as the top-level
+# modules ``code_rules`` and ``certificate_qr``.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "addons" / "ev_bundle_sale" / "tools"))

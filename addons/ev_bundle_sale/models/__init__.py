@@ -12,6 +12,7 @@ from . import ev_store
 from . import sale_order
 from . import stock_lot
 from . import stock_move
+from . import stock_move_line
 from . import stock_picking
 from . import pos_config
 from . import pos_order

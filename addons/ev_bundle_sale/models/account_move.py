@@ -1,3 +1,5 @@
+import dataclasses
+
 from odoo import fields, models
 
 
@@ -25,6 +27,24 @@ class AccountMove(models.Model):
             if move.currency_id.compare_amounts(move.amount_total, origin.amount_total) == 0:
                 origin._ev_sale_tradein().filtered(lambda t: t.subsidy_move_id)._ev_return_subsidy(move)
         return posted
+
+
+    def _ev_einvoice_blue_invoice(self, provider, order_no=None):
+        # EXTENDS ev_pay_invoice: the motor code follows the vehicle code in the remarks (registration checks both).
+        invoice = super()._ev_einvoice_blue_invoice(provider, order_no=order_no)
+        vehicle_codes = [code for line in self.invoice_line_ids
+                         for code in self._ev_einvoice_line_serials(line).get("vehicle", [])]
+        lots = self.env["stock.lot"].sudo().search(
+            [("name", "in", vehicle_codes), ("ev_role", "=", "vehicle"), ("ev_motor_code", "!=", False),
+             ("company_id", "in", [self.company_id.id, False])]) if vehicle_codes else []
+        motor_codes = list(dict.fromkeys(lot.ev_motor_code for lot in lots))
+        if not motor_codes:
+            return invoice
+        parts = invoice.remark.split("；") if invoice.remark else []
+        motor = "电机编码：" + "、".join(motor_codes)
+        after = next((i + 1 for i, part in enumerate(parts) if part.startswith("整车编码：")), len(parts))
+        parts.insert(after, motor)
+        return dataclasses.replace(invoice, remark="；".join(parts)[:200])
 
 
 class AccountMoveLine(models.Model):

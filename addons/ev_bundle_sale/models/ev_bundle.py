@@ -58,6 +58,7 @@ class EvBundle(models.Model):
     battery_product_id = fields.Many2one("product.product", string="Battery Model", readonly=True)
     charger_product_id = fields.Many2one("product.product", string="Charger Model", readonly=True)
     motor_code = fields.Char(related="vehicle_lot_id.ev_motor_code")
+    certificate_no = fields.Char(related="vehicle_lot_id.ev_certificate_no")
     battery_maker = fields.Char(related="battery_lot_id.ev_battery_maker")
     tradein_id = fields.Many2one("ev.tradein", string="Trade-in", readonly=True)
     history_ids = fields.One2many("ev.bundle.history", "bundle_id", string="History", readonly=True)

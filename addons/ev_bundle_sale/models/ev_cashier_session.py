@@ -6,7 +6,8 @@ from odoo.exceptions import UserError
 from odoo.addons.ev_bundle_sale.models.ev_tradein_subsidy_rule import OLD_BATTERY_TYPES
 
 ROLES = ("vehicle", "battery", "charger")
-WIZARD_CHARS = ("vehicle_code", "battery_code", "charger_code", "buyer_name", "buyer_mobile", "address",
+WIZARD_CHARS = ("vehicle_code", "vehicle_certificate_no", "vehicle_certificate_model", "vehicle_motor_code",
+                "battery_code", "charger_code", "buyer_name", "buyer_mobile", "address",
                 "old_brand", "old_code", "old_plate")
 WIZARD_IDS = ("colour_product_id", "province_id", "city_id", "county_id", "approval_manager_id")
 WIZARD_BOOLS = ("plate_collected", "battery_collected", "charger_collected")
@@ -103,6 +104,9 @@ class EvCashierSession(models.Model):
         vehicle = wizard.vehicle_template_id
         values.update({
             "vehicle_warning": wizard.vehicle_warning or "",
+            "vehicle_certificate_no": wizard.vehicle_certificate_no or "",
+            "vehicle_certificate_model": wizard.vehicle_certificate_model or "",
+            "vehicle_motor_code": wizard.vehicle_motor_code or "",
             "colour_product_id": wizard.colour_product_id.id or False,
             "vehicle_model": vehicle.name or "",
             "vehicle_template_id": vehicle.id or False,

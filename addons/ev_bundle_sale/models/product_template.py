@@ -38,6 +38,10 @@ class ProductTemplate(models.Model):
         string="Bundle Price", digits="Product Price",
         help="Price of vehicle + battery + charger sold together. Empty: the sum of the three list prices.",
     )
+    ev_certificate_model = fields.Char(
+        string="Certified Model",
+        help="车辆型号 as printed on the product certificate (合格证), e.g. TDT1234Z: a scanned certificate must name "
+        "this model.")
     ev_motor_model = fields.Char(string="Motor Model", help="电机型号, printed in the remarks of a trade-in e-invoice.")
     ev_combo_product_id = fields.Many2one(
         "product.template", string="Bundle Product", readonly=True, copy=False, index="btree_not_null",

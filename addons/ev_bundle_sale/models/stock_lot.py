@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from odoo.addons.ev_bundle_sale.tools import code_rules
+from odoo.addons.ev_bundle_sale.tools import certificate_qr, code_rules
 
 from .product_template import BATTERY_CHEMISTRIES, SERIAL_ROLES
 
@@ -64,7 +64,7 @@ class StockLot(models.Model):
                 vals["name"] = code_rules.normalize_for_role(role, vals["name"])
         return super().create(vals_list)
 
-    @api.constrains("name", "product_id", "ev_battery_maker")
+    @api.constrains("name", "product_id", "ev_battery_maker", "ev_battery_chemistry")
     def _check_ev_code_format(self):
         patterns_by_maker = {}
         for lot in self:
@@ -74,7 +74,7 @@ class StockLot(models.Model):
             maker = (lot.ev_battery_maker or "").strip().lower()
             if role == "battery" and maker not in patterns_by_maker:
                 patterns_by_maker[maker] = self.env["ev.battery.code.rule"]._ev_patterns(maker, lot.company_id)
-            error = lot._ev_format_error(role, lot.name, patterns_by_maker.get(maker, ()))
+            error = lot._ev_format_error(role, lot.name, patterns_by_maker.get(maker, ()), lot.ev_battery_chemistry)
             if error:
                 raise ValidationError(error.args[0])
 
@@ -84,10 +84,11 @@ class StockLot(models.Model):
         return dict(self.env["product.template"]._fields["ev_role"]._description_selection(self.env)).get(role, role)
 
     @api.model
-    def _ev_format_error(self, role, code, patterns=()):
-        """An ``EvCodeError`` when ``code`` breaks the format rules of ``role``, else None."""
+    def _ev_format_error(self, role, code, patterns=(), chemistry=None):
+        """An ``EvCodeError`` when ``code`` breaks the format rules of ``role`` (a battery's: those of its maker's
+        ``patterns`` and of its ``chemistry``), else None."""
         checker = code_rules.CHECKERS[role]
-        check = checker(code, patterns) if role == "battery" else checker(code)
+        check = checker(code, patterns, chemistry) if role == "battery" else checker(code)
         if check:
             return None
         params = {"code": check.value or code or "", "role": self._ev_role_label(role)}
@@ -120,11 +121,21 @@ class StockLot(models.Model):
             code_rules.CodeReason.MODEL: _(
                 "Charger code %(code)s: characters 12 and 13 are the model code, which never uses I, O or Z.",
                 **params),
+            code_rules.CodeReason.LITHIUM_CHARSET: _(
+                "Battery code %(code)s is not a lithium battery code: a lithium battery's code (GB/T 45565-2025) "
+                "has only capital letters and digits, without '-' or other signs.", **params),
             code_rules.CodeReason.PATTERN: _(
                 "Battery code %(code)s does not follow its maker's code format (see Configuration > Battery Code "
                 "Formats).", **params),
         }
         return EvCodeError(messages[check.reason], role, check.value, f"format_{check.reason.value}")
+
+    @api.model
+    def _ev_unreadable_certificate_error(self, raw_code):
+        return EvCodeError(_(
+            "This QR code cannot be read as a product certificate (合格证): no vehicle code found in it. Scan the "
+            "vehicle code label on the frame, or type the 15-digit vehicle code."), "vehicle", raw_code,
+            "unreadable_certificate")
 
     @api.model
     def _ev_scan(self, role, raw_code, vehicle_lot=None, company=None, location=None):
@@ -136,6 +147,11 @@ class StockLot(models.Model):
         in that location or below it, not just somewhere in the store.
         """
         company = company or self.env.company
+        if role == "vehicle":  # the product certificate's QR code stands for the vehicle code (POS, cashier)
+            scan = certificate_qr.parse_vehicle_scan(raw_code)
+            if raw_code and not scan.recognised:
+                raise self._ev_unreadable_certificate_error(raw_code)
+            raw_code = scan.vehicle_code if scan.is_certificate else raw_code
         code = code_rules.normalize_for_role(role, raw_code)
         label = self._ev_role_label(role)
         if not code:
@@ -165,10 +181,11 @@ class StockLot(models.Model):
             in_stock = matching.filtered(lambda lot: lot.quant_ids.filtered(
                 lambda q: q.location_id.usage == "internal" and q.quantity > 0 and q.company_id == company))
             lot = in_stock[:1] or lot
-        patterns = ()
+        patterns, chemistry = (), None
         if role == "battery":
             patterns = self.env["ev.battery.code.rule"]._ev_patterns(lot.ev_battery_maker, company)
-        error = self._ev_format_error(role, code, patterns)
+            chemistry = lot.ev_battery_chemistry
+        error = self._ev_format_error(role, code, patterns, chemistry)
         if error:
             raise error
         if lot.ev_bundle_id and lot.ev_bundle_id.state == "bound":

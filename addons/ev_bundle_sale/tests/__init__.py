@@ -11,3 +11,4 @@ from . import test_chinese_labels
 from . import test_tradein_payment
 from . import test_demo
 from . import test_pos_checkout
+from . import test_compliance

@@ -8,9 +8,13 @@
 * **Charger code (充电器编码)**, GB 42296-2022 amendment No. 1 (2024): 13 characters = positions 9–17 of the maker's
   unified social credit code (overseas makers: ``JW`` + 7 characters) + 2-digit year + 2-character model code
   (the letters I, O and Z are not used). Printed labels may separate the parts with hyphens; they are dropped.
-* **Battery code (电池编码)**: defined by each maker (GB 43854-2024 only asks for a permanent unique code), so the
-  generic rule is loose (4–40 letters, digits, ``-``) and each brand may configure regular expressions that a code
-  must match.
+* **Battery code (电池编码)**: a lead-acid battery's code is defined by each maker (GB 43854-2024 only asks for a
+  permanent unique code), so the generic rule is loose (4–40 letters, digits, ``-``) and each brand may configure
+  regular expressions that a code must match. A **lithium** battery's code follows GB/T 45565-2025 (enterprise
+  code + battery type code + unique identification code); only what is published of it is checked: characters of
+  the GB/T 1988 / OCR-B set, i.e. capital letters and digits without separators (``data/README.md`` says what is
+  not checked). The brand's patterns apply on top.
+* **Motor code (电动机编码)**, GB 17761-2024 §5.3: its format is not published; checked as loosely as a battery code.
 
 A checker never raises on bad input: it returns a ``CodeCheck`` whose ``reason`` says what is wrong.
 """
@@ -45,6 +49,7 @@ class CodeReason(StrEnum):
     YEAR = "year"  # charger: the year part is not 2 digits
     MODEL = "model"  # charger: the model part uses I, O or Z
     PATTERN = "pattern"  # battery: matches none of its brand's patterns
+    LITHIUM_CHARSET = "lithium_charset"  # lithium battery: GB/T 45565 codes have only capital letters and digits
 
 
 class CodeWarning(StrEnum):
@@ -137,12 +142,18 @@ def compile_patterns(patterns) -> list:
     return [re.compile(pattern) for pattern in patterns if pattern]
 
 
-def check_battery_code(raw: str | None, patterns=()) -> CodeCheck:
+LITHIUM_CHEMISTRIES = frozenset({"lithium_ion", "lithium_iron_phosphate"})
+
+
+def check_battery_code(raw: str | None, patterns=(), chemistry: str | None = None) -> CodeCheck:
     """``patterns``: the regular expressions of the battery's brand (strings or compiled); the code must fully
-    match one of them when there are any."""
+    match one of them when there are any. ``chemistry`` (product attribute): lithium codes follow GB/T 45565."""
     code = normalize_code(raw)
     if not code:
         return CodeCheck(code, CodeReason.EMPTY, "no code given")
+    if chemistry in LITHIUM_CHEMISTRIES and not re.fullmatch(r"[0-9A-Z]+", code):
+        return CodeCheck(code, CodeReason.LITHIUM_CHARSET,
+                         "a GB/T 45565 lithium battery code has only capital letters and digits")
     if not code.isascii() or not _BATTERY_GENERIC.fullmatch(code):
         if not code.isascii() or not re.fullmatch(r"[0-9A-Z\-]+", code):
             return CodeCheck(code, CodeReason.CHARSET, "a battery code has only letters, digits and '-'")
@@ -150,6 +161,18 @@ def check_battery_code(raw: str | None, patterns=()) -> CodeCheck:
     compiled = [p if isinstance(p, re.Pattern) else re.compile(p) for p in patterns if p]
     if compiled and not any(p.fullmatch(code) for p in compiled):
         return CodeCheck(code, CodeReason.PATTERN, "matches none of the brand's patterns")
+    return CodeCheck(code)
+
+
+def check_motor_code(raw: str | None) -> CodeCheck:
+    """Motor codes are maker-defined (GB 17761-2024 §5.3 gives no published format): 4–40 letters, digits, '-'."""
+    code = normalize_code(raw)
+    if not code:
+        return CodeCheck(code, CodeReason.EMPTY, "no code given")
+    if not code.isascii() or not re.fullmatch(r"[0-9A-Z\-]+", code):
+        return CodeCheck(code, CodeReason.CHARSET, "a motor code has only letters, digits and '-'")
+    if not 4 <= len(code) <= 40:
+        return CodeCheck(code, CodeReason.LENGTH, f"a motor code has 4 to 40 characters, got {len(code)}")
     return CodeCheck(code)
 
 

@@ -6,7 +6,7 @@ from odoo.fields import Command
 
 from odoo.addons.ev_bundle_sale.models.ev_tradein_subsidy_rule import OLD_BATTERY_TYPES
 from odoo.addons.ev_bundle_sale.models.stock_lot import EvCodeError
-from odoo.addons.ev_bundle_sale.tools import sale_amount
+from odoo.addons.ev_bundle_sale.tools import certificate_qr, code_rules, sale_amount
 
 STEPS = [("start", "Start"), ("vehicle", "Vehicle"), ("parts", "Battery and Charger"), ("buyer", "Buyer"),
          ("tradein", "Old Vehicle"), ("confirm", "Confirm")]
@@ -26,10 +26,18 @@ class EvBundleWizard(models.TransientModel):
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company, required=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     # Vehicle
-    vehicle_code = fields.Char(string="Vehicle Code")
+    vehicle_code = fields.Char(
+        string="Vehicle Code", help="Scan the vehicle code label on the frame or the QR code of the product "
+        "certificate (合格证); the vehicle code is read from the QR code.")
     vehicle_lot_id = fields.Many2one("stock.lot", string="Vehicle")
     vehicle_message = fields.Char(readonly=True)
     vehicle_warning = fields.Char(readonly=True)
+    vehicle_certificate_no = fields.Char(
+        string="Certificate No.",
+        help="产品合格证编号, read from the certificate's QR code; kept on the vehicle's serial.")
+    vehicle_certificate_model = fields.Char(string="Certificate Model",
+                                            help="车辆型号 read from the certificate's QR code.")
+    vehicle_motor_code = fields.Char(string="Motor Code", help="电动机编码 stamped on the motor (GB 17761-2024 §5.3).")
     vehicle_template_id = fields.Many2one(related="vehicle_lot_id.product_id.product_tmpl_id", string="Vehicle Model")
     vehicle_image = fields.Image(related="vehicle_template_id.image_256")
     colour_product_id = fields.Many2one(
@@ -156,6 +164,10 @@ class EvBundleWizard(models.TransientModel):
     def _ev_scan(self, role):
         """Check the code typed in ``<role>_code``; fills the lot or the message (no exception: a scanner user
         sees the reason under the field and scans again)."""
+        if role == "vehicle":
+            self.update({"vehicle_certificate_no": False, "vehicle_certificate_model": False,
+                         "vehicle_motor_code": False})
+            self._ev_read_certificate()
         code = self[f"{role}_code"]
         values = {f"{role}_lot_id": False}
         if code:  # an emptied field keeps the last reason on screen
@@ -172,13 +184,54 @@ class EvBundleWizard(models.TransientModel):
                 values[f"{role}_lot_id"] = lot.id
                 values[f"{role}_code"] = lot.name
                 if role == "vehicle":
+                    try:
+                        warnings += self._ev_check_certificate(lot)
+                    except UserError as error:
+                        values.update({"vehicle_lot_id": False, "vehicle_message": error.args[0]})
                     values["vehicle_warning"] = " ".join(warnings) or False
+                    values["vehicle_motor_code"] = self.vehicle_motor_code or lot.ev_motor_code or False
         self.update(values)
         if role == "vehicle" and self.vehicle_lot_id:
             if not self.colour_product_id or self.colour_product_id.product_tmpl_id != self.vehicle_template_id:
                 self.colour_product_id = self.vehicle_lot_id.product_id
             else:
                 self._ev_check_colour()
+
+    def _ev_read_certificate(self):
+        """When ``vehicle_code`` holds a certificate's QR code, put the vehicle code read from it in its place and
+        keep the certificate number, model and motor code (a QR code of unknown shape is refused by the scan)."""
+        scan = certificate_qr.parse_vehicle_scan(self.vehicle_code)
+        if not scan.is_certificate:
+            return
+        self.update({"vehicle_code": scan.vehicle_code, "vehicle_certificate_no": scan.certificate_no or False,
+                     "vehicle_certificate_model": scan.model or False,
+                     **({"vehicle_motor_code": scan.motor_code} if scan.motor_code else {})})
+
+    def _ev_check_certificate(self, lot):
+        """The certificate's model must be the vehicle's model, and the motor code the one received with it.
+        Raises ``UserError``; returns warnings."""
+        template = lot.sudo().product_id.product_tmpl_id
+        warnings = []
+        model = self.vehicle_certificate_model
+        if model and not template.ev_certificate_model:
+            warnings.append(_("The certificate names model %(model)s, but vehicle model %(product)s has no certified "
+                              "model set: check them by eye.", model=model, product=template.name))
+        elif model and not certificate_qr.same_model(model, template.ev_certificate_model):
+            raise UserError(_(
+                "The certificate is for model %(model)s, but vehicle code %(code)s is a %(product)s (certified model "
+                "%(certified)s): check that the certificate belongs to this vehicle.", model=model, code=lot.name,
+                product=template.name, certified=template.ev_certificate_model))
+        if self.vehicle_motor_code:
+            check = code_rules.check_motor_code(self.vehicle_motor_code)
+            if not check:
+                raise UserError(_("Motor code %(code)s is not valid: a motor code has 4 to 40 letters, digits or '-'.",
+                                  code=check.value))
+            recorded = lot.sudo().ev_motor_code
+            if recorded and code_rules.normalize_code(recorded) != check.value:
+                raise UserError(_(
+                    "Motor code %(code)s does not match motor code %(recorded)s received with vehicle %(vehicle)s: "
+                    "check the motor.", code=check.value, recorded=recorded, vehicle=lot.name))
+        return warnings
 
     def _ev_check_colour(self):
         lot = self.vehicle_lot_id
@@ -257,7 +310,9 @@ class EvBundleWizard(models.TransientModel):
         return True
 
     def _ev_validate_vehicle(self):
+        self._ev_read_certificate()
         lot = self._ev_checked_lot("vehicle")
+        self._ev_check_certificate(lot)
         if self.colour_product_id and lot.product_id != self.colour_product_id:
             raise UserError(_(
                 "Vehicle code %(code)s is %(actual)s, but the buyer chose %(chosen)s: scan a %(chosen)s vehicle.",
@@ -265,6 +320,12 @@ class EvBundleWizard(models.TransientModel):
                 chosen=self._ev_colour_name(self.colour_product_id)))
         if self.vehicle_lot_id != lot:  # the same vehicle keeps the sale amount typed for it
             self.vehicle_lot_id = lot
+        # What the certificate and the motor say is kept on the serial (registration exports and the invoice).
+        values = {"ev_certificate_no": self.vehicle_certificate_no,
+                  "ev_motor_code": code_rules.normalize_code(self.vehicle_motor_code)}
+        values = {name: value for name, value in values.items() if value and value != lot[name]}
+        if values:
+            lot.sudo().write(values)
 
     def _ev_validate_parts(self):
         self.battery_lot_id = self._ev_checked_lot("battery")
