@@ -311,7 +311,8 @@ class EvSettlement(models.Model):
             "origin": origin,
         }
         settlement = self._ev_find(provider, day)
-        if bill_type == "wechat_fundflow" and not settlement:
+        if bill_type == "wechat_fundflow" and not settlement and not any(
+                line.business_name in ("交易", "退款") for line in parsed.lines):
             # No trade that day: the withdrawals it lists still pay earlier days out; no empty settlement is made.
             self._ev_apply_withdrawals(provider, [self._ev_fund_line_vals(line, provider) for line in parsed.lines],
                                        day)

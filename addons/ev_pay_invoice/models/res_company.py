@@ -1,8 +1,8 @@
 """The company's accounting day: dates of payments, settlements and payouts are taken in its time zone.
 
 Chinese stores keep their books in Beijing time (Asia/Shanghai); a sale paid at 00:05 on the 1st belongs to the
-1st, not to the last day of the previous month as its UTC time says. The time zone is the company partner's, else
-Asia/Shanghai.
+1st, not to the last day of the previous month as its UTC time says. A Chinese company keeps Beijing time (one time
+zone for the whole country, whatever its partner's setting); another company its partner's time zone, else Beijing.
 """
 import datetime
 from zoneinfo import ZoneInfo
@@ -17,6 +17,8 @@ class ResCompany(models.Model):
 
     def _ev_tz(self):
         self.ensure_one()
+        if self.country_id.code == "CN":
+            return ZoneInfo(DEFAULT_TZ)
         try:
             return ZoneInfo(self.partner_id.tz or DEFAULT_TZ)
         except (KeyError, ValueError):
