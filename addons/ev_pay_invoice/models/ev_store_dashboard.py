@@ -2,11 +2,7 @@
 the booking, in a handful of grouped queries for the client action ``ev_pay_invoice.store_dashboard``."""
 import datetime
 
-import pytz
-
 from odoo import api, fields, models
-
-from .ev_booking import STORE_TZ
 
 DAYS_IN_GRAPH = 7
 
@@ -17,17 +13,18 @@ class EvStoreDashboard(models.AbstractModel):
 
     @api.model
     def _ev_day_bounds(self, day):
-        """UTC bounds (naive, as stored) of ``day`` in the stores' time zone."""
-        tz = pytz.timezone(self.env.user.tz or STORE_TZ)
-        start = tz.localize(datetime.datetime.combine(day, datetime.time.min)).astimezone(pytz.UTC)
+        """UTC bounds (naive, as stored) of ``day`` in the store company's time zone (its accounting day, whatever
+        the time zone of the browser the user first logged in with)."""
+        tz = self.env.company._ev_tz()
+        start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz).astimezone(datetime.UTC)
         return start.replace(tzinfo=None), (start + datetime.timedelta(days=1)).replace(tzinfo=None)
 
     @api.model
     def ev_dashboard_data(self):
         self.env["ev.cashier.session"]._ev_cashier_session()  # salespeople only
         company = self.env.company
-        tz = pytz.timezone(self.env.user.tz or STORE_TZ)
-        today = datetime.datetime.now(tz).date()
+        tz = company._ev_tz()
+        today = company._ev_today()
         start, end = self._ev_day_bounds(today)
         Order = self.env["sale.order"].sudo()
         base = [("company_id", "=", company.id), ("state", "!=", "cancel")]
@@ -39,7 +36,7 @@ class EvStoreDashboard(models.AbstractModel):
         # Last days: sales per day (one grouped query).
         first_day = today - datetime.timedelta(days=DAYS_IN_GRAPH - 1)
         graph_start, _end = self._ev_day_bounds(first_day)
-        per_day = dict(Order.with_context(tz=tz.zone)._read_group(
+        per_day = dict(Order.with_context(tz=tz.key)._read_group(
             base + [("date_order", ">=", graph_start), ("date_order", "<", end)],
             ["date_order:day"], ["amount_total:sum"]))
         days = []
