@@ -143,15 +143,26 @@ class TestDemo(ScreenTourMixin, HttpCase):
     # --- the tour ---------------------------------------------------------------------------------------------
 
     def test_demo_tour(self):
-        """Log in as the demo salesperson: a bundle sale and a collection, each issued within 30 s; the dashboard."""
+        """Log in as the demo salesperson: a bundle sale, a trade-in at a changed amount and a collection, each
+        issued within 30 s; the dashboard."""
         with EInvoiceCronWorker(self.registry):
             self.screen_tour("ev_demo_tour", "salesperson", size=PHONE, url="/odoo", shots=(
-                "demo-cashier", "demo-sale-confirm", "demo-sale-qr", "demo-sale-issued", "demo-collect-issued",
+                "demo-cashier", "demo-sale-confirm", "demo-sale-qr", "demo-sale-issued", "demo-tradein-confirm",
+                "demo-tradein-qr", "demo-tradein-issued", "demo-collect-issued",
                 "demo-dashboard"))
         sold = self._store("sale.order").search([("partner_id.name", "in", ("赵六", "钱七"))])
         self.assertEqual(sorted(sold.mapped("amount_total")), [399.0, 2899.0])
         self.assertEqual(sold.invoice_ids.mapped("ev_einvoice_state"), ["issued", "issued"])
         self.assertEqual(sold.user_id, self.salesperson)
+        # The trade-in: invoiced (and declared) at the amount agreed on the confirm step, not the bundle price; the
+        # buyer paid it less the subsidy.
+        tradein = self._store("ev.bundle").search([("partner_id.name", "=", "孙八")])
+        self.assertEqual(tradein.mode, "trade_in")
+        invoice = tradein.sale_order_id.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
+        self.assertEqual((invoice.amount_total, invoice.ev_einvoice_state), (2699.0, "issued"))
+        self.assertEqual(tradein.sale_order_id.user_id, self.salesperson)
+        paid = tradein.sale_order_id.transaction_ids.filtered(lambda tx: tx.state == "done")
+        self.assertEqual((paid.provider_code, paid.amount), ("wechatpay", 2199.0))
 
     def test_first_login_screens(self):
         """What the manager sees on first login (desktop): the dashboard, the store's lists, yesterday's

@@ -3,8 +3,8 @@ import { registry } from "@web/core/registry";
 import { evScreenshot } from "@ev_pay_invoice/../tests/tours/ev_cashier_tour_utils";
 
 // The demo as a new user tries it (tests/test_demo.py runs these on the demo data, in the demo database): the
-// salesperson logs in and lands on the cashier (收银台), sells a bundle with in-stock demo serials and makes a plain
-// collection (发起收款), each paid in the sandbox WeChat wallet and ending with 电子发票：已开具 within 30 s; the
+// salesperson logs in and lands on the cashier (收银台), sells a bundle with in-stock demo serials, a trade-in (以旧换新)
+// at an agreed amount below the bundle price, and makes a plain collection (发起收款), each paid in the sandbox WeChat wallet and ending with 电子发票：已开具 within 30 s; the
 // dashboard shows the week of history. Selectors only (no texts): the demo runs in Chinese.
 
 const scan = (role, code) => ({ trigger: `#ev_scan_${role}`, run: `edit ${code} && press Enter` });
@@ -22,12 +22,15 @@ function selectByText(selector, text) {
     };
 }
 
-function payAndIssuedSteps(shot) {
+function payAndIssuedSteps(shot, amountText) {
     return [
         {
             content: "The WeChat Pay QR code is shown",
             trigger: ".o_ev_cashier_pay .o_ev_collection_qr_wechatpay img[src*='barcode_type=QR']",
         },
+        ...(amountText
+            ? [{ content: "with the amount to pay", trigger: `.o_ev_cashier_pay .o_ev_collection_amount:contains('${amountText}')` }]
+            : []),
         evScreenshot(`${shot}-qr`),
         {
             content: "The buyer pays with the sandbox WeChat wallet",
@@ -73,6 +76,37 @@ registry.category("web_tour.tours").add("ev_demo_tour", {
         evScreenshot("demo-sale-confirm"),
         { trigger: ".o_ev_cashier_next", run: "click" },
         ...payAndIssuedSteps("demo-sale"),
+        // Trade-in (以旧换新) with other serials of the demo stock: the store agrees ¥2,699 instead of the bundle price
+        // of ¥2,899 (above the store's lowest amount, 80 %: no manager); the programme pays the ¥500 subsidy.
+        { trigger: ".o_ev_cashier_path_trade_in", run: "click" },
+        scan("vehicle", "310422600000102"),
+        { content: "model, colour and stock", trigger: ".o_ev_cashier_vehicle_info" },
+        { trigger: ".o_ev_cashier_next", run: "click" },
+        scan("battery", "TN4820G2611000102"),
+        { trigger: ".o_ev_cashier_scan_battery .o_ev_scan_ok:contains(TN4820G2611000102)" },
+        scan("charger", "MA5F1K2L226A1"),
+        { trigger: ".o_ev_cashier_scan_charger .o_ev_scan_ok:contains(MA5F1K2L226A1)" },
+        { trigger: ".o_ev_cashier_next", run: "click" },
+        { trigger: "#ev_buyer_name", run: "edit 孙八" },
+        { trigger: "#ev_buyer_mobile", run: "edit 139 1234 0002" },
+        selectByText(".o_ev_cashier_province", "上海"),
+        selectByText(".o_ev_cashier_county", "徐汇"),
+        { trigger: "#ev_address", run: "edit 宜山路 700 号 3 号楼 602 室" },
+        { trigger: ".o_ev_cashier_next", run: "click" },
+        { trigger: "#ev_old_brand", run: "edit 雅迪" },
+        { trigger: "#ev_old_code", run: "edit 沪A52618" },
+        { trigger: "label[for='ev_plate_collected']", run: "click" },
+        { trigger: "label[for='ev_battery_collected']", run: "click" },
+        { trigger: ".o_ev_cashier_next", run: "click" },
+        { content: "the buyer's mobile, normalised", trigger: ".o_ev_cashier_confirm:contains(13912340002)" },
+        { content: "bundle price less the subsidy", trigger: ".o_ev_cashier_total:contains(2399.00)" },
+        { trigger: "#ev_sale_amount", run: "edit 2699" },
+        { trigger: "#ev_sale_amount", run: "press Enter" },
+        { content: "the buyer pays the sale amount less the subsidy", trigger: ".o_ev_cashier_total:contains(2199.00)" },
+        { content: "no manager approval", trigger: ".o_ev_cashier_amounts:not(:has(.o_ev_cashier_approval))" },
+        evScreenshot("demo-tradein-confirm"),
+        { trigger: ".o_ev_cashier_next", run: "click" },
+        ...payAndIssuedSteps("demo-tradein", "2199.00"),
         // Plain collection (发起收款).
         { trigger: ".o_ev_cashier_path_collect", run: "click" },
         { trigger: ".o_ev_cashier_amount", run: "edit 399" },
@@ -81,7 +115,7 @@ registry.category("web_tour.tours").add("ev_demo_tour", {
         { trigger: "#ev_buyer_name", run: "edit 钱七" },
         { trigger: ".o_ev_cashier_next", run: "click" },
         ...payAndIssuedSteps("demo-collect"),
-        // The dashboard: today's two sales and the week before them.
+        // The dashboard: today's three sales and the week before them.
         { trigger: ".o_ev_cashier_dashboard", run: "click" },
         { trigger: ".o_ev_dashboard .o_ev_kpi_paid" },
         {
