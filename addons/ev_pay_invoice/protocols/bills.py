@@ -36,6 +36,13 @@ CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 ZERO = Decimal("0")
 
 
+
+def _lt(template: str) -> str:
+    """Marks a parser message for Odoo's translation export, which finds ``_lt("…")`` calls by name: the
+    application shows the message in the user's language with this English template as its key, and this module
+    stays free of Odoo."""
+    return template
+
 class BillFormatError(ValueError):
     """The file is not a complete, self-consistent bill. ``line_no`` is 1-based, when one line is to blame."""
 
@@ -191,7 +198,7 @@ def check_sha1(data: bytes, expected: str):
     """WeChat's ``hash_value`` (``hash_type`` SHA1) covers the *uncompressed* file (bills.md#wechat-pay-trade-bill)."""
     actual = hashlib.sha1(data).hexdigest()
     if actual != (expected or "").strip().lower():
-        raise BillFormatError("SHA1 of the bill is %(actual)s, the download answer said %(expected)s",
+        raise BillFormatError(_lt("SHA1 of the bill is %(actual)s, the download answer said %(expected)s"),
                               actual=actual, expected=expected)
 
 
@@ -201,7 +208,7 @@ def _gunzip(data: bytes) -> bytes:
     try:
         return gzip.decompress(data)
     except (OSError, EOFError) as error:
-        raise BillFormatError("the gzip archive is damaged or cut short (%(error)s)", error=str(error)) from None
+        raise BillFormatError(_lt("the gzip archive is damaged or cut short (%(error)s)"), error=str(error)) from None
 
 
 def decode_bill_text(data: bytes) -> str:
@@ -220,7 +227,7 @@ def decode_bill_text(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise BillFormatError("the bill is neither UTF-8 nor GBK text")
+    raise BillFormatError(_lt("the bill is neither UTF-8 nor GBK text"))
 
 
 def _numbered_lines(text: str):
@@ -235,9 +242,10 @@ def _amount(value: str, column: str, line_no: int) -> Decimal:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise BillFormatError("%(column)s %(value)r is not an amount", line_no, column=column, value=value) from None
+        raise BillFormatError(_lt("%(column)s %(value)r is not an amount"),
+                              line_no, column=column, value=value) from None
     if not amount.is_finite():
-        raise BillFormatError("%(column)s %(value)r is not an amount", line_no, column=column, value=value)
+        raise BillFormatError(_lt("%(column)s %(value)r is not an amount"), line_no, column=column, value=value)
     return amount
 
 
@@ -245,7 +253,7 @@ def _count(value: str, column: str, line_no: int) -> int:
     """Counts are printed as ``12`` or, in fund bills, ``20.0``."""
     number = _amount(value, column, line_no)
     if number != number.to_integral_value() or number < 0:
-        raise BillFormatError("%(column)s %(value)r is not a count", line_no, column=column, value=value)
+        raise BillFormatError(_lt("%(column)s %(value)r is not a count"), line_no, column=column, value=value)
     return int(number)
 
 
@@ -254,7 +262,7 @@ def _time(value: str, column: str, line_no: int) -> datetime:
     try:
         return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA_TZ)
     except ValueError:
-        raise BillFormatError("%(column)s %(value)r is not a date and time", line_no, column=column,
+        raise BillFormatError(_lt("%(column)s %(value)r is not a date and time"), line_no, column=column,
                               value=value) from None
 
 
@@ -272,7 +280,7 @@ def _backticked(line: str, line_no: int) -> list[str]:
     """Values of a detail or totals row: each one starts with a backtick, so split on ',`' (commas inside values
     such as goods names survive)."""
     if not line.startswith("`"):
-        raise BillFormatError("expected a bill row whose values start with a backtick (`)", line_no)
+        raise BillFormatError(_lt("expected a bill row whose values start with a backtick (`)"), line_no)
     return [value.strip() for value in line[1:].split(",`")]
 
 
@@ -288,11 +296,11 @@ def _parse_wechat_sections(text: str, required: tuple[str, ...], summary_starts:
     try:
         header_no, header_line = next(lines)
     except StopIteration:
-        raise BillFormatError("the %(kind)s is empty", kind=kind) from None
+        raise BillFormatError(_lt("the %(kind)s is empty"), kind=kind) from None
     header = _header(header_line)
     missing = [name for name in required if name not in header]
     if missing:
-        raise BillFormatError("not a WeChat %(kind)s header: missing column(s) %(columns)s", header_no, kind=kind,
+        raise BillFormatError(_lt("not a WeChat %(kind)s header: missing column(s) %(columns)s"), header_no, kind=kind,
                               columns=", ".join(missing))
     rows, summary_header, last_no, make_row = [], None, header_no, _row_maker(header)
     for line_no, line in lines:
@@ -302,29 +310,29 @@ def _parse_wechat_sections(text: str, required: tuple[str, ...], summary_starts:
             break
         values = _backticked(line, line_no)
         if len(values) != len(header):
-            raise BillFormatError("has %(values)s values, the header has %(columns)s columns", line_no,
+            raise BillFormatError(_lt("has %(values)s values, the header has %(columns)s columns"), line_no,
                                   values=len(values), columns=len(header))
         rows.append((line_no, make_row(values)))
     if summary_header is None:
-        raise BillFormatError("the %(kind)s ends after line %(last)s without its summary rows (%(summary)s…): the "
-                              "file is truncated", kind=kind, last=last_no, summary=summary_starts[0])
+        raise BillFormatError(_lt("the %(kind)s ends after line %(last)s without its summary rows (%(summary)s…): the "
+                              "file is truncated"), kind=kind, last=last_no, summary=summary_starts[0])
     try:
         totals_no, totals_line = next(lines)
     except StopIteration:
-        raise BillFormatError("the %(kind)s ends after the summary header without the totals row: the file is "
-                              "truncated", last_no, kind=kind) from None
+        raise BillFormatError(_lt("the %(kind)s ends after the summary header without the totals row: the file is "
+                              "truncated"), last_no, kind=kind) from None
     totals = _backticked(totals_line, totals_no)
     if len(totals) != len(summary_header):
-        raise BillFormatError("the totals row has %(values)s values, its header has %(columns)s", totals_no,
+        raise BillFormatError(_lt("the totals row has %(values)s values, its header has %(columns)s"), totals_no,
                               values=len(totals), columns=len(summary_header))
     for extra_no, _ in lines:
-        raise BillFormatError("unexpected content after the totals row", extra_no)
+        raise BillFormatError(_lt("unexpected content after the totals row"), extra_no)
     return header, rows, dict(zip(summary_header, totals)), totals_no
 
 
 def _verify(reported, computed, what: str, line_no: int):
     if reported != computed:
-        raise BillFormatError("the summary says %(what)s is %(reported)s but the lines add up to %(computed)s",
+        raise BillFormatError(_lt("the summary says %(what)s is %(reported)s but the lines add up to %(computed)s"),
                               line_no, what=what, reported=reported, computed=computed)
 
 
@@ -344,7 +352,7 @@ _WECHAT_TRADE_KINDS = {"SUCCESS": TradeKind.PAYMENT, "REFUND": TradeKind.REFUND,
 def _wechat_trade_line(line_no: int, row: BillRow) -> TradeLine:
     status = row["交易状态"]
     if status not in _WECHAT_TRADE_KINDS:
-        raise BillFormatError("交易状态 %(status)r is not SUCCESS, REFUND or REVOKED", line_no, status=status)
+        raise BillFormatError(_lt("交易状态 %(status)r is not SUCCESS, REFUND or REVOKED"), line_no, status=status)
     amounts = {column: _amount(row[column], column, line_no)
                for column in _WECHAT_TRADE_TOTALS.values() if column and column in row}
     gross_column = "应结订单金额" if "应结订单金额" in row else "总金额"  # legacy layout has no 应结订单金额
@@ -382,12 +390,12 @@ def parse_wechat_trade_bill(data: bytes, *, sha1: str | None = None) -> TradeBil
         decode_bill_text(data), ("交易时间", "微信订单号", "商户订单号", "交易状态", "手续费"),
         ("总交易单数", "总交易单"), "trade bill")
     if "应结订单金额" not in header and "总金额" not in header:
-        raise BillFormatError("the trade bill has neither 应结订单金额 nor 总金额", 1)
+        raise BillFormatError(_lt("the trade bill has neither 应结订单金额 nor 总金额"), 1)
     lines = tuple(_wechat_trade_line(line_no, row) for line_no, row in rows)
     reported = {}
     for name, value in totals.items():
         if name not in _WECHAT_TRADE_TOTALS:
-            raise BillFormatError("unknown summary column %(name)r: cannot check it", totals_no, name=name)
+            raise BillFormatError(_lt("unknown summary column %(name)r: cannot check it"), totals_no, name=name)
         column = _WECHAT_TRADE_TOTALS[name]
         if column is None:
             reported[name] = Decimal(_count(value, name, totals_no))
@@ -397,13 +405,13 @@ def parse_wechat_trade_bill(data: bytes, *, sha1: str | None = None) -> TradeBil
         if column not in header:
             # The SUCCESS layout drops the refund columns but may keep their totals: these can only be zero.
             if reported[name]:
-                raise BillFormatError("summary column %(name)s totals %(column)s, which the detail rows lack",
+                raise BillFormatError(_lt("summary column %(name)s totals %(column)s, which the detail rows lack"),
                                       totals_no, name=name, column=column)
             continue
         computed = sum((_amount(line.raw[column], column, line.line_no) for line in lines), ZERO)
         _verify(reported[name], computed, name, totals_no)
     if not any(_WECHAT_TRADE_TOTALS[name] is None for name in totals):
-        raise BillFormatError("the summary has no trade count (总交易单数)", totals_no)
+        raise BillFormatError(_lt("the summary has no trade count (总交易单数)"), totals_no)
     return TradeBill(Channel.WECHAT, lines, _trade_summary(lines, reported))
 
 
@@ -427,10 +435,10 @@ _FUND_DIRECTIONS = {"收入": FlowDirection.INCOME, "支出": FlowDirection.EXPE
 def _fund_line(line_no: int, row: BillRow) -> FundFlowLine:
     direction = _FUND_DIRECTIONS.get(row["收支类型"])
     if direction is None:
-        raise BillFormatError("收支类型 %(value)r is neither 收入 nor 支出", line_no, value=row["收支类型"])
+        raise BillFormatError(_lt("收支类型 %(value)r is neither 收入 nor 支出"), line_no, value=row["收支类型"])
     amount = _amount(row["收支金额(元)"], "收支金额(元)", line_no)
     if amount < 0:
-        raise BillFormatError("收支金额(元) %(amount)s is negative; the direction is in 收支类型", line_no,
+        raise BillFormatError(_lt("收支金额(元) %(amount)s is negative; the direction is in 收支类型"), line_no,
                               amount=amount)
     return FundFlowLine(
         line_no=line_no,
@@ -469,7 +477,7 @@ def parse_wechat_fundflow_bill(data: bytes, *, sha1: str | None = None) -> FundF
             expense_total=_amount(totals["支出金额"], "支出金额", totals_no),
         )
     except KeyError as missing:
-        raise BillFormatError("the summary lacks %(column)s", totals_no, column=missing.args[0]) from None
+        raise BillFormatError(_lt("the summary lacks %(column)s"), totals_no, column=missing.args[0]) from None
     incomes = [line for line in lines if line.direction is FlowDirection.INCOME]
     expenses = [line for line in lines if line.direction is FlowDirection.EXPENSE]
     _verify(summary.line_count, len(lines), "资金流水总笔数", totals_no)
@@ -514,8 +522,9 @@ def extract_alipay_detail_csv(archive: bytes) -> bytes:
                 if name.endswith("业务明细.csv") and "汇总" not in name:
                     return zipped.read(info)
     except zipfile.BadZipFile as error:
-        raise BillFormatError("the Alipay bill zip is damaged or cut short (%(error)s)", error=str(error)) from None
-    raise BillFormatError("the Alipay bill zip has no …_业务明细.csv member")
+        raise BillFormatError(_lt("the Alipay bill zip is damaged or cut short (%(error)s)"),
+                              error=str(error)) from None
+    raise BillFormatError(_lt("the Alipay bill zip has no …_业务明细.csv member"))
 
 
 def _alipay_time(text: str) -> datetime | None:
@@ -529,11 +538,11 @@ def _alipay_line(line_no: int, row: BillRow) -> TradeLine:
     business = row["业务类型"]
     kind = _ALIPAY_KINDS.get(business)
     if kind is None:
-        raise BillFormatError("业务类型 %(business)r is neither 交易 nor 退款", line_no, business=business)
+        raise BillFormatError(_lt("业务类型 %(business)r is neither 交易 nor 退款"), line_no, business=business)
     received = _amount(row["商家实收(元)"], "商家实收(元)", line_no)
     # Refund rows are negative; a payment with a negative amount (or the reverse) is a damaged line.
     if (kind is TradeKind.PAYMENT and received < 0) or (kind is TradeKind.REFUND and received > 0):
-        raise BillFormatError("商家实收(元) %(received)s has the wrong sign for a %(business)s row", line_no,
+        raise BillFormatError(_lt("商家实收(元) %(received)s has the wrong sign for a %(business)s row"), line_no,
                               received=received, business=business)
     finished = row["完成时间"] or row.get("创建时间", "")
     return TradeLine(
@@ -564,12 +573,12 @@ def parse_alipay_trade_bill(data: bytes) -> TradeBill:
         preamble.append(_fold(numbered[index][1]))
         index += 1
     if index == len(numbered):
-        raise BillFormatError("the Alipay bill has no header row")
+        raise BillFormatError(_lt("the Alipay bill has no header row"))
     header_no, header_line = numbered[index]
     header = [_fold(name).strip() for name in next(csv.reader([header_line]))]
     missing = [name for name in _ALIPAY_COLUMNS if name not in header]
     if missing:
-        raise BillFormatError("not an Alipay business detail header: missing %(columns)s", header_no,
+        raise BillFormatError(_lt("not an Alipay business detail header: missing %(columns)s"), header_no,
                               columns=", ".join(missing))
     lines, footer, make_row = [], [], _row_maker(header)
     for line_no, line in numbered[index + 1:]:
@@ -578,22 +587,22 @@ def parse_alipay_trade_bill(data: bytes) -> TradeBill:
             continue
         values = [value.strip() for value in next(csv.reader([line]))]  # strips the identifiers' trailing tab
         if len(values) != len(header):
-            raise BillFormatError("has %(values)s values, the header has %(columns)s columns", line_no,
+            raise BillFormatError(_lt("has %(values)s values, the header has %(columns)s columns"), line_no,
                                   values=len(values), columns=len(header))
         lines.append(_alipay_line(line_no, make_row(values)))
     last_no = numbered[-1][0]
     for line_no, line in footer:
         if not line.startswith("#"):
-            raise BillFormatError("a detail row after the end of the detail list", line_no)
+            raise BillFormatError(_lt("a detail row after the end of the detail list"), line_no)
     footer_text = [line for _, line in footer]
     if not any(_ALIPAY_END in line for line in footer_text):
-        raise BillFormatError("the bill ends after line %(last)s without '%(end)s': the file is truncated",
+        raise BillFormatError(_lt("the bill ends after line %(last)s without '%(end)s': the file is truncated"),
                               last=last_no, end=_ALIPAY_END)
     payments = next((m for m in map(_ALIPAY_PAYMENTS.match, footer_text) if m), None)
     refunds = next((m for m in map(_ALIPAY_REFUNDS.match, footer_text) if m), None)
     if not payments or not refunds:
-        raise BillFormatError("the bill ends after line %(last)s without its 交易合计/退款合计 lines: the file is "
-                              "truncated", last=last_no)
+        raise BillFormatError(_lt("the bill ends after line %(last)s without its 交易合计/退款合计 lines: the file is "
+                              "truncated"), last=last_no)
     lines = tuple(lines)
     paid = [line for line in lines if line.kind is TradeKind.PAYMENT]
     refunded = [line for line in lines if line.kind is TradeKind.REFUND]
