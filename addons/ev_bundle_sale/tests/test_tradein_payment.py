@@ -9,6 +9,7 @@ from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.ev_pay_invoice.tests.common_einvoice import SELLER_USCC, TEST_TAX_CODE
 from odoo.addons.ev_pay_invoice.tests.payment_common import EvPaymentCommon
+from odoo.addons.ev_pay_invoice.tests.test_einvoice_taxes import fen, xml_totals
 
 from .common import BATTERY_CODES, CHARGER_CODES, VEHICLE_CODES_WHITE
 from .test_tradein import TradeinMixin
@@ -104,6 +105,9 @@ class TestTradeinPayment(TradeinMixin, EvPaymentCommon):
         self.assertEqual(invoice.ev_einvoice_state, "to_issue", "issued once the buyer's part is paid")
         self._issue_einvoices()
         self.assertEqual(invoice.ev_einvoice_state, "issued")
+        # The books agree with the tax bureau: the full price's tax-excluded amount and VAT, to the fen.
+        self.assertGreater(invoice.amount_tax, 0)
+        self.assertEqual(xml_totals(invoice), (fen(invoice.amount_untaxed), fen(invoice.amount_tax)))
         platform = self.env["ev.einvoice.sandbox.invoice"].search([("order_no", "=", invoice.ev_einvoice_order_no)])
         self.assertEqual(len(platform), 1)
         remark = invoice._ev_einvoice_blue_invoice(invoice.ev_einvoice_provider_id).remark
