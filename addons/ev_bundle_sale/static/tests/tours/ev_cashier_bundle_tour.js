@@ -1,25 +1,10 @@
 /** @odoo-module **/
 import { registry } from "@web/core/registry";
-import { evPayAndInvoiceSteps, evScreenshot } from "@ev_pay_invoice/../tests/tours/ev_cashier_tour_utils";
+import { evPayAndInvoiceSteps, evScan as scan, evScreenshot, evSelectByText as selectByText } from "@ev_pay_invoice/../tests/tours/ev_cashier_tour_utils";
 
 // Cashier → bundle sale / trade-in (收银台 → 捆绑销售 / 以旧换新), as a hardware scanner does it (code + Enter):
 // wrong codes are refused by the server with their reason, then the buyer, the old vehicle (trade-in), the
 // confirmation, the QR codes, the sandbox payment and the invoice.
-
-function selectByText(selector, text) {
-    return {
-        content: `Choose ${text}`,
-        trigger: `${selector}:has(option:contains('${text}'))`,
-        run() {
-            const select = document.querySelector(selector);
-            const option = [...select.options].find((o) => o.textContent.includes(text));
-            select.value = option.value;
-            select.dispatchEvent(new Event("change", { bubbles: true }));
-        },
-    };
-}
-
-const scan = (role, code) => ({ trigger: `#ev_scan_${role}`, run: `edit ${code} && press Enter` });
 
 function bundleSteps(mode, shots) {
     return [

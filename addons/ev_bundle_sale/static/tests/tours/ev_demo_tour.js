@@ -1,26 +1,12 @@
 /** @odoo-module **/
 import { registry } from "@web/core/registry";
-import { evScreenshot } from "@ev_pay_invoice/../tests/tours/ev_cashier_tour_utils";
+import { evScan as scan, evScreenshot, evSelectByText as selectByText } from "@ev_pay_invoice/../tests/tours/ev_cashier_tour_utils";
 
 // The demo as a new user tries it (tests/test_demo.py runs these on the demo data, in the demo database): the
-// salesperson logs in and lands on the cashier (收银台), sells a bundle with in-stock demo serials, a trade-in (以旧换新)
-// at an agreed amount below the bundle price, and makes a plain collection (发起收款), each paid in the sandbox WeChat wallet and ending with 电子发票：已开具 within 30 s; the
-// dashboard shows the week of history. Selectors only (no texts): the demo runs in Chinese.
-
-const scan = (role, code) => ({ trigger: `#ev_scan_${role}`, run: `edit ${code} && press Enter` });
-
-function selectByText(selector, text) {
-    return {
-        content: `Choose ${text}`,
-        trigger: `${selector}:has(option:contains('${text}'))`,
-        run() {
-            const select = document.querySelector(selector);
-            const option = [...select.options].find((o) => o.textContent.includes(text));
-            select.value = option.value;
-            select.dispatchEvent(new Event("change", { bubbles: true }));
-        },
-    };
-}
+// salesperson logs in and lands on the cashier (收银台), sells a bundle with in-stock demo serials, a trade-in
+// (以旧换新) at an agreed amount below the bundle price, and makes a plain collection (发起收款), each paid in the
+// sandbox WeChat wallet and ending with 电子发票：已开具 within 30 s; the dashboard shows the week of history.
+// Selectors only (no texts): the demo runs in Chinese.
 
 function payAndIssuedSteps(shot, amountText) {
     return [
