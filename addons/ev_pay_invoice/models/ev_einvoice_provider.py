@@ -127,8 +127,8 @@ class EvEinvoiceProvider(models.Model):
         return super().create(vals_list)
 
     def _compute_invoice_count(self):
-        groups = self.env["account.move"]._read_group(
-            [("ev_einvoice_provider_id", "in", self.ids)], ["ev_einvoice_provider_id"], ["__count"],
+        groups = self.env["ev.einvoice.submission"]._read_group(
+            [("provider_id", "in", self.ids)], ["provider_id"], ["__count"],
         )
         counts = {provider.id: count for provider, count in groups}
         for provider in self:
@@ -317,5 +317,5 @@ class EvEinvoiceProvider(models.Model):
     def action_ev_open_invoices(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("ev_pay_invoice.action_ev_order_invoices")
-        action["domain"] = [("ev_einvoice_provider_id", "=", self.id)]
+        action["domain"] = [("ev_einvoice_submission_ids.provider_id", "=", self.id)]
         return action
