@@ -29,8 +29,7 @@ MAX_AUTO_RETRIES = 24
 POLL_MIN_DELAY = 1.0
 # Submissions handled per cron call; the cron's progress API runs it again at once while more are due.
 CRON_BATCH_SIZE = 50
-# A check due this soon (seconds) is waited for by the cron worker: a trigger in the future only wakes the cron
-# worker at its next poll, up to a minute later, while the cashier waits for the e-invoice on screen.
+# A check due this soon (seconds) is waited for by the cron worker (see _cron_process).
 WAIT_FOR_SOON_CHECK = 10
 
 
@@ -85,6 +84,12 @@ class EvEinvoiceSubmission(models.Model):
         ("order_no_unique", "UNIQUE(order_no)", "An e-invoice order number is used once."),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        submissions = super().create(vals_list)
+        submissions.move_id._ev_einvoice_state_changed()
+        return submissions
+
     def write(self, vals):
         result = super().write(vals)
         if "state" in vals:
@@ -127,9 +132,16 @@ class EvEinvoiceSubmission(models.Model):
     def _cron_process(self, limit=CRON_BATCH_SIZE):
         """Issue, poll and retry the due submissions, one at a time, each in its own transaction; rows another
         worker holds are skipped. Reports its progress to the cron, which runs it again at once while some are
-        due, and triggers itself for the next check that is due later. Returns how many it handled."""
-        if self.env.context.get("cron_id"):
-            self._wait_for_soon_check()
+        due, and triggers itself for the next check that is due later. Returns how many it handled.
+
+        Run by the cron worker, a check due within seconds (the platform's answer to what was just submitted)
+        counts as remaining work and the next call waits for it: a trigger in the future only wakes the cron worker
+        at its next poll, up to a minute later, while the cashier waits for the e-invoice on screen."""
+        by_cron_worker = bool(self.env.context.get("cron_id"))
+        if by_cron_worker and not self.sudo().search_count(self._due_domain(), limit=1):
+            wait = self._soon_check_wait()
+            if wait:
+                time.sleep(wait)
         due = self.sudo().search(self._due_domain(), order="next_check asc nulls first, id", limit=limit)
         prefetched = due._batch_query()
         done = skipped = 0
@@ -160,6 +172,8 @@ class EvEinvoiceSubmission(models.Model):
             done += 1
             self._commit()
         remaining = max(self.sudo().search_count(self._due_domain()) - skipped, 0)
+        if not remaining and done and by_cron_worker and self._soon_check_wait():
+            remaining = 1
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         self._schedule_next()
         return done
@@ -178,16 +192,14 @@ class EvEinvoiceSubmission(models.Model):
             return False
 
     @api.model
-    def _wait_for_soon_check(self):
-        """When nothing is due now but a check is due within seconds, wait for it in this run."""
-        if self.sudo().search_count(self._due_domain(), limit=1):
-            return
+    def _soon_check_wait(self):
+        """Seconds until the next check of a submission waiting for the platform, if due within seconds; else 0."""
         pending = self.sudo().search([("state", "in", ("to_issue", "issuing")), ("next_check", "!=", False)],
                                      order="next_check asc", limit=1)
-        if pending:
-            wait = max((pending.next_check - fields.Datetime.now()).total_seconds(), POLL_MIN_DELAY)
-            if wait <= WAIT_FOR_SOON_CHECK:
-                time.sleep(wait)
+        if not pending:
+            return 0
+        wait = max((pending.next_check - fields.Datetime.now()).total_seconds(), POLL_MIN_DELAY)
+        return wait if wait <= WAIT_FOR_SOON_CHECK else 0
 
     @api.model
     def _schedule_next(self):

@@ -115,7 +115,7 @@ class TestEInvoiceTaxInvariant(EInvoiceCommon):
         before = Sandbox._load(platform, self.provider, bill_ids=[partial.ev_einvoice_submission_id.red_bill_id])
         platform.buyer_decides(partial.ev_einvoice_submission_id.red_bill_id, agree=True)
         Sandbox._save(platform, self.provider, before)
-        partial.ev_einvoice_submission_id.next_check = False
+        partial.ev_einvoice_submission_id.sudo().next_check = False
         self.run_cron()
         self.assertEqual(partial.ev_einvoice_state, "issued", partial.ev_einvoice_error)
         self.assertEqual(partial.amount_total, 699.0)

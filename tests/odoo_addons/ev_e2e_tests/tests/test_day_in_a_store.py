@@ -83,7 +83,7 @@ class TestDayInAStore(BundleTestMixin, EvPaymentCommon):
         return order, self._pay(order, channel)
 
     def run_einvoice_cron(self, rounds=15):
-        Submission = self.env["ev.einvoice.submission"]
+        Submission = self.env["ev.einvoice.submission"].sudo()
         for _round in range(rounds):
             Submission._cron_process()
             pending = Submission.search([("state", "in", ("to_issue", "issuing"))])
