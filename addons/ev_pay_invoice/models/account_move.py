@@ -78,7 +78,7 @@ class AccountMove(models.Model):
     ev_einvoice_replaced_by_id = fields.Many2one("account.move", string="Reissued As",
                                                  compute="_compute_ev_einvoice_replaced_by_id")
     ev_einvoice_is_reissue_red = fields.Boolean(
-        compute="_compute_ev_einvoice_is_reissue_red",
+        string="Red Reversal of a Reissue", compute="_compute_ev_einvoice_is_reissue_red",
         help="A credit note that red-reverses an invoice reissued (换开) as another one.")
     ev_einvoice_public_url = fields.Char(string="Buyer Download Link", compute="_compute_ev_einvoice_public_url")
     ev_einvoice_public_qr_url = fields.Char(string="Buyer Download QR", compute="_compute_ev_einvoice_public_url")

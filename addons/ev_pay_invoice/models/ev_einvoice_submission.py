@@ -52,7 +52,7 @@ class EvEinvoiceSubmission(models.Model):
     provider_id = fields.Many2one("ev.einvoice.provider", string="E-invoice Provider", readonly=True, index=True)
     state = fields.Selection(SUBMISSION_STATES, default="to_issue", required=True, readonly=True, index=True)
     order_no = fields.Char(
-        string="Order Number", size=20, readonly=True, index="btree_not_null", copy=False,
+        string="E-invoice Order Number", size=20, readonly=True, index="btree_not_null", copy=False,
         help="Our own idempotency key at the provider, stored before the first call and never changed.",
     )
     serial = fields.Char(string="Platform Serial", readonly=True, copy=False)
