@@ -42,7 +42,6 @@ class EvEinvoiceSubmission(models.Model):
     _name = "ev.einvoice.submission"
     _description = "E-invoice Submission (数电票)"
     _order = "id desc"
-    _rec_name = "order_no"
 
     move_id = fields.Many2one("account.move", string="Invoice", required=True, readonly=True, index=True,
                               ondelete="cascade")
@@ -83,6 +82,13 @@ class EvEinvoiceSubmission(models.Model):
     _sql_constraints = [
         ("order_no_unique", "UNIQUE(order_no)", "An e-invoice order number is used once."),
     ]
+
+    @api.depends("move_id.name", "kind", "order_no")
+    def _compute_display_name(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for submission in self:
+            submission.display_name = " · ".join(
+                part for part in (submission.move_id.name, kinds.get(submission.kind), submission.order_no) if part)
 
     @api.model_create_multi
     def create(self, vals_list):
