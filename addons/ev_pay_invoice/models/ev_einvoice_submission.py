@@ -130,7 +130,7 @@ class EvEinvoiceSubmission(models.Model):
     @api.model
     def _commit(self):
         """The one commit point of the queue: after each submission's step, and before any call that may reach the
-        platform (see ``_submit_blue``). Tests and the demo history run in one transaction."""
+        platform (see ``_start_attempt``). Tests and the demo history run in one transaction."""
         if self._can_commit():
             self.env.cr.commit()
 
@@ -305,7 +305,9 @@ class EvEinvoiceSubmission(models.Model):
                 self._fail("validation", errors)
                 return
             payload = nuonuo.build_billing_payload(move._ev_einvoice_blue_invoice(provider, order_no=self.order_no))
-            answer = provider._ev_call(ApiMethod.REQUEST_BILLING, payload)
+            answer = self._send(provider, ApiMethod.REQUEST_BILLING, payload)
+            if answer is None:
+                return
             if answer.outcome is Outcome.DUPLICATE_ORDER:
                 if not self._query_blue(provider, by_order=True, retrying=retrying):
                     self._poll_later(provider)
@@ -317,6 +319,26 @@ class EvEinvoiceSubmission(models.Model):
             return
         if not self._query_blue(provider, retrying=retrying, prefetched=prefetched):
             self._poll_later(provider)
+
+    def _send(self, provider, api_method, payload):
+        """The call that may create an invoice or a red form on the platform. When its answer is lost (a timeout, a
+        broken connection, a server error) the outcome is unknown: the submission stays issuing (查询中), is not
+        failed, and at its next check the platform is asked about its order number first. Returns None then."""
+        provider._ev_get_token()  # a token problem is known not to have reached the platform: it fails as usual
+        try:
+            return provider._ev_call(api_method, payload)
+        except EInvoiceUnavailable as error:
+            if self.retry_count >= MAX_AUTO_RETRIES:
+                raise
+            self.write({
+                "state": "issuing",
+                "error": str(error),
+                "error_kind": "unavailable",
+                "retry_count": self.retry_count + 1,
+                "next_check": fields.Datetime.now() + timedelta(
+                    seconds=RETRY_DELAYS[min(self.retry_count, len(RETRY_DELAYS) - 1)]),
+            })
+            return None
 
     def _query_blue(self, provider, by_order=False, retrying=False, prefetched=None):
         """Query the platform and apply the answer. Returns False when the platform does not know the invoice.
@@ -415,7 +437,9 @@ class EvEinvoiceSubmission(models.Model):
             form = self._query_red_form(provider) if self.attempts > 1 else None
             if form is None:
                 request = move._ev_einvoice_red_request(provider, self.red_bill_id, self.order_no)
-                answer = provider._ev_call(ApiMethod.SAVE_RED_CONFIRM, nuonuo.build_red_confirm_payload(request))
+                answer = self._send(provider, ApiMethod.SAVE_RED_CONFIRM, nuonuo.build_red_confirm_payload(request))
+                if answer is None:
+                    return
                 if answer.outcome is not Outcome.DUPLICATE_ORDER:
                     nuonuo.parse_red_confirm_saved(answer)
                     move.message_post(body=_("Red-letter confirmation form requested (reason: %(reason)s).",

@@ -1,8 +1,10 @@
 import json
 import time
 from datetime import timedelta
+from unittest.mock import patch
 
 import psycopg2
+import requests
 
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
@@ -500,6 +502,36 @@ class TestEInvoiceSubmission(EInvoiceCommon):
         self.run_cron()
         self.assertEqual(invoice.ev_einvoice_state, "issued")
         self.assertTrue(self.calls("queryInvoiceResult", submission.order_no) - queries)
+        self.assertEqual(len(self.calls("requestBillingNew", submission.order_no)), 1, "never sent again")
+        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", submission.order_no)]), 1)
+
+    def test_lost_answer_is_checked_not_failed(self):
+        invoice = self.make_invoice()
+        invoice.action_ev_einvoice_issue()
+        Provider = type(self.provider)
+        send = Provider._ev_request
+        lost = []
+
+        def answer_lost_once(provider, method, url, **kwargs):
+            response = send(provider, method, url, **kwargs)
+            if nuonuo.SERVICES_PATH in url and not lost:
+                lost.append(url)
+                raise requests.ReadTimeout("read timed out")  # the platform got it; its answer never came back
+            return response
+
+        with patch.object(Provider, "_ev_request", answer_lost_once):
+            self.Submission._cron_process()
+        submission = invoice.ev_einvoice_submission_id.sudo()
+        self.assertTrue(lost)
+        self.assertEqual((invoice.ev_einvoice_state, submission.error_kind), ("issuing", "unavailable"),
+                         "checking (查询中), not failed")
+        self.assertGreater(submission.next_check, fields.Datetime.now())
+        self.assertEqual(len(self.calls("requestBillingNew", submission.order_no, code="E0000")), 1)
+        # At its next check the platform is asked first: the invoice it holds is the one kept.
+        submission.next_check = fields.Datetime.now()
+        self.run_cron()
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        self.assertFalse(submission.error)
         self.assertEqual(len(self.calls("requestBillingNew", submission.order_no)), 1, "never sent again")
         self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", submission.order_no)]), 1)
 
