@@ -28,7 +28,12 @@ TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
 
 class EInvoiceUnavailable(Exception):
     """The provider could not be reached or answered with an HTTP error: nothing is known about the request's fate,
-    so the caller keeps its order number and queries before anything else on the next attempt."""
+    so the caller keeps its order number and queries before anything else on the next attempt. ``answer_lost``: the
+    request may have been sent and its answer never came (timeout, broken connection), rather than refused."""
+
+    def __init__(self, message, answer_lost=False):
+        super().__init__(message)
+        self.answer_lost = answer_lost
 
 
 class EvEinvoiceProvider(models.Model):
@@ -242,7 +247,7 @@ class EvEinvoiceProvider(models.Model):
             except requests.RequestException as error:
                 _logger.warning("E-invoice provider %s: %s failed: %s", self.id, api_method, error)
                 raise EInvoiceUnavailable(
-                    _("The e-invoice platform cannot be reached: %(error)s", error=error)) from None
+                    _("The e-invoice platform cannot be reached: %(error)s", error=error), answer_lost=True) from None
             _logger.info("E-invoice provider %s: %s → HTTP %s in %.0f ms", self.id, api_method,
                          response.status_code, (time.monotonic() - started) * 1000)
             if response.status_code >= 500 or response.status_code in (404, 429):

@@ -322,13 +322,14 @@ class EvEinvoiceSubmission(models.Model):
 
     def _send(self, provider, api_method, payload):
         """The call that may create an invoice or a red form on the platform. When its answer is lost (a timeout, a
-        broken connection, a server error) the outcome is unknown: the submission stays issuing (查询中), is not
-        failed, and at its next check the platform is asked about its order number first. Returns None then."""
+        broken connection) the outcome is unknown: the submission stays issuing (查询中), is not failed, and at its
+        next check the platform is asked about its order number first. Returns None then. A refusal (an HTTP error
+        such as 503 while the platform is down) fails it as usual, retried by itself."""
         provider._ev_get_token()  # a token problem is known not to have reached the platform: it fails as usual
         try:
             return provider._ev_call(api_method, payload)
         except EInvoiceUnavailable as error:
-            if self.retry_count >= MAX_AUTO_RETRIES:
+            if not error.answer_lost or self.retry_count >= MAX_AUTO_RETRIES:
                 raise
             self.write({
                 "state": "issuing",
