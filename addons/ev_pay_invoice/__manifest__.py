@@ -7,7 +7,7 @@ Electric-bicycle dealers collect with one QR code that WeChat Pay and Alipay bot
 verified the sale is invoiced and a fully digital e-invoice (数电票) is issued by itself. Invoices are reissued or
 red-reversed through credit notes, and accountants reconcile the T+1 payouts.
 """,
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Point of Sale",
     "author": "EV Pay & Invoice",
     "website": "https://github.com/ev-pay-invoice",

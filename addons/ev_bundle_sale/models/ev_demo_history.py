@@ -239,7 +239,7 @@ class EvDemoHistory(models.AbstractModel):
         """The e-invoice cron, run as often as the platform needs to issue what was submitted."""
         Move = self.env["account.move"].sudo()
         for _round in range(10):
-            Move._cron_ev_einvoice_process()
+            self.env["ev.einvoice.submission"].sudo()._cron_process()
             if not Move.search_count([("ev_einvoice_state", "in", ("to_issue", "issuing"))]):
                 return
             clock.tick(30)

@@ -29,7 +29,7 @@ class EInvoiceCronWorker:
         while not self.stop.wait(1):
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {"ev_sandbox_in_process": True})
-                env["account.move"]._cron_ev_einvoice_process()
+                env["ev.einvoice.submission"]._cron_process()
 
     def __enter__(self):
         self.thread.start()

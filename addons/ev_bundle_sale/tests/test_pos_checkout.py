@@ -45,16 +45,16 @@ class TestPosCheckout(TestPointOfSaleHttpCommon, EvPaymentCommon, ScreenTourMixi
 
     def _issue_einvoices(self):
         """The issuing cron (no cron worker in tests), run until nothing is pending, skipping its waits."""
-        Move = self.env["account.move"]
+        Submission = self.env["ev.einvoice.submission"].sudo()
         # The cron calls the sandbox platform over HTTP from this thread, without the browser's test cookie (as
         # Odoo's own url_open does after a tour).
         self.http_request_strict_check = False
         for _round in range(15):
-            Move._cron_ev_einvoice_process()
-            pending = Move.search([("ev_einvoice_state", "in", ("to_issue", "issuing"))])
+            Submission._cron_process()
+            pending = Submission.search([("state", "in", ("to_issue", "issuing"))])
             if not pending:
                 break
-            pending.write({"ev_einvoice_next_check": False})
+            pending.write({"next_check": False})
         self.env.invalidate_all()
 
     def _checkout(self, size):

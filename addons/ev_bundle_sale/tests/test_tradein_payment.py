@@ -44,14 +44,14 @@ class TestTradeinPayment(TradeinMixin, EvPaymentCommon):
         cls.bank_journal = cls.company_data["default_journal_bank"]
 
     def _issue_einvoices(self):
-        Move = self.env["account.move"]
+        Submission = self.env["ev.einvoice.submission"].sudo()
         for _round in range(15):
-            Move._cron_ev_einvoice_process()
-            pending = Move.search([("ev_einvoice_state", "in", ("to_issue", "issuing"))])
+            Submission._cron_process()
+            pending = Submission.search([("state", "in", ("to_issue", "issuing"))])
             if not pending:
                 return
-            pending.write({"ev_einvoice_next_check": False})
-        self.fail("e-invoices still pending: %s" % pending.mapped("name"))
+            pending.write({"next_check": False})
+        self.fail("e-invoices still pending: %s" % pending.move_id.mapped("name"))
 
     def _paid_trade_in(self, index=0, amount=2850.0):
         """A salesperson's trade-in at a changed sale amount, paid by the buyer with WeChat Pay."""
@@ -108,7 +108,8 @@ class TestTradeinPayment(TradeinMixin, EvPaymentCommon):
         # The books agree with the tax bureau: the full price's tax-excluded amount and VAT, to the fen.
         self.assertGreater(invoice.amount_tax, 0)
         self.assertEqual(xml_totals(invoice), (fen(invoice.amount_untaxed), fen(invoice.amount_tax)))
-        platform = self.env["ev.einvoice.sandbox.invoice"].search([("order_no", "=", invoice.ev_einvoice_order_no)])
+        platform = self.env["ev.einvoice.sandbox.invoice"].search(
+            [("order_no", "=", invoice.ev_einvoice_submission_id.order_no)])
         self.assertEqual(len(platform), 1)
         remark = invoice._ev_einvoice_blue_invoice(invoice.ev_einvoice_provider_id).remark
         for expected in ("以旧换新补贴：500.00元", "电机型号：48V350W-10ZW", "电池类型：石墨烯铅酸",

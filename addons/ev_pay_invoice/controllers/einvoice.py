@@ -21,15 +21,15 @@ class EInvoiceController(http.Controller):
         except nuonuo.NuonuoError as error:
             _logger.warning("Ignored an invalid e-invoice callback: %s", error)
             return request.make_json_response({"status": "9999", "message": "invalid callback"})
-        moves = request.env["account.move"].sudo().search([
-            ("ev_einvoice_order_no", "=", callback.order_no),
-            ("ev_einvoice_state", "in", ("to_issue", "issuing", "failed")),
+        Submission = request.env["ev.einvoice.submission"].sudo()
+        submissions = Submission.search([
+            ("order_no", "=", callback.order_no), ("state", "in", ("to_issue", "issuing", "failed")),
         ])
-        # Due now; a failed invoice only if it was waiting for an automatic retry (not one needing a human fix).
-        moves = moves.filtered(lambda m: m.ev_einvoice_state != "failed" or m.ev_einvoice_next_check)
-        if moves:
-            moves.write({"ev_einvoice_next_check": fields.Datetime.now()})
-            request.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue").sudo()._trigger()
+        # Due now; a failed one only if it was waiting for an automatic retry (not one needing a human fix).
+        submissions = submissions.filtered(lambda s: s.state != "failed" or s.next_check)
+        if submissions:
+            submissions.write({"next_check": fields.Datetime.now()})
+            Submission._trigger_cron()
         return request.make_json_response(nuonuo.CALLBACK_ACK)
 
     @http.route("/ev_pay/einvoice/<int:move_id>/<string:kind>", type="http", auth="public", methods=["GET"])

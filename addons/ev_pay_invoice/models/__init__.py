@@ -9,6 +9,7 @@ from . import ev_store_tax
 from . import account_tax
 from . import product_category
 from . import product_template
+from . import ev_einvoice_submission
 from . import account_move
 from . import account_move_send
 from . import payment_provider

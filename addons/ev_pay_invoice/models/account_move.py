@@ -1,79 +1,54 @@
-import logging
-import secrets
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
-import psycopg2
-from markupsafe import Markup
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import mute_logger
 
 from ..protocols import einvoice_rules as rules
 from ..protocols import nuonuo
-from ..protocols.nuonuo import ApiMethod, InvoiceState, Outcome
 from ..protocols.uscc import validate_taxpayer_id
-from .ev_einvoice_provider import EInvoiceUnavailable
+from .ev_einvoice_submission import SUBMISSION_STATES
 
-_logger = logging.getLogger(__name__)
-
-EINVOICE_STATES = [
-    ("none", "Not requested"),
-    ("to_issue", "To issue"),
-    ("issuing", "Issuing"),
-    ("issued", "Issued"),
-    ("failed", "Failed"),
-    ("red_reversed", "Red-reversed"),
-    ("replaced", "Replaced"),
-]
+EINVOICE_STATES = [("none", "Not requested"), *SUBMISSION_STATES]
 RED_REASONS = [
     ("2", "Invoicing error (开票有误)"),
     ("1", "Sales return (销货退回)"),
     ("3", "Service termination (服务中止)"),
     ("4", "Sales allowance (销售折让)"),
 ]
-# Automatic retries after a transient failure (seconds): 1, 2, 5, 10, 30 minutes, then hourly.
-RETRY_DELAYS = (60, 120, 300, 600, 1800, 3600)
-MAX_AUTO_RETRIES = 24
-POLL_MIN_DELAY = 1.0
-CRON_TIME_BUDGET = 60  # seconds per cron run; the cron re-triggers itself for the rest
-# A check due this soon (seconds) is waited for within the cron run: a trigger in the future only wakes the cron
-# worker at its next poll, up to a minute later, while the cashier waits for the e-invoice on screen.
-WAIT_FOR_SOON_CHECK = 10
 
 
 class AccountMove(models.Model):
+    """The invoice side of the e-invoice: what goes on it (title, type, remark, the red-letter reason) and its
+    submissions to the tax platform (``ev.einvoice.submission``). The state, number and files shown on the invoice
+    are those of its current submission."""
+
     _inherit = "account.move"
 
+    ev_einvoice_submission_ids = fields.One2many("ev.einvoice.submission", "move_id", string="E-invoice Submissions",
+                                                 readonly=True)
+    ev_einvoice_submission_id = fields.Many2one("ev.einvoice.submission", string="Current E-invoice Submission",
+                                                copy=False, readonly=True, index="btree_not_null")
     ev_einvoice_state = fields.Selection(
-        EINVOICE_STATES, string="E-invoice", default="none", required=True, copy=False, tracking=True, index=True,
+        EINVOICE_STATES, string="E-invoice", compute="_compute_ev_einvoice_state", store=True, required=True,
+        default="none", copy=False, tracking=True, index=True,
         help="The fully digital e-invoice (数电票) of this invoice on the tax platform.",
     )
-    ev_einvoice_provider_id = fields.Many2one("ev.einvoice.provider", string="E-invoice Provider", copy=False,
-                                              readonly=True)
-    ev_einvoice_order_no = fields.Char(
-        string="E-invoice Order Number", size=20, copy=False, readonly=True, index="btree_not_null",
-        help="Our own idempotency key at the provider, stored before the first call and never changed.",
-    )
-    ev_einvoice_serial = fields.Char(string="E-invoice Serial", copy=False, readonly=True)
-    ev_einvoice_number = fields.Char(string="E-invoice Number", copy=False, readonly=True, index="btree_not_null",
+    ev_einvoice_number = fields.Char(related="ev_einvoice_submission_id.number", store=True,
+                                     string="E-invoice Number", index="btree_not_null",
                                      help="The 20-digit number of the fully digital e-invoice.")
-    ev_einvoice_issued_at = fields.Datetime(string="E-invoice Issued On", copy=False, readonly=True)
-    ev_einvoice_qr_code = fields.Char(string="Tax QR Payload", copy=False, readonly=True)
-    ev_einvoice_error = fields.Text(string="E-invoice Error", copy=False, readonly=True)
-    ev_einvoice_error_kind = fields.Selection(
-        [("validation", "Invoice data"), ("unavailable", "Platform unavailable"),
-         ("tax_login", "Tax-bureau login expired"), ("platform", "Refused by the platform")],
-        string="E-invoice Error Kind", copy=False, readonly=True,
-    )
-    ev_einvoice_attempts = fields.Integer(string="E-invoice Submissions", copy=False, readonly=True)
-    ev_einvoice_retry_count = fields.Integer(string="E-invoice Retries", copy=False, readonly=True)
-    ev_einvoice_next_check = fields.Datetime(string="E-invoice Next Check", copy=False, readonly=True)
-    ev_einvoice_pdf_id = fields.Many2one("ir.attachment", string="E-invoice PDF", copy=False, readonly=True)
-    ev_einvoice_xml_id = fields.Many2one("ir.attachment", string="E-invoice XML", copy=False, readonly=True)
+    ev_einvoice_issued_at = fields.Datetime(related="ev_einvoice_submission_id.issued_at", store=True,
+                                            string="E-invoice Issued On")
+    ev_einvoice_provider_id = fields.Many2one(related="ev_einvoice_submission_id.provider_id",
+                                              string="E-invoice Provider")
+    ev_einvoice_error = fields.Text(related="ev_einvoice_submission_id.error", string="E-invoice Error")
+    ev_einvoice_error_kind = fields.Selection(related="ev_einvoice_submission_id.error_kind",
+                                              string="E-invoice Error Kind")
+    ev_einvoice_next_check = fields.Datetime(related="ev_einvoice_submission_id.next_check",
+                                             string="E-invoice Next Check")
+    ev_einvoice_pdf_id = fields.Many2one(related="ev_einvoice_submission_id.pdf_id", string="E-invoice PDF")
+    ev_einvoice_xml_id = fields.Many2one(related="ev_einvoice_submission_id.xml_id", string="E-invoice XML")
     ev_einvoice_type = fields.Selection(
         [("pc", "数电普票 (general)"), ("bs", "数电专票 (special VAT)")], string="E-invoice Type", copy=False,
         help="Empty: a general e-invoice for individuals, the provider's default type for companies.",
@@ -98,18 +73,39 @@ class AccountMove(models.Model):
         help="The buyer confirmed use of (booked) the blue invoice: only then may a red-letter invoice be partial, "
              "and the buyer must confirm the form within 72 hours.",
     )
-    ev_einvoice_red_bill_id = fields.Char(string="Red Form Application ID", size=32, copy=False, readonly=True)
-    ev_einvoice_red_bill_no = fields.Char(string="Red Confirmation Form", copy=False, readonly=True)
-    ev_einvoice_red_form_state = fields.Char(string="Red Form Status", copy=False, readonly=True)
-    ev_einvoice_replaced_by_id = fields.Many2one("account.move", string="Reissued As", copy=False, readonly=True)
-    ev_einvoice_replaces_id = fields.Many2one("account.move", string="Reissue Of", copy=False, readonly=True)
-    ev_einvoice_is_reissue_red = fields.Boolean(copy=False, readonly=True)
+    ev_einvoice_replaces_id = fields.Many2one("account.move", string="Reissue Of", copy=False, readonly=True,
+                                              index="btree_not_null")
+    ev_einvoice_replaced_by_id = fields.Many2one("account.move", string="Reissued As",
+                                                 compute="_compute_ev_einvoice_replaced_by_id")
+    ev_einvoice_is_reissue_red = fields.Boolean(
+        string="Red Reversal of a Reissue", compute="_compute_ev_einvoice_is_reissue_red",
+        help="A credit note that red-reverses an invoice reissued (换开) as another one.")
     ev_einvoice_public_url = fields.Char(string="Buyer Download Link", compute="_compute_ev_einvoice_public_url")
     ev_einvoice_public_qr_url = fields.Char(string="Buyer Download QR", compute="_compute_ev_einvoice_public_url")
 
     # ------------------------------------------------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------------------------------------------------
+
+    @api.depends("ev_einvoice_submission_id.state")
+    def _compute_ev_einvoice_state(self):
+        for move in self:
+            move.ev_einvoice_state = move.ev_einvoice_submission_id.state or "none"
+
+    def _compute_ev_einvoice_replaced_by_id(self):
+        reissues = self.search([("ev_einvoice_replaces_id", "in", self.ids)], order="id") if self.ids else self
+        for move in self:
+            move.ev_einvoice_replaced_by_id = reissues.filtered(
+                lambda reissue, move=move: reissue.ev_einvoice_replaces_id == move)[-1:]
+
+    @api.depends("reversed_entry_id")
+    def _compute_ev_einvoice_is_reissue_red(self):
+        for move in self:
+            move.ev_einvoice_is_reissue_red = move.move_type == "out_refund" and bool(
+                move.reversed_entry_id.ev_einvoice_replaced_by_id)
+
+    def _ev_einvoice_state_changed(self):
+        """Hook: the state of the current submission changed (the POS till is told, see account_move_pos)."""
 
     @api.depends("partner_id")
     def _compute_ev_einvoice_buyer(self):
@@ -178,22 +174,27 @@ class AccountMove(models.Model):
 
     def _ev_einvoice_request(self):
         """Mark the invoices (or red-letter credit notes) to issue and wake the issuing cron up. Safe to call
-        inside any transaction, e.g. the one reconciling a payment: the provider is called later, by the cron."""
+        inside any transaction, e.g. the one reconciling a payment: the provider is called later, by the cron.
+        A first request opens the invoice's submission; a failed one is requested again under its own order
+        number (the platform may hold it), never as a new submission."""
         requested = self.browse()
+        Submission = self.env["ev.einvoice.submission"].sudo()
         for move in self.sudo():
             if move.ev_einvoice_state not in ("none", "failed") or not move._ev_einvoice_is_applicable():
                 continue
-            provider = self.env["ev.einvoice.provider"]._get_for_company(move.company_id)
-            move.write({
-                "ev_einvoice_state": "to_issue",
-                "ev_einvoice_provider_id": move.ev_einvoice_provider_id.id or provider.id,
-                "ev_einvoice_next_check": False,
-                "ev_einvoice_error": False,
-                "ev_einvoice_error_kind": False,
-            })
+            submission = move.ev_einvoice_submission_id
+            if submission:
+                submission.write({"state": "to_issue", "next_check": False, "error": False, "error_kind": False})
+            else:
+                move.ev_einvoice_submission_id = Submission.create({
+                    "move_id": move.id,
+                    "kind": "red" if move.move_type == "out_refund" else "blue",
+                    "provider_id": self.env["ev.einvoice.provider"]._get_for_company(move.company_id).id,
+                    "blue_submission_id": move._ev_einvoice_red_origin().ev_einvoice_submission_id.id,
+                })
             requested |= move
         if requested:
-            self.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue").sudo()._trigger()
+            Submission._trigger_cron()
         return requested
 
     def _ev_einvoice_auto_on_payment(self):
@@ -221,8 +222,9 @@ class AccountMove(models.Model):
     def button_draft(self):
         # EXTENDS 'account': a 数电票 cannot be voided; only a red-letter credit note corrects it.
         for move in self:
-            platform_may_hold_it = move.ev_einvoice_serial or (
-                move.ev_einvoice_attempts and move.ev_einvoice_error_kind != "validation")
+            submission = move.ev_einvoice_submission_id
+            platform_may_hold_it = submission.serial or (
+                submission.attempts and submission.error_kind != "validation")
             if move.ev_einvoice_state in ("to_issue", "issuing", "issued", "red_reversed", "replaced") \
                     or platform_may_hold_it:
                 raise UserError(_(
@@ -320,7 +322,8 @@ class AccountMove(models.Model):
         self.ensure_one()
         if not self.ev_einvoice_buyer_is_company:
             return nuonuo.InvoiceLine.GENERAL
-        return nuonuo.InvoiceLine(self.ev_einvoice_type or self.ev_einvoice_provider_id.invoice_line or "pc")
+        provider = self.ev_einvoice_provider_id or self.env["ev.einvoice.provider"]._get_for_company(self.company_id)
+        return nuonuo.InvoiceLine(self.ev_einvoice_type or provider.invoice_line or "pc")
 
     def _ev_einvoice_check(self):
         """Every problem that would make the platform refuse this invoice, in the user's language."""
@@ -442,7 +445,7 @@ class AccountMove(models.Model):
         remark = "；".join(p for p in remark_parts if p)
         store = self._ev_store()
         return nuonuo.BlueInvoice(
-            order_no=order_no or self.ev_einvoice_order_no,
+            order_no=order_no or self.ev_einvoice_submission_id.order_no,
             invoice_date=datetime.now(UTC),
             clerk=provider.drawer,
             seller=nuonuo.Seller(
@@ -495,412 +498,6 @@ class AccountMove(models.Model):
         )
 
     # ------------------------------------------------------------------------------------------------------------
-    # The issuing cron
-    # ------------------------------------------------------------------------------------------------------------
-
-    @api.model
-    def _ev_einvoice_due_domain(self):
-        now = fields.Datetime.now()
-        return [
-            ("move_type", "in", ("out_invoice", "out_refund")),
-            "|",
-            "&", ("ev_einvoice_state", "in", ("to_issue", "issuing")),
-            "|", ("ev_einvoice_next_check", "=", False), ("ev_einvoice_next_check", "<=", now),
-            "&", ("ev_einvoice_state", "=", "failed"),
-            "&", ("ev_einvoice_next_check", "!=", False), ("ev_einvoice_next_check", "<=", now),
-        ]
-
-    def _ev_commit(self):
-        if self._can_commit():
-            self.env.cr.commit()
-
-    def _can_commit(self):
-        # The demo history runs the flows inside the module's installation: nothing may commit it half-way.
-        return super()._can_commit() and not self.env.context.get("ev_sandbox_in_process")
-
-    @api.model
-    def _cron_ev_einvoice_process(self, limit=None):
-        """Issue, poll and retry e-invoices, one invoice at a time, each in its own transaction. Rows another
-        worker is busy with are skipped (FOR UPDATE SKIP LOCKED), so several cron runs may work side by side."""
-        started = datetime.now()
-        done = 0
-        seen = set()
-        while True:
-            candidates = self.sudo().search(self._ev_einvoice_due_domain() + [("id", "not in", list(seen))],
-                                            order="ev_einvoice_next_check asc nulls first, id", limit=50)
-            if not candidates:
-                wait = self._ev_einvoice_wait_for_soon_check(started) if self.env.context.get("cron_id") else 0
-                if not wait:
-                    break
-                time.sleep(wait)
-                seen.clear()
-                continue
-            prefetched = candidates._ev_einvoice_batch_query()
-            for move_id in candidates.ids:
-                seen.add(move_id)
-                try:
-                    with mute_logger("odoo.sql_db"):
-                        self.env.cr.execute(
-                            "SELECT id FROM account_move WHERE id = %s FOR UPDATE SKIP LOCKED", (move_id,))
-                except psycopg2.errors.SerializationFailure:
-                    # Another worker changed it since our snapshot: it is (being) handled there.
-                    if not self._can_commit():
-                        raise
-                    self.env.cr.rollback()
-                    continue
-                if not self.env.cr.fetchone():
-                    continue
-                move = self.sudo().browse(move_id)
-                move.invalidate_recordset()
-                if not move.filtered_domain(self._ev_einvoice_due_domain()):
-                    self._ev_commit()
-                    continue
-                try:
-                    move._ev_einvoice_process_one(prefetched)
-                except psycopg2.errors.SerializationFailure:
-                    # A concurrent update: drop this transaction. The order number and the attempt were committed
-                    # before any call, so the next run queries the platform before doing anything else.
-                    if not self._can_commit():
-                        raise
-                    self.env.cr.rollback()
-                    continue
-                except Exception:
-                    if not self._can_commit():
-                        raise
-                    self.env.cr.rollback()
-                    _logger.exception("E-invoice of move %s: unexpected error", move_id)
-                    move = self.sudo().browse(move_id)
-                    move._ev_einvoice_fail("unavailable", _("Unexpected error; see the server log."))
-                done += 1
-                self._ev_commit()
-                if limit and done >= limit:
-                    break
-                if (datetime.now() - started).total_seconds() > CRON_TIME_BUDGET:
-                    break
-            if (limit and done >= limit) or (datetime.now() - started).total_seconds() > CRON_TIME_BUDGET:
-                break
-        self._ev_einvoice_schedule_next()
-        return done
-
-    @api.model
-    def _ev_einvoice_wait_for_soon_check(self, started):
-        """Seconds to wait for the next check when it is due soon and the run has time left, else 0."""
-        pending = self.sudo().search([
-            ("move_type", "in", ("out_invoice", "out_refund")), ("ev_einvoice_state", "in", ("to_issue", "issuing")),
-            ("ev_einvoice_next_check", "!=", False),
-        ], order="ev_einvoice_next_check asc", limit=1)
-        if not pending:
-            return 0
-        wait = max((pending.ev_einvoice_next_check - fields.Datetime.now()).total_seconds(), POLL_MIN_DELAY)
-        elapsed = (datetime.now() - started).total_seconds()
-        return wait if wait <= WAIT_FOR_SOON_CHECK and elapsed + wait < CRON_TIME_BUDGET else 0
-
-    @api.model
-    def _ev_einvoice_schedule_next(self):
-        pending = self.sudo().search([
-            ("move_type", "in", ("out_invoice", "out_refund")),
-            "|", ("ev_einvoice_state", "in", ("to_issue", "issuing")),
-            "&", ("ev_einvoice_state", "=", "failed"), ("ev_einvoice_next_check", "!=", False),
-        ], order="ev_einvoice_next_check asc nulls first", limit=1)
-        if pending:
-            at = max(pending.ev_einvoice_next_check or fields.Datetime.now(), fields.Datetime.now())
-            for cron in self._ev_einvoice_crons():
-                cron._trigger(at=at)
-
-    @api.model
-    def _ev_einvoice_crons(self):
-        """The issuing cron, plus any extra "lanes" (copies of it) that let several cron workers share the work."""
-        main = self.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue").sudo()
-        lanes = self.env["ir.cron"].sudo().search([
-            ("id", "!=", main.id), ("code", "=", main.code), ("model_id", "=", main.model_id.id)])
-        return main | lanes
-
-    def _ev_einvoice_batch_query(self):
-        """Ask the platform about the pending invoices among ``self`` in as few calls as possible: one
-        ``queryInvoiceResult`` per provider account and per 50 serial numbers, instead of one call per invoice.
-        Returns {(provider id, serial): InvoiceResult}. Best effort: an invoice missing from the answer (or a
-        failed call) is queried on its own, as before. Nothing is written here; each invoice still applies its
-        result in its own locked transaction, and an invoice without a serial is still queried by its order
-        number first (query-first idempotency)."""
-        by_provider = {}
-        for move in self.sudo():
-            if move.move_type == "out_invoice" and move.ev_einvoice_state == "issuing" and move.ev_einvoice_serial \
-                    and move.ev_einvoice_provider_id.state in ("test", "enabled") \
-                    and not move.ev_einvoice_replaces_id:
-                by_provider.setdefault(move.ev_einvoice_provider_id, []).append(move.ev_einvoice_serial)
-        results = {}
-        for provider, serials in by_provider.items():
-            if len(serials) < 2:
-                continue  # a single invoice: its own query costs the same
-            for start in range(0, len(serials), nuonuo.MAX_QUERY_NUMBERS):
-                chunk = serials[start:start + nuonuo.MAX_QUERY_NUMBERS]
-                try:
-                    answer = provider._ev_call(ApiMethod.QUERY_INVOICE, nuonuo.build_query_payload(serial_nos=chunk))
-                    found = nuonuo.parse_invoice_results(answer)
-                except (EInvoiceUnavailable, nuonuo.NuonuoError) as error:
-                    _logger.info("E-invoice provider %s: batch query of %s invoices failed (%s); querying them "
-                                 "one by one", provider.id, len(chunk), error)
-                    continue
-                wanted = set(chunk)
-                for result in found:
-                    if result.serial_no in wanted:
-                        results[provider.id, result.serial_no] = result
-        return results
-
-    def _ev_einvoice_process_one(self, prefetched=None):
-        self.ensure_one()
-        provider = self.ev_einvoice_provider_id
-        if not provider or provider.state == "disabled":
-            self._ev_einvoice_fail("validation", _("The e-invoice provider is missing or disabled."))
-            return
-        retrying = self.ev_einvoice_state == "failed"
-        try:
-            if self.move_type == "out_refund":
-                self._ev_einvoice_process_red(provider, retrying)
-            else:
-                self._ev_einvoice_process_blue(provider, retrying, prefetched=prefetched)
-        except EInvoiceUnavailable as error:
-            self._ev_einvoice_fail("unavailable", str(error))
-        except nuonuo.NuonuoError as error:
-            self._ev_einvoice_fail_outcome(error.outcome, f"{error.code}: {error.describe}")
-
-    def _ev_einvoice_fail_outcome(self, outcome, message):
-        if outcome is Outcome.TAX_LOGIN_REQUIRED:
-            self._ev_einvoice_fail("tax_login", message)
-        elif outcome in (Outcome.TRANSIENT, Outcome.RATE_LIMITED, Outcome.TOKEN_INVALID, Outcome.UNKNOWN,
-                         Outcome.RETRY_LIMIT):
-            self._ev_einvoice_fail("unavailable", message)
-        else:
-            self._ev_einvoice_fail("validation" if outcome is Outcome.VALIDATION else "platform", message)
-
-    def _ev_einvoice_fail(self, kind, message):
-        """Failed, with the reason; transient problems (and an expired tax-bureau login) retry by themselves."""
-        self.ensure_one()
-        auto_retry = kind in ("unavailable", "tax_login") and self.ev_einvoice_retry_count < MAX_AUTO_RETRIES
-        delay = RETRY_DELAYS[min(self.ev_einvoice_retry_count, len(RETRY_DELAYS) - 1)]
-        first_time = self.ev_einvoice_state != "failed" or self.ev_einvoice_error != message
-        self.write({
-            "ev_einvoice_state": "failed",
-            "ev_einvoice_retry_count": self.ev_einvoice_retry_count + 1,
-            "ev_einvoice_error": message,
-            "ev_einvoice_error_kind": kind,
-            "ev_einvoice_next_check": fields.Datetime.now() + timedelta(seconds=delay) if auto_retry else False,
-        })
-        if first_time:
-            self.message_post(body=Markup("%s<br/>%s") % (
-                _("The e-invoice could not be issued:"), message))
-        if kind == "tax_login":
-            self._ev_einvoice_alert_tax_login()
-
-    def _ev_einvoice_alert_tax_login(self):
-        store = self._ev_store()
-        user = (store.manager_id if store else False) or self.env.ref("base.user_admin", raise_if_not_found=False)
-        activity_type = self.env.ref("mail.mail_activity_data_todo")
-        if not user or self.activity_ids.filtered(
-                lambda a: a.activity_type_id == activity_type and a.user_id == user
-                and a.summary == _("Log in to the tax bureau again")):
-            return
-        self.activity_schedule(
-            "mail.mail_activity_data_todo", user_id=user.id, summary=_("Log in to the tax bureau again"),
-            note=_("The drawer %(drawer)s is no longer logged in to the electronic tax bureau, so e-invoices cannot "
-                   "be issued. Log in again (scan the face-recognition QR code in the provider's workbench); the "
-                   "waiting invoices are then issued by themselves.", drawer=self.ev_einvoice_provider_id.drawer),
-        )
-
-    def _ev_einvoice_new_order_no(self, prefix="E"):
-        """≤ 20 characters, unique: prefix + move id + random tail (never reused)."""
-        return f"{prefix}{self.id}T{secrets.token_hex(4).upper()}"[:20]
-
-    def _ev_einvoice_in_flight_until(self, provider):
-        """While this worker's call is in flight (the row lock is released by the commit before it), another cron
-        worker must not pick the invoice up and submit it a second time: it is not due before the call's timeout.
-        If this worker dies, the invoice is due again then, and the next run queries the platform first."""
-        return fields.Datetime.now() + timedelta(seconds=(provider.timeout or 15) + 5)
-
-    def _ev_einvoice_poll_later(self, provider):
-        delay = max(POLL_MIN_DELAY, provider.sandbox_issue_delay if provider.kind == "sandbox" else 5.0)
-        self.ev_einvoice_next_check = fields.Datetime.now() + timedelta(seconds=delay)
-
-    def _ev_einvoice_process_blue(self, provider, retrying=False, prefetched=None):
-        if self.ev_einvoice_replaces_id and self.ev_einvoice_replaces_id.ev_einvoice_state != "replaced":
-            # A reissue waits for the red-letter reversal of the invoice it replaces.
-            self.ev_einvoice_next_check = fields.Datetime.now() + timedelta(seconds=POLL_MIN_DELAY)
-            return
-        if not self.ev_einvoice_order_no:
-            errors = self._ev_einvoice_check()
-            if errors:
-                self._ev_einvoice_fail("validation", "\n".join(str(e) for e in errors))
-                return
-            self.write({"ev_einvoice_order_no": self._ev_einvoice_new_order_no()})
-            self.message_post(body=_("E-invoice order number %(order_no)s reserved.",
-                                     order_no=self.ev_einvoice_order_no))
-        if not self.ev_einvoice_serial:
-            # Commit the order number and the attempt BEFORE calling: after a crash or a timeout the next run
-            # finds the attempt and asks the platform first, so a second invoice can never be issued.
-            self.write({"ev_einvoice_attempts": self.ev_einvoice_attempts + 1, "ev_einvoice_state": "issuing",
-                        "ev_einvoice_next_check": self._ev_einvoice_in_flight_until(provider)})
-            self._ev_commit()
-            if self.ev_einvoice_attempts > 1 and self._ev_einvoice_query_blue(provider, by_order=True,
-                                                                              retrying=retrying):
-                return
-            errors = self._ev_einvoice_check()
-            if errors:
-                self._ev_einvoice_fail("validation", "\n".join(str(e) for e in errors))
-                return
-            payload = nuonuo.build_billing_payload(self._ev_einvoice_blue_invoice(provider))
-            answer = provider._ev_call(ApiMethod.REQUEST_BILLING, payload)
-            if answer.outcome is Outcome.DUPLICATE_ORDER:
-                if not self._ev_einvoice_query_blue(provider, by_order=True, retrying=retrying):
-                    self._ev_einvoice_poll_later(provider)
-                return
-            serial = nuonuo.parse_billing_response(answer)
-            self.write({"ev_einvoice_serial": serial, "ev_einvoice_state": "issuing",
-                        "ev_einvoice_error": False, "ev_einvoice_error_kind": False})
-            self.message_post(body=_("E-invoice accepted by the platform (serial %(serial)s).", serial=serial))
-            self._ev_einvoice_poll_later(provider)
-            return
-        if not self._ev_einvoice_query_blue(provider, retrying=retrying, prefetched=prefetched):
-            self._ev_einvoice_poll_later(provider)
-
-    def _ev_einvoice_query_blue(self, provider, by_order=False, retrying=False, prefetched=None):
-        """Query the platform and apply the answer. Returns False when the platform does not know the invoice.
-        ``prefetched``: the answers of the cron's batch query ({(provider id, serial): result}), used instead of
-        a call of its own when they hold this invoice's serial."""
-        result = None if by_order or retrying else (prefetched or {}).get((provider.id, self.ev_einvoice_serial))
-        if result:
-            self._ev_einvoice_apply_result(provider, result, retrying=retrying)
-            return True
-        if by_order or not self.ev_einvoice_serial:
-            payload = nuonuo.build_query_payload(order_nos=[self.ev_einvoice_order_no])
-        else:
-            payload = nuonuo.build_query_payload(serial_nos=[self.ev_einvoice_serial])
-        results = nuonuo.parse_invoice_results(provider._ev_call(ApiMethod.QUERY_INVOICE, payload))
-        result = next((r for r in results if r.order_no == self.ev_einvoice_order_no or
-                       r.serial_no == self.ev_einvoice_serial), None)
-        if not result:
-            return False
-        self._ev_einvoice_apply_result(provider, result, retrying=retrying)
-        return True
-
-    def _ev_einvoice_apply_result(self, provider, result, retrying=False):
-        if result.serial_no and result.serial_no != self.ev_einvoice_serial:
-            self.ev_einvoice_serial = result.serial_no
-        if result.state is InvoiceState.ISSUED:
-            self._ev_einvoice_mark_issued(provider, result)
-        elif result.state is InvoiceState.FAILED and not retrying:
-            self._ev_einvoice_fail_outcome(result.failure or Outcome.VALIDATION,
-                                           result.fail_cause or result.status_message)
-        elif result.state in (InvoiceState.FAILED, InvoiceState.SIGN_FAILED):
-            # A retry of an invoice the platform failed (22), or issued but not signed (24): reInvoice, under the
-            # same serial and order number; never a new invoice.
-            answer = provider._ev_call(ApiMethod.REINVOICE,
-                                       nuonuo.build_reinvoice_payload(result.serial_no, result.order_no))
-            answer.raise_for_outcome()
-            self.ev_einvoice_state = "issuing"
-            self._ev_einvoice_poll_later(provider)
-        else:
-            self.ev_einvoice_state = "issuing"
-            self._ev_einvoice_poll_later(provider)
-
-    def _ev_einvoice_mark_issued(self, provider, result):
-        if not result.invoice_number:
-            raise nuonuo.NuonuoProtocolError("an issued invoice without a 20-digit number")
-        pdf = provider._ev_download(result.pdf_url) if result.pdf_url else b""
-        xml = provider._ev_download(result.xml_url) if result.xml_url else b""
-        Attachment = self.env["ir.attachment"].sudo()
-        prefix = "红字数电票" if self.move_type == "out_refund" else "数电票"
-        vals = {
-            "ev_einvoice_state": "issued",
-            "ev_einvoice_number": result.invoice_number,
-            "ev_einvoice_issued_at": (result.issued_at.astimezone(UTC).replace(tzinfo=None)
-                                      if result.issued_at else fields.Datetime.now()),
-            "ev_einvoice_qr_code": result.qr_code or False,
-            "ev_einvoice_error": False,
-            "ev_einvoice_error_kind": False,
-            "ev_einvoice_next_check": False,
-            "ev_einvoice_retry_count": 0,
-        }
-        for kind, content, mimetype in (("pdf", pdf, "application/pdf"), ("xml", xml, "application/xml")):
-            if content:
-                vals[f"ev_einvoice_{kind}_id"] = Attachment.create({
-                    "name": f"{prefix}_{result.invoice_number}.{kind}", "raw": content, "mimetype": mimetype,
-                    "res_model": self._name, "res_id": self.id,
-                }).id
-        self.write(vals)
-        self._portal_ensure_token()
-        self.message_post(
-            body=_("Fully digital e-invoice %(number)s issued.", number=result.invoice_number),
-            attachment_ids=[a for a in (vals.get("ev_einvoice_pdf_id"), vals.get("ev_einvoice_xml_id")) if a],
-        )
-        if self.move_type == "out_refund":
-            origin = self._ev_einvoice_red_origin()
-            new_state = "replaced" if self.ev_einvoice_is_reissue_red else "red_reversed"
-            origin.write({"ev_einvoice_state": new_state})
-            origin.message_post(body=_("Red-reversed by the red-letter e-invoice %(number)s (%(credit_note)s).",
-                                       number=result.invoice_number, credit_note=self.name))
-            if origin.ev_einvoice_replaced_by_id:
-                origin.ev_einvoice_replaced_by_id.write({"ev_einvoice_next_check": False})
-                self.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue").sudo()._trigger()
-
-    # -- red letter ------------------------------------------------------------------------------------------
-
-    def _ev_einvoice_process_red(self, provider, retrying=False):
-        if not self.ev_einvoice_red_bill_id:
-            errors = self._ev_einvoice_check()
-            if errors:
-                self._ev_einvoice_fail("validation", "\n".join(str(e) for e in errors))
-                return
-            self.write({
-                "ev_einvoice_red_bill_id": f"RB{self.id}T{secrets.token_hex(6).upper()}"[:32],
-                "ev_einvoice_order_no": self._ev_einvoice_new_order_no("R"),
-            })
-        if not self.ev_einvoice_red_bill_no:
-            self.write({"ev_einvoice_attempts": self.ev_einvoice_attempts + 1, "ev_einvoice_state": "issuing",
-                        "ev_einvoice_next_check": self._ev_einvoice_in_flight_until(provider)})
-            self._ev_commit()
-            form = self._ev_einvoice_query_red_form(provider) if self.ev_einvoice_attempts > 1 else None
-            if form is None:
-                request = self._ev_einvoice_red_request(provider, self.ev_einvoice_red_bill_id,
-                                                        self.ev_einvoice_order_no)
-                answer = provider._ev_call(ApiMethod.SAVE_RED_CONFIRM, nuonuo.build_red_confirm_payload(request))
-                if answer.outcome is not Outcome.DUPLICATE_ORDER:
-                    nuonuo.parse_red_confirm_saved(answer)
-                    self.message_post(body=_("Red-letter confirmation form requested (reason: %(reason)s).",
-                                             reason=request.reason.label))
-                form = self._ev_einvoice_query_red_form(provider)
-            if form is None:
-                self._ev_einvoice_poll_later(provider)
-                return
-        else:
-            form = self._ev_einvoice_query_red_form(provider)
-            if form is None:
-                self._ev_einvoice_poll_later(provider)
-                return
-        self.write({"ev_einvoice_red_bill_no": form.bill_no or self.ev_einvoice_red_bill_no,
-                    "ev_einvoice_red_form_state": form.status_label or form.bill_status})
-        if form.state is nuonuo.RedFormState.CANCELLED or form.state is nuonuo.RedFormState.APPLY_FAILED:
-            self._ev_einvoice_fail("platform", _("The red-letter confirmation form was refused: %(status)s %(msg)s",
-                                                 status=form.status_label, msg=form.message))
-            return
-        if not (form.state.red_invoice_due and form.invoice_serial_num):
-            self.ev_einvoice_state = "issuing"
-            self._ev_einvoice_poll_later(provider)
-            return
-        self.ev_einvoice_serial = form.invoice_serial_num
-        results = nuonuo.parse_invoice_results(provider._ev_call(
-            ApiMethod.QUERY_INVOICE, nuonuo.build_query_payload(serial_nos=[form.invoice_serial_num])))
-        if results:
-            self._ev_einvoice_apply_result(provider, results[0], retrying=retrying)
-        else:
-            self._ev_einvoice_poll_later(provider)
-
-    def _ev_einvoice_query_red_form(self, provider):
-        answer = provider._ev_call(ApiMethod.QUERY_RED_CONFIRM,
-                                   nuonuo.build_red_confirm_query(bill_id=self.ev_einvoice_red_bill_id))
-        page = nuonuo.parse_red_confirm_query(answer)
-        return next((f for f in page.forms if f.bill_id == self.ev_einvoice_red_bill_id), None)
-
-    # ------------------------------------------------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------------------------------------------------
 
@@ -921,15 +518,15 @@ class AccountMove(models.Model):
         for move in self:
             if move.ev_einvoice_state != "failed":
                 raise UserError(_("Only a failed e-invoice can be retried."))
-            if not move.ev_einvoice_serial and not move.ev_einvoice_red_bill_no:
+            submission = move.ev_einvoice_submission_id
+            if not submission.serial and not submission.red_bill_no:
                 errors = move._ev_einvoice_check()
                 if errors:
                     raise UserError("\n".join(str(e) for e in errors))
             # Stays "failed" until the cron has asked the platform; a failed invoice is retried under its own
             # order number (and serial), never as a new one.
-            move.write({"ev_einvoice_next_check": fields.Datetime.now(), "ev_einvoice_retry_count": 0})
+            submission.sudo()._retry()
             move.message_post(body=_("E-invoice retry requested by %(user)s.", user=self.env.user.name))
-        self.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue").sudo()._trigger()
         return True
 
     def _ev_einvoice_download_action(self, attachment):
@@ -973,7 +570,6 @@ class AccountMove(models.Model):
         action["domain"] = [("id", "in", related.ids)]
         return action
 
-    @api.model
-    def _ev_einvoice_cron_now(self):
-        """Run the issuing cron now (tests, the "Check now" button)."""
-        return self._cron_ev_einvoice_process()
+    def _can_commit(self):
+        # The demo history runs the flows inside the module's installation: nothing may commit it half-way.
+        return super()._can_commit() and not self.env.context.get("ev_sandbox_in_process")

@@ -7,10 +7,9 @@ class AccountMove(models.Model):
 
     _inherit = "account.move"
 
-    def write(self, vals):
-        result = super().write(vals)
-        if "ev_einvoice_state" in vals:
-            for order in self.sudo().pos_order_ids:
-                # Only the order id goes through the bus; the till reads the rest by RPC (ev_pos_einvoice_status).
-                order.config_id._notify("EV_POS_EINVOICE", {"id": order.id})
-        return result
+    def _ev_einvoice_state_changed(self):
+        # EXTENDS account_move: the submission's state changed.
+        super()._ev_einvoice_state_changed()
+        for order in self.sudo().pos_order_ids:
+            # Only the order id goes through the bus; the till reads the rest by RPC (ev_pos_einvoice_status).
+            order.config_id._notify("EV_POS_EINVOICE", {"id": order.id})

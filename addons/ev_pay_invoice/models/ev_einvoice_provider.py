@@ -28,7 +28,12 @@ TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
 
 class EInvoiceUnavailable(Exception):
     """The provider could not be reached or answered with an HTTP error: nothing is known about the request's fate,
-    so the caller keeps its order number and queries before anything else on the next attempt."""
+    so the caller keeps its order number and queries before anything else on the next attempt. ``answer_lost``: the
+    request may have been sent and its answer never came (timeout, broken connection), rather than refused."""
+
+    def __init__(self, message, answer_lost=False):
+        super().__init__(message)
+        self.answer_lost = answer_lost
 
 
 class EvEinvoiceProvider(models.Model):
@@ -127,8 +132,8 @@ class EvEinvoiceProvider(models.Model):
         return super().create(vals_list)
 
     def _compute_invoice_count(self):
-        groups = self.env["account.move"]._read_group(
-            [("ev_einvoice_provider_id", "in", self.ids)], ["ev_einvoice_provider_id"], ["__count"],
+        groups = self.env["ev.einvoice.submission"]._read_group(
+            [("provider_id", "in", self.ids)], ["provider_id"], ["__count"],
         )
         counts = {provider.id: count for provider, count in groups}
         for provider in self:
@@ -242,7 +247,7 @@ class EvEinvoiceProvider(models.Model):
             except requests.RequestException as error:
                 _logger.warning("E-invoice provider %s: %s failed: %s", self.id, api_method, error)
                 raise EInvoiceUnavailable(
-                    _("The e-invoice platform cannot be reached: %(error)s", error=error)) from None
+                    _("The e-invoice platform cannot be reached: %(error)s", error=error), answer_lost=True) from None
             _logger.info("E-invoice provider %s: %s → HTTP %s in %.0f ms", self.id, api_method,
                          response.status_code, (time.monotonic() - started) * 1000)
             if response.status_code >= 500 or response.status_code in (404, 429):
@@ -317,5 +322,5 @@ class EvEinvoiceProvider(models.Model):
     def action_ev_open_invoices(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("ev_pay_invoice.action_ev_order_invoices")
-        action["domain"] = [("ev_einvoice_provider_id", "=", self.id)]
+        action["domain"] = [("ev_einvoice_submission_ids.provider_id", "=", self.id)]
         return action

@@ -1,10 +1,15 @@
 import json
 import time
 from datetime import timedelta
+from unittest.mock import patch
+
+import psycopg2
+import requests
 
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from ..protocols import einvoice_rules as rules
 from ..protocols import nuonuo
@@ -24,10 +29,10 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         self.assertEqual(invoice.ev_einvoice_state, "to_issue")
         self.assertFalse(self.calls())
 
-        self.Move._cron_ev_einvoice_process()
+        self.Submission._cron_process()
         self.assertEqual(invoice.ev_einvoice_state, "issuing", "the platform accepts first, issues later")
-        self.assertTrue(invoice.ev_einvoice_serial)
-        self.assertLessEqual(len(invoice.ev_einvoice_order_no), 20)
+        self.assertTrue(invoice.ev_einvoice_submission_id.serial)
+        self.assertLessEqual(len(invoice.ev_einvoice_submission_id.order_no), 20)
         self.run_cron()
 
         self.assertEqual(invoice.ev_einvoice_state, "issued")
@@ -62,7 +67,13 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         invoice = self.make_invoice()
         self.pay(invoice)
         cron = self.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue")
-        self.Move.with_context(cron_id=cron.id)._cron_ev_einvoice_process()
+        # What the cron worker does with one job (ir.cron._process_job): call it again while it reports work left.
+        for _call in range(10):
+            cron, progress = cron._add_progress()
+            self.Submission.with_context(cron_id=cron.id, ir_cron_progress_id=progress.id)._cron_process()
+            if not progress.remaining:
+                break
+        self.assertFalse(progress.remaining)
         self.assertEqual(invoice.ev_einvoice_state, "issued")
         self.assertEqual(len(self.calls("requestBillingNew")), 1)
 
@@ -88,29 +99,29 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         invoice = self.make_invoice()
         self.provider.sandbox_mode = "outage"
         invoice.action_ev_einvoice_issue()
-        self.Move._cron_ev_einvoice_process()
+        self.Submission._cron_process()
         self.assertEqual(invoice.ev_einvoice_state, "failed")
         self.assertEqual(invoice.ev_einvoice_error_kind, "unavailable")
         self.assertTrue(invoice.ev_einvoice_next_check, "retried automatically")
         self.assertGreater(invoice.ev_einvoice_next_check, fields.Datetime.now())
-        order_no = invoice.ev_einvoice_order_no
+        order_no = invoice.ev_einvoice_submission_id.order_no
         self.assertTrue(order_no)
 
         # The platform comes back; the automatic retry is due.
         self.provider.sandbox_mode = "normal"
-        invoice.ev_einvoice_next_check = fields.Datetime.now()
-        self.Move._cron_ev_einvoice_process()
+        invoice.ev_einvoice_submission_id.sudo().next_check = fields.Datetime.now()
+        self.Submission._cron_process()
         # Down again while issuing: polling fails, nothing is lost.
         self.provider.sandbox_mode = "outage"
-        invoice.ev_einvoice_next_check = False
-        self.Move._cron_ev_einvoice_process()
+        invoice.ev_einvoice_submission_id.sudo().next_check = False
+        self.Submission._cron_process()
         self.assertEqual(invoice.ev_einvoice_state, "failed")
         self.provider.sandbox_mode = "normal"
         invoice.action_ev_einvoice_retry()
         self.run_cron()
 
         self.assertEqual(invoice.ev_einvoice_state, "issued")
-        self.assertEqual(invoice.ev_einvoice_order_no, order_no, "never a new order number")
+        self.assertEqual(invoice.ev_einvoice_submission_id.order_no, order_no, "never a new order number")
         self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", order_no)]), 1)
         self.assertEqual(len(self.calls("requestBillingNew", order_no, code="E0000")), 1)
 
@@ -119,15 +130,15 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         invoice.action_ev_einvoice_issue()
         # What a worker killed mid-issue leaves behind: the order number and the attempt were committed, the
         # platform accepted the invoice, but the answer (the serial) was never saved.
-        invoice.write({"ev_einvoice_order_no": invoice._ev_einvoice_new_order_no(), "ev_einvoice_attempts": 1,
-                       "ev_einvoice_state": "issuing"})
+        submission = invoice.ev_einvoice_submission_id.sudo()
+        submission.write({"order_no": submission._new_order_no(), "attempts": 1, "state": "issuing"})
         payload = nuonuo.build_billing_payload(invoice._ev_einvoice_blue_invoice(self.provider))
         self.assertTrue(self.provider._ev_call(nuonuo.ApiMethod.REQUEST_BILLING, payload).ok)
-        self.assertFalse(invoice.ev_einvoice_serial)
+        self.assertFalse(invoice.ev_einvoice_submission_id.serial)
 
         self.run_cron()
         self.assertEqual(invoice.ev_einvoice_state, "issued")
-        order_no = invoice.ev_einvoice_order_no
+        order_no = invoice.ev_einvoice_submission_id.order_no
         self.assertEqual(len(self.calls("requestBillingNew", order_no)), 1, "queried, not issued again")
         self.assertTrue(self.calls("queryInvoiceResult", order_no))
         self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", order_no)]), 1)
@@ -135,29 +146,30 @@ class TestEInvoiceIssuing(EInvoiceCommon):
     def test_duplicate_order_number_is_queried(self):
         invoice = self.make_invoice()
         invoice.action_ev_einvoice_issue()
-        invoice.write({"ev_einvoice_order_no": invoice._ev_einvoice_new_order_no()})
+        invoice.ev_einvoice_submission_id.sudo().order_no = invoice.ev_einvoice_submission_id._new_order_no()
         payload = nuonuo.build_billing_payload(invoice._ev_einvoice_blue_invoice(self.provider))
         self.provider._ev_call(nuonuo.ApiMethod.REQUEST_BILLING, payload)
         # attempts is still 0: the cron submits, gets E9106 and queries instead.
         self.run_cron()
         self.assertEqual(invoice.ev_einvoice_state, "issued")
-        self.assertTrue(self.calls("requestBillingNew", invoice.ev_einvoice_order_no, code="E9106"))
-        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", invoice.ev_einvoice_order_no)]), 1)
+        order_no = invoice.ev_einvoice_submission_id.order_no
+        self.assertTrue(self.calls("requestBillingNew", order_no, code="E9106"))
+        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", order_no)]), 1)
 
     def test_pending_invoices_are_queried_in_batches(self):
         invoices = self.make_invoice() | self.make_invoice() | self.make_invoice()
         invoices.action_ev_einvoice_issue()
-        self.Move._cron_ev_einvoice_process()
+        self.Submission._cron_process()
         self.assertEqual(set(invoices.mapped("ev_einvoice_state")), {"issuing"})
         queries = self.calls("queryInvoiceResult")
         time.sleep(1.2)  # the simulated bureau issues within 0.2 s (it counts in whole seconds)
-        invoices.write({"ev_einvoice_next_check": False})
-        self.Move._cron_ev_einvoice_process()
+        invoices.ev_einvoice_submission_id.sudo().write({"next_check": False})
+        self.Submission._cron_process()
         self.assertEqual(set(invoices.mapped("ev_einvoice_state")), {"issued"})
         self.assertEqual(len(self.calls("queryInvoiceResult") - queries), 1, "one query for the three invoices")
         for invoice in invoices:
-            self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", invoice.ev_einvoice_order_no)]),
-                             1)
+            self.assertEqual(
+                self.PlatformInvoices.search_count([("order_no", "=", invoice.ev_einvoice_submission_id.order_no)]), 1)
         # More than 50 serials: split into calls of at most 50 (the protocol refuses more).
         with self.assertRaises(nuonuo.InvoiceDataError):
             nuonuo.build_query_payload(serial_nos=[str(n) for n in range(nuonuo.MAX_QUERY_NUMBERS + 1)])
@@ -173,11 +185,11 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         Triggers = self.env["ir.cron.trigger"].sudo()
         invoice = self.make_invoice()
         invoice.action_ev_einvoice_issue()
-        self.Move._cron_ev_einvoice_process()
+        self.Submission._cron_process()
         self.assertEqual(invoice.ev_einvoice_state, "issuing")
         later = fields.Datetime.now() + timedelta(hours=1)
-        invoice.ev_einvoice_next_check = later
-        serial = invoice.ev_einvoice_serial
+        invoice.ev_einvoice_submission_id.sudo().next_check = later
+        serial = invoice.ev_einvoice_submission_id.serial
 
         # A forged or unknown callback changes nothing.
         before = Triggers.search([("cron_id", "=", cron.id)])
@@ -192,24 +204,24 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         # The platform's callback (its content is not signed, so not trusted) wakes the cron for this invoice.
         time.sleep(1.2)  # the simulated bureau has issued it (0.2 s, counted in whole seconds)
         queries = self.calls("queryInvoiceResult")
-        response = self._callback(invoice.ev_einvoice_order_no)
+        response = self._callback(invoice.ev_einvoice_submission_id.order_no)
         self.assertEqual(response.json(), nuonuo.CALLBACK_ACK)
         invoice.invalidate_recordset()
         self.assertEqual(invoice.ev_einvoice_state, "issuing", "the callback itself sets no state")
         self.assertLessEqual(invoice.ev_einvoice_next_check, fields.Datetime.now(), "due now")
         self.assertTrue(Triggers.search([("cron_id", "=", cron.id)]) - before, "the issuing cron is woken up")
-        self.Move._cron_ev_einvoice_process()
+        self.Submission._cron_process()
         self.assertEqual(invoice.ev_einvoice_state, "issued")
         self.assertTrue(self.calls("queryInvoiceResult") - queries, "the state comes from a query")
-        platform = self.PlatformInvoices.search([("order_no", "=", invoice.ev_einvoice_order_no)])
-        self.assertEqual(invoice.ev_einvoice_serial, serial, "not the forged serial")
+        platform = self.PlatformInvoices.search([("order_no", "=", invoice.ev_einvoice_submission_id.order_no)])
+        self.assertEqual(invoice.ev_einvoice_submission_id.serial, serial, "not the forged serial")
         self.assertNotEqual(invoice.ev_einvoice_number, "26312000000000000001")
         self.assertEqual(len(platform), 1)
         self.assertTrue(invoice.ev_einvoice_pdf_id.raw.startswith(b"%PDF"), "downloaded from the platform")
 
         # A late or replayed callback for an issued invoice changes nothing either.
         number = invoice.ev_einvoice_number
-        self._callback(invoice.ev_einvoice_order_no, status="2")
+        self._callback(invoice.ev_einvoice_submission_id.order_no, status="2")
         invoice.invalidate_recordset()
         self.assertEqual((invoice.ev_einvoice_state, invoice.ev_einvoice_number), ("issued", number))
 
@@ -230,8 +242,9 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         invoice.action_ev_einvoice_retry()
         self.run_cron()
         self.assertEqual(invoice.ev_einvoice_state, "issued")
-        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", invoice.ev_einvoice_order_no)]), 1)
-        self.assertTrue(self.calls("reInvoice", invoice.ev_einvoice_serial, code="E0000"))
+        submission = invoice.ev_einvoice_submission_id
+        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", submission.order_no)]), 1)
+        self.assertTrue(self.calls("reInvoice", submission.serial, code="E0000"))
 
 
 @tagged("post_install", "-at_install")
@@ -306,9 +319,9 @@ class TestEInvoiceContent(EInvoiceCommon):
         # A validation error is reported before any call and the cron fails it without calling the platform.
         with self.assertRaises(UserError):
             bad_uscc.action_ev_einvoice_issue()
-        bad_uscc.ev_einvoice_state = "to_issue"
-        bad_uscc.ev_einvoice_provider_id = self.provider
-        self.Move._cron_ev_einvoice_process()
+        bad_uscc._ev_einvoice_request()  # what a request without the check would submit
+        self.assertEqual(bad_uscc.ev_einvoice_provider_id, self.provider)
+        self.Submission._cron_process()
         self.assertEqual(bad_uscc.ev_einvoice_state, "failed")
         self.assertEqual(bad_uscc.ev_einvoice_error_kind, "validation")
         self.assertFalse(bad_uscc.ev_einvoice_next_check, "data errors wait for a fix")
@@ -347,13 +360,14 @@ class TestEInvoiceRedLetter(EInvoiceCommon):
 
         self.assertEqual(credit_note.ev_einvoice_state, "issued")
         self.assertEqual(invoice.ev_einvoice_state, "red_reversed")
-        self.assertTrue(credit_note.ev_einvoice_red_bill_no)
+        self.assertTrue(credit_note.ev_einvoice_submission_id.red_bill_no)
         self.assertNotEqual(credit_note.ev_einvoice_number, invoice.ev_einvoice_number)
         self.assertTrue(rules.validate_einvoice_number(credit_note.ev_einvoice_number))
         xml = credit_note.ev_einvoice_xml_id.raw.decode()
         self.assertIn(f"<OriginalInvoiceCode>{invoice.ev_einvoice_number}</OriginalInvoiceCode>", xml)
         self.assertIn(f"-{invoice.amount_total:.2f}", xml)
-        form = self.env["ev.einvoice.sandbox.red.form"].search([("bill_id", "=", credit_note.ev_einvoice_red_bill_id)])
+        form = self.env["ev.einvoice.sandbox.red.form"].search(
+            [("bill_id", "=", credit_note.ev_einvoice_submission_id.red_bill_id)])
         self.assertEqual(form.bill_status, "01", "a consumer's invoice needs no buyer confirmation")
         # Only once.
         with self.assertRaises(UserError):
@@ -394,7 +408,7 @@ class TestEInvoiceRedLetter(EInvoiceCommon):
         self.assertIn(f"<BuyerIdNum>{BUYER_USCC}</BuyerIdNum>", xml)
         # The red invoice came first.
         red_call = self.calls("saveInvoiceRedConfirm")
-        blue_call = self.calls("requestBillingNew", new_invoice.ev_einvoice_order_no)
+        blue_call = self.calls("requestBillingNew", new_invoice.ev_einvoice_submission_id.order_no)
         self.assertLess(red_call.id, blue_call.id)
 
 
@@ -419,3 +433,126 @@ class TestEInvoiceTour(EInvoiceCommon):
         self.assertEqual(invoice.reversal_move_ids.ev_einvoice_state, "to_issue")
         # (After a browser tour the test server refuses cookie-less requests, so the cron is not run here:
         # TestEInvoiceRedLetter.test_reissue_with_corrected_title issues the same flow end to end.)
+
+
+@tagged("post_install", "-at_install")
+class TestEInvoiceSubmission(EInvoiceCommon):
+    """The e-invoice as its own document: one submission per chain of attempts, red linked to blue, and the
+    queue on the cron's progress API."""
+
+    def test_one_submission_per_attempt_chain(self):
+        invoice = self.make_invoice()
+        self.provider.sandbox_mode = "outage"
+        invoice.action_ev_einvoice_issue()
+        self.run_cron()
+        submission = invoice.ev_einvoice_submission_id
+        self.assertEqual((submission.state, submission.error_kind), ("failed", "unavailable"))
+        order_no = submission.order_no
+        self.assertTrue(order_no)
+        # Asked again by hand and retried: still the same submission and order number, never a new one.
+        self.provider.sandbox_mode = "normal"
+        invoice.action_ev_einvoice_retry()
+        self.run_cron()
+        self.assertEqual(invoice.ev_einvoice_submission_ids, submission)
+        self.assertEqual((submission.state, submission.order_no, submission.kind), ("issued", order_no, "blue"))
+        self.assertGreaterEqual(submission.attempts, 2)
+        self.assertEqual(invoice.ev_einvoice_number, submission.number)
+        self.assertEqual(invoice.ev_einvoice_pdf_id, submission.pdf_id)
+        self.assertEqual(submission.pdf_id.res_model, "account.move", "the files are the invoice's attachments")
+        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", order_no)]), 1)
+        with self.assertRaises(psycopg2.errors.UniqueViolation), mute_logger("odoo.sql_db"), self.cr.savepoint():
+            self.Submission.create({"move_id": self.make_invoice().id, "order_no": order_no})
+
+    def test_red_submission_is_linked_to_the_blue_one(self):
+        invoice = self.make_invoice()
+        self.pay(invoice)
+        self.run_cron()
+        blue = invoice.ev_einvoice_submission_id
+        self.assertEqual(blue.state, "issued")
+        self.env["ev.einvoice.red.wizard"].with_context(default_move_id=invoice.id).create(
+            {"mode": "red", "reason": "1"}).action_confirm()
+        credit_note = invoice.reversal_move_ids
+        red = credit_note.ev_einvoice_submission_id
+        self.assertEqual((red.kind, red.state, red.blue_submission_id), ("red", "to_issue", blue))
+        self.run_cron()
+        self.assertEqual(red.state, "issued")
+        self.assertTrue(red.red_bill_no)
+        self.assertNotEqual(red.order_no, blue.order_no)
+        self.assertEqual(blue.red_submission_ids, red)
+        self.assertEqual((blue.state, invoice.ev_einvoice_state), ("red_reversed", "red_reversed"))
+        self.assertEqual(invoice.ev_einvoice_submission_ids, blue, "the red one lives on the credit note")
+        self.assertEqual(credit_note.ev_einvoice_submission_ids, red)
+
+    def test_crashed_in_flight_submission_is_queried_not_sent_again(self):
+        invoice = self.make_invoice()
+        invoice.action_ev_einvoice_issue()
+        submission = invoice.ev_einvoice_submission_id.sudo()
+        # A worker committed the attempt, sent the invoice and died before saving the answer.
+        submission.write({"order_no": submission._new_order_no()})
+        submission._start_attempt(self.provider)
+        payload = nuonuo.build_billing_payload(invoice._ev_einvoice_blue_invoice(self.provider))
+        self.assertTrue(self.provider._ev_call(nuonuo.ApiMethod.REQUEST_BILLING, payload).ok)
+        self.assertEqual(invoice.ev_einvoice_state, "issuing", "checking (查询中), not failed")
+        # While the call may still be in flight, no other worker picks it up.
+        self.assertEqual(self.Submission._cron_process(), 0)
+        self.assertEqual(len(self.calls("requestBillingNew", submission.order_no)), 1)
+        # After the call's timeout the next run asks the platform first and finds it.
+        submission.next_check = fields.Datetime.now()
+        queries = self.calls("queryInvoiceResult", submission.order_no)
+        self.run_cron()
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        self.assertTrue(self.calls("queryInvoiceResult", submission.order_no) - queries)
+        self.assertEqual(len(self.calls("requestBillingNew", submission.order_no)), 1, "never sent again")
+        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", submission.order_no)]), 1)
+
+    def test_lost_answer_is_checked_not_failed(self):
+        invoice = self.make_invoice()
+        invoice.action_ev_einvoice_issue()
+        Provider = type(self.provider)
+        send = Provider._ev_request
+        lost = []
+
+        def answer_lost_once(provider, method, url, **kwargs):
+            response = send(provider, method, url, **kwargs)
+            if nuonuo.SERVICES_PATH in url and not lost:
+                lost.append(url)
+                raise requests.ReadTimeout("read timed out")  # the platform got it; its answer never came back
+            return response
+
+        with patch.object(Provider, "_ev_request", answer_lost_once):
+            self.Submission._cron_process()
+        submission = invoice.ev_einvoice_submission_id.sudo()
+        self.assertTrue(lost)
+        self.assertEqual((invoice.ev_einvoice_state, submission.error_kind), ("issuing", "unavailable"),
+                         "checking (查询中), not failed")
+        self.assertGreater(submission.next_check, fields.Datetime.now())
+        self.assertEqual(len(self.calls("requestBillingNew", submission.order_no, code="E0000")), 1)
+        # At its next check the platform is asked first: the invoice it holds is the one kept.
+        submission.next_check = fields.Datetime.now()
+        self.run_cron()
+        self.assertEqual(invoice.ev_einvoice_state, "issued")
+        self.assertFalse(submission.error)
+        self.assertEqual(len(self.calls("requestBillingNew", submission.order_no)), 1, "never sent again")
+        self.assertEqual(self.PlatformInvoices.search_count([("order_no", "=", submission.order_no)]), 1)
+
+    def test_cron_reports_progress_so_it_runs_again_while_work_remains(self):
+        invoices = self.make_invoice() | self.make_invoice() | self.make_invoice()
+        invoices.action_ev_einvoice_issue()
+        cron = self.env.ref("ev_pay_invoice.ir_cron_ev_einvoice_issue")
+        cron, progress = cron._add_progress()
+        done = self.Submission.with_context(ir_cron_progress_id=progress.id)._cron_process(limit=2)
+        self.assertEqual(done, 2)
+        self.assertEqual((progress.done, progress.remaining), (2, 1), "one left: the cron runs again at once")
+        self.assertEqual(sorted(invoices.mapped("ev_einvoice_state")), ["issuing", "issuing", "to_issue"])
+        # (The platform's answers for the first two are not due before the next call, however slow this test.)
+        submitted = invoices.ev_einvoice_submission_id.sudo().filtered(lambda s: s.state == "issuing")
+        submitted.next_check = fields.Datetime.now() + timedelta(hours=1)
+        cron, progress = cron._add_progress()
+        self.Submission.with_context(ir_cron_progress_id=progress.id)._cron_process()
+        self.assertEqual((progress.done, progress.remaining), (1, 0))
+        self.assertEqual(set(invoices.mapped("ev_einvoice_state")), {"issuing"})
+        # The platform's answers are due later: the cron is triggered for then.
+        next_check = min(invoices.ev_einvoice_submission_id.mapped("next_check"))
+        self.assertGreater(next_check, progress.create_date)
+        triggers = self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)])
+        self.assertIn(next_check, triggers.mapped("call_at"))

@@ -110,12 +110,12 @@ class TestEInvoiceTaxInvariant(EInvoiceCommon):
         partial.invoice_line_ids.quantity = 1
         partial.action_post()
         self.run_cron()
-        self.assertTrue(partial.ev_einvoice_red_bill_id, partial.ev_einvoice_error)
+        self.assertTrue(partial.ev_einvoice_submission_id.red_bill_id, partial.ev_einvoice_error)
         platform = Sandbox._new_platform(self.provider)
-        before = Sandbox._load(platform, self.provider, bill_ids=[partial.ev_einvoice_red_bill_id])
-        platform.buyer_decides(partial.ev_einvoice_red_bill_id, agree=True)
+        before = Sandbox._load(platform, self.provider, bill_ids=[partial.ev_einvoice_submission_id.red_bill_id])
+        platform.buyer_decides(partial.ev_einvoice_submission_id.red_bill_id, agree=True)
         Sandbox._save(platform, self.provider, before)
-        partial.ev_einvoice_next_check = False
+        partial.ev_einvoice_submission_id.sudo().next_check = False
         self.run_cron()
         self.assertEqual(partial.ev_einvoice_state, "issued", partial.ev_einvoice_error)
         self.assertEqual(partial.amount_total, 699.0)
@@ -142,7 +142,7 @@ class TestEInvoiceTaxRefusal(EInvoiceCommon):
         self.assertEqual(invoice.ev_einvoice_state, "failed")
         self.assertEqual(invoice.ev_einvoice_error_kind, "validation")
         self.assertIn("VAT 2% (wrong)", invoice.ev_einvoice_error)
-        self.assertFalse(invoice.ev_einvoice_order_no)
+        self.assertFalse(invoice.ev_einvoice_submission_id.order_no)
         self.assertFalse(self.calls("requestBillingNew"))
 
     def test_line_without_tax_is_refused(self):

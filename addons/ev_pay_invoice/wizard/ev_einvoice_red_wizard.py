@@ -71,16 +71,9 @@ class EvEinvoiceRedWizard(models.TransientModel):
         self._check()
         move = self.move_id
         reason_label = dict(RED_REASONS)[self.reason]
-        credit_note = move._reverse_moves([{
-            "ref": _("Red-letter reversal of %(move)s (%(number)s): %(reason)s", move=move.name,
-                     number=move.ev_einvoice_number, reason=self.note or reason_label),
-            "invoice_date": fields.Date.context_today(self),
-            "date": fields.Date.context_today(self),
-            "ev_einvoice_red_reason": self.reason,
-            "ev_einvoice_is_reissue_red": self.mode == "reissue",
-        }])
         new_invoice = self.env["account.move"]
         if self.mode == "reissue":
+            # Made first: its credit note is then a reissue's red-letter reversal (换开), not a refund.
             new_invoice = move.copy({
                 "invoice_date": fields.Date.context_today(self),
                 "ev_einvoice_buyer_is_company": self.buyer_is_company,
@@ -90,7 +83,14 @@ class EvEinvoiceRedWizard(models.TransientModel):
                 "ev_einvoice_replaces_id": move.id,
                 "ev_einvoice_type": move.ev_einvoice_type,
             })
-            move.ev_einvoice_replaced_by_id = new_invoice
+            move.invalidate_recordset(["ev_einvoice_replaced_by_id"])
+        credit_note = move._reverse_moves([{
+            "ref": _("Red-letter reversal of %(move)s (%(number)s): %(reason)s", move=move.name,
+                     number=move.ev_einvoice_number, reason=self.note or reason_label),
+            "invoice_date": fields.Date.context_today(self),
+            "date": fields.Date.context_today(self),
+            "ev_einvoice_red_reason": self.reason,
+        }])
         credit_note.action_post()
         move.message_post(body=_("Red-letter reversal requested: %(reason)s. Credit note: %(credit_note)s.",
                                  reason=self.note or reason_label, credit_note=credit_note.name))

@@ -83,14 +83,14 @@ class TestDayInAStore(BundleTestMixin, EvPaymentCommon):
         return order, self._pay(order, channel)
 
     def run_einvoice_cron(self, rounds=15):
-        Move = self.env["account.move"]
+        Submission = self.env["ev.einvoice.submission"].sudo()
         for _round in range(rounds):
-            Move._cron_ev_einvoice_process()
-            pending = Move.search([("ev_einvoice_state", "in", ("to_issue", "issuing"))])
+            Submission._cron_process()
+            pending = Submission.search([("state", "in", ("to_issue", "issuing"))])
             if not pending:
                 return
-            pending.write({"ev_einvoice_next_check": False})
-        self.fail("e-invoices still pending: %s" % pending.mapped("name"))
+            pending.write({"next_check": False})
+        self.fail("e-invoices still pending: %s" % pending.move_id.mapped("name"))
 
     def _red_wizard(self, invoice, **values):
         return self.env["ev.einvoice.red.wizard"].with_context(default_move_id=invoice.id).create(values)
