@@ -19,12 +19,16 @@ class TestEvPaymentDispatch(EvPaymentCommon):
     not grow with the number of stores (issue #17 item 1)."""
 
     def _add_wechatpay_stores(self, count, first_sub_mchid):
-        """``count`` more stores of the same service provider, listed before ours (lower sequence)."""
+        """``count`` more stores of the same service provider (in a company of their own, so that our store's
+        collection does not use them), listed before ours (lower sequence)."""
         provider = self.wechatpay.sudo()
         shared = {name: provider[name] for name in SHARED_WECHATPAY_FIELDS}
+        Company = self.env["res.company"].sudo()
+        other_company = Company.search([("name", "=", "Other stores")]) \
+            or Company.create({"name": "Other stores", "currency_id": self.env.company.currency_id.id})
         return self.env["payment.provider"].sudo().create([
-            dict(shared, name="WeChat Pay (store %s)" % index, code="wechatpay", state="test", sequence=0,
-                 wechatpay_sub_mchid=str(first_sub_mchid + index),
+            dict(shared, name="WeChat Pay (store %s)" % (first_sub_mchid + index), code="wechatpay", state="test",
+                 sequence=0, company_id=other_company.id, wechatpay_sub_mchid=str(first_sub_mchid + index),
                  payment_method_ids=[(6, 0, self.env.ref("payment.payment_method_wechat_pay").ids)])
             for index in range(count)])
 
@@ -40,6 +44,8 @@ class TestEvPaymentDispatch(EvPaymentCommon):
 
     def test_wechatpay_callback_finds_its_store_among_many(self):
         self._add_wechatpay_stores(2, 1700000000)
+        warm_up_tx, _alipay_tx = self._collect(self._order(amount=1999.0))
+        self.assertEqual(self._callback_queries(warm_up_tx)[0], 204)  # caches of the first request not counted
         first_tx, _alipay_tx = self._collect(self._order())
         status, queries_few = self._callback_queries(first_tx)
         self.assertEqual(status, 204)
@@ -50,7 +56,7 @@ class TestEvPaymentDispatch(EvPaymentCommon):
         status, queries_many = self._callback_queries(second_tx)
         self.assertEqual(status, 204)
         self.assertEqual(second_tx.state, "done", "the callback is applied to the store whose sub_mchid it names")
-        self.assertEqual(queries_many, queries_few, "a callback costs the same with 43 stores as with 3")
+        self.assertLessEqual(queries_many, queries_few, "a callback costs no more with 43 stores than with 3")
         self.assertFalse(self.env["payment.transaction"].search([("provider_id", "in", stores.ids)]))
 
     def test_wechatpay_callback_of_an_unknown_sub_merchant_is_refused(self):
@@ -64,29 +70,39 @@ class TestEvPaymentDispatch(EvPaymentCommon):
         self.env.invalidate_all()
         self.assertEqual(tx.state, "pending")
 
-    def test_duplicate_callback_is_answered_without_a_lock(self):
+    def test_duplicate_callback_is_answered_without_writing(self):
         tx, _alipay_tx = self._collect(self._order())
         body, headers = self._wechatpay_callback(tx)
         self.assertEqual(EvPayWebhookController._wechatpay_process(self.env, headers, body)[0], 204)
+        self.env.flush_all()
         self.env.invalidate_all()
-        self.assertEqual(tx.state, "done")
-        with self.assertLogs("odoo.addons.ev_pay_invoice.models.payment_transaction", "INFO") as logs:
-            self.assertEqual(EvPayWebhookController._wechatpay_process(self.env, headers, body)[0], 204)
-        self.assertIn("duplicate notification of %s" % tx.reference, "\n".join(logs.output))
+        self.assertEqual(tx.state, "done", tx.state_message)
+        written, messages = tx.write_date, len(tx.sale_order_ids.message_ids)
+        self.env.cr.execute("SELECT xmin FROM payment_transaction WHERE id = %s", [tx.id])
+        row_version = self.env.cr.fetchone()[0]
+        self.assertEqual(EvPayWebhookController._wechatpay_process(self.env, headers, body)[0], 204)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.env.cr.execute("SELECT xmin FROM payment_transaction WHERE id = %s", [tx.id])
+        self.assertEqual(self.env.cr.fetchone()[0], row_version, "the duplicate did not write the row")
+        self.assertEqual((tx.write_date, len(tx.sale_order_ids.message_ids)), (written, messages))
         self.assertLessEqual(len(self._payments(tx)), 1, "a duplicate never records a second payment")
 
     def test_alipay_isv_notification_finds_its_dealer(self):
+        _wechat_tx, tx = self._collect(self._order())
         isv = self.alipay.sudo()
         isv.write({"alipay_app_auth_token": "token-ours", "alipay_auth_app_id": "2021000000000001"})
+        other_company = self.env["res.company"].sudo().create({"name": "Other dealers",
+                                                               "currency_id": self.env.company.currency_id.id})
         others = self.env["payment.provider"].sudo().create([{
             "name": "Alipay (dealer %s)" % index, "code": "alipay", "state": "test", "sequence": 0,
+            "company_id": other_company.id,
             "alipay_app_id": isv.alipay_app_id, "alipay_private_key": isv.alipay_private_key,
             "alipay_public_key": isv.alipay_public_key,
             "ev_sandbox_platform_private_key": isv.ev_sandbox_platform_private_key,
             "alipay_app_auth_token": "token-%s" % index, "alipay_auth_app_id": "20210000000001%02d" % index,
             "payment_method_ids": [(6, 0, self.env.ref("payment.payment_method_alipay").ids)],
         } for index in range(5)])
-        _wechat_tx, tx = self._collect(self._order())
         form = alipay_platform.build_notification_form(
             {"trade_no": "2026000000000009", "out_trade_no": tx.reference, "trade_status": "TRADE_SUCCESS",
              "total_amount": tx._ev_amount_yuan(), "auth_app_id": isv.alipay_auth_app_id},
