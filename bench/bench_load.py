@@ -8,7 +8,8 @@ have passed:
 
   order (JSON-RPC ``sale.order.create``) -> QR (``action_ev_collect``: the server opens both wallets' orders at the
   sandbox) -> the buyer pays in the sandbox wallet (``/ev_pay/sandbox/wallet/<token>/pay``) -> the signed callback
-  is POSTed to the webhook as the wallet page relays it (timed) and the answer acknowledged -> the collection
+  is POSTed to the webhook as the platform would (timed; the sandbox's own delivery cron, never told of it,
+  delivers it again: a real duplicate) -> the collection
   screen's polling (``ev_collection_state``) -> the server confirms, invoices, and its e-invoice cron issues the
   数电票 at the sandbox tax platform.
 
@@ -198,8 +199,6 @@ class Seller:
         webhook_seconds = time.perf_counter() - start
         accepted = answer.status_code in (200, 204) and (wallet["provider_code"] != "alipay"
                                                          or answer.text.strip() == "success")
-        self.session.post(BASE_URL + "/ev_pay/sandbox/notification/%s/%s/ack" % (relay["id"], relay["token"]),
-                          json={"status": answer.status_code, "text": answer.text[:100]}, timeout=60)
         if not accepted:
             raise RuntimeError("webhook answered %s %s" % (answer.status_code, answer.text[:80]))
         self.call("sale.order", "ev_collection_state", [[order_id]])  # the screen polls once, as the cashier does
@@ -322,12 +321,13 @@ def main():
             time.sleep(0.5)
         stop_event.set()
         watcher.join()
+        # Counted while the server still runs: stopping it fails the e-invoices still waiting for its sandbox.
+        doubles = count_doubles(registry, list(results.orders()))
     finally:
         stop_event.set()
         stop_server(server)
 
     orders = results.orders()
-    doubles = count_doubles(registry, list(orders))
     log_errors, first_log_errors = server_log_errors(logfile)
     delays = [issued_at[order_id] - paid for order_id, paid in orders.items() if order_id in issued_at]
     client_errors = sum(results.errors.values())
@@ -342,7 +342,7 @@ def main():
         ("paid -> issued p95", percentile(delays, 0.95), "s, target %s" % TARGETS["paid->issued p95"]),
         ("errors (client side)", client_errors, "target 0"),
         ("ERROR lines in the server log", log_errors, "target 0"),
-        ("e-invoices failed", doubles["e-invoices failed"], ""),
+        ("e-invoices failed", doubles["e-invoices failed"], "(before the server stopped)"),
         ("double payments", doubles["double payments"], "target 0"),
         ("double invoices", doubles["double invoices"], "target 0"),
         ("load average before / while selling", "%.2f / %.2f" % (load_before[0], load_during[0]),
