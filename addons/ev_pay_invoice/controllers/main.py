@@ -1,10 +1,11 @@
 """Webhooks of WeChat Pay and Alipay, and the one-QR landing page.
 
-A callback is verified first (WeChat: Wechatpay-* headers over the raw body, 5-minute window, AES-GCM; Alipay:
-RSA2 over the form), then matched to the transaction and checked (merchant, amount, currency), then applied once
-under a row lock. Refusals are logged with their reason (never the keys or the body) and answered as each
-protocol expects, so that the platform redelivers: WeChat a 4xx/5xx with {"code": "FAIL"}, Alipay anything but
-``success``.
+The provider is told from the notification (models/payment_provider_dispatch.py: the key serial and sub_mchid,
+the app ids), so a callback costs the same for one store or a thousand. It is verified first (WeChat: Wechatpay-*
+headers over the raw body, 5-minute window, AES-GCM; Alipay: RSA2 over the form), then matched to the transaction
+and checked (merchant, amount, currency), then applied once under a row lock. Refusals are logged with their
+reason (never the keys or the body) and answered as each protocol expects, so that the platform redelivers:
+WeChat a 4xx/5xx with {"code": "FAIL"}, Alipay anything but ``success``.
 """
 import logging
 
@@ -13,6 +14,7 @@ from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools import consteq
 
+from ..models.payment_provider_dispatch import EvNotificationRefused
 from ..protocols import alipay, wechatpay
 
 _logger = logging.getLogger(__name__)
@@ -34,27 +36,13 @@ class EvPayWebhookController(http.Controller):
     @staticmethod
     def _wechatpay_process(env, headers, body):
         """(HTTP status, body) for one WeChat Pay callback; applies it when it is genuine."""
-        Transaction = env["payment.transaction"].sudo()
-        providers = env["payment.provider"].sudo().search([("code", "=", "wechatpay"), ("state", "!=", "disabled")])
-        refusal, data = (401, "no WeChat Pay provider"), None
-        for provider in providers:
-            verification_keys = provider._ev_wechatpay_verification_keys()
-            if not verification_keys or not provider.wechatpay_api_v3_key:
-                continue
-            try:
-                notification = wechatpay.verify_and_parse_notification(headers, body, verification_keys,
-                                                                       provider.wechatpay_api_v3_key)
-                data = Transaction._ev_normalise_wechatpay(provider, notification["resource"])
-            except wechatpay.WechatPaySignatureError as error:
-                refusal = (401, "signature: %s" % error.reason)
-            except (wechatpay.WechatPayDecryptError, wechatpay.WechatPayNotificationError) as error:
-                refusal = (400, "body: %s" % type(error).__name__)
-            except ValidationError:
-                refusal = (400, "merchant mismatch")
-            else:
-                break
-        if data is None:
-            return EvPayWebhookController._refuse_wechatpay(*refusal)
+        try:
+            provider, notification = env["payment.provider"].sudo()._ev_wechatpay_notification_provider(headers, body)
+            data = env["payment.transaction"].sudo()._ev_normalise_wechatpay(provider, notification["resource"])
+        except EvNotificationRefused as refusal:
+            return EvPayWebhookController._refuse_wechatpay(refusal.status, refusal.reason)
+        except ValidationError:
+            return EvPayWebhookController._refuse_wechatpay(400, "merchant mismatch")
         return EvPayWebhookController._apply(env, "wechatpay", data, EvPayWebhookController._refuse_wechatpay,
                                              (wechatpay.NOTIFY_SUCCESS_STATUS, b""))
 
@@ -74,27 +62,11 @@ class EvPayWebhookController(http.Controller):
     @staticmethod
     def _alipay_process(env, form):
         """(HTTP status, text) for one Alipay asynchronous notification; applies it when it is genuine."""
-        Transaction = env["payment.transaction"].sudo()
-        providers = env["payment.provider"].sudo().search([
-            ("code", "=", "alipay"), ("state", "!=", "disabled"), ("alipay_app_id", "=", form.get("app_id") or "-")])
-        refusal, data = "unknown app_id", None
-        for provider in providers:
-            try:
-                verified = alipay.verify_notification(form, provider.alipay_public_key or "")
-            except (alipay.AlipaySignatureError, ValueError) as error:
-                refusal = "signature: %s" % getattr(error, "reason", type(error).__name__)
-                continue
-            isv_app = provider.alipay_app_auth_token and provider.alipay_auth_app_id
-            if isv_app and verified.get("auth_app_id") != provider.alipay_auth_app_id:
-                refusal = "auth_app_id mismatch"
-                continue
-            if provider.alipay_seller_id and verified.get("seller_id") != provider.alipay_seller_id:
-                refusal = "seller_id mismatch"
-                continue
-            data = Transaction._ev_normalise_alipay(provider, verified)
-            break
-        if data is None:
-            return EvPayWebhookController._refuse_alipay(400, refusal)
+        try:
+            provider, verified = env["payment.provider"].sudo()._ev_alipay_notification_provider(form)
+        except EvNotificationRefused as refusal:
+            return EvPayWebhookController._refuse_alipay(refusal.status, refusal.reason)
+        data = env["payment.transaction"].sudo()._ev_normalise_alipay(provider, verified)
         return EvPayWebhookController._apply(env, "alipay", data, EvPayWebhookController._refuse_alipay,
                                              (200, alipay.NOTIFY_SUCCESS_ANSWER))
 

@@ -4,6 +4,7 @@ from . import test_einvoice
 from . import test_einvoice_taxes
 from . import test_payment_flow
 from . import test_payment_webhook_security
+from . import test_payment_dispatch
 from . import test_payment_refund
 from . import test_payment_tour
 from . import test_payment_modes
