@@ -4,12 +4,15 @@ from . import ev_einvoice_sandbox_invoice
 from . import ev_einvoice_sandbox_red_form
 from . import ev_einvoice_sandbox_call
 from . import ev_einvoice_sandbox
+from . import ev_einvoice_sandbox_tax_session
 from . import ev_store_einvoice
 from . import ev_store_tax
 from . import account_tax
 from . import product_category
 from . import product_template
+from . import ev_einvoice_provider_tax_session
 from . import ev_einvoice_submission
+from . import ev_einvoice_red_form
 from . import account_move
 from . import account_move_send
 from . import payment_provider
