@@ -3,11 +3,24 @@ needs a check, a low credit line, a form a company buyer raises against us, and 
 from datetime import timedelta
 from decimal import Decimal as D
 
+import pytest
+import test_nuonuo_platform as base
+from test_nuonuo_platform import blue_invoice, issue, query_form, red_request, send
+
 from protocols import nuonuo as nn
-from test_nuonuo_platform import blue_invoice, issue, query_form, red_request, send  # noqa: F401
-from test_nuonuo_platform import clock, sandbox  # noqa: F401 (fixtures)
+from protocols import nuonuo_platform as platform
 
 SESSION = nn.build_tax_session_payload(nn.SANDBOX_SELLER_TAX_NUM)
+
+
+@pytest.fixture
+def clock():
+    return base.Clock()
+
+
+@pytest.fixture
+def sandbox(clock):
+    return platform.NuonuoSandbox(seed="unit-tests", clock=clock, short_names={base.GOODS_CODE: "摩托车"})
 
 
 def test_login_state_and_credit_line_on_demand(sandbox):

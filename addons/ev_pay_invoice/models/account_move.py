@@ -90,7 +90,6 @@ class AccountMove(models.Model):
     # Computes
     # ------------------------------------------------------------------------------------------------------------
 
-    @api.depends("ev_einvoice_submission_id.state")
     @api.depends("amount_total", "ev_einvoice_state", "company_id")
     def _compute_ev_einvoice_tax_notice(self):
         Provider = self.env["ev.einvoice.provider"]
@@ -101,6 +100,7 @@ class AccountMove(models.Model):
             move.ev_einvoice_tax_notice = "\n".join(provider._ev_issuing_notices(move.amount_total)) \
                 if provider else False
 
+    @api.depends("ev_einvoice_submission_id.state")
     def _compute_ev_einvoice_state(self):
         for move in self:
             move.ev_einvoice_state = move.ev_einvoice_submission_id.state or "none"

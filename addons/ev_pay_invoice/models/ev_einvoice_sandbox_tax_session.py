@@ -49,16 +49,34 @@ class EvEinvoiceSandbox(models.AbstractModel):
         return super()._load(sandbox, provider, **keys)
 
     @api.model
+    def _sandbox_act(self, provider, action, **keys):
+        """Run ``action(sandbox)`` on the simulated platform as the buyer or the bureau would act, outside any API
+        call: the records named by ``keys`` are loaded, changed and saved under the account's lock."""
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, provider.id))
+        sandbox = self._new_platform(provider)
+        before = self._load(sandbox, provider, **keys)
+        result = action(sandbox)
+        self._save(sandbox, provider, before)
+        return result
+
+    @api.model
     def _sandbox_buyer_raises_red_form(self, provider, blue_number, reason="1"):
         """The company buyer raises a red form against our blue e-invoice at the bureau (→ 03). Returns its
         application ID."""
-        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, provider.id))
-        sandbox = self._new_platform(provider)
-        before = self._load(sandbox, provider, numbers=[blue_number])
         bill_id = f"BUYER{provider.id}T{secrets.token_hex(8).upper()}"
-        sandbox.raise_buyer_form(blue_number, bill_id=bill_id, reason=reason)
-        self._save(sandbox, provider, before)
+        self._sandbox_act(provider, lambda sandbox: sandbox.raise_buyer_form(blue_number, bill_id=bill_id,
+                                                                            reason=reason), numbers=[blue_number])
         return bill_id
+
+    @api.model
+    def _sandbox_buyer_books(self, provider, blue_number):
+        """The company buyer books (confirms the use of) our blue e-invoice: a red form then needs its confirmation."""
+        self._sandbox_act(provider, lambda sandbox: sandbox.mark_booked(blue_number), numbers=[blue_number])
+
+    @api.model
+    def _sandbox_buyer_decides(self, provider, bill_id, agree):
+        """The buyer confirms (→ 04, the red e-invoice is issued) or refuses (→ 05) a form we raised."""
+        self._sandbox_act(provider, lambda sandbox: sandbox.buyer_decides(bill_id, agree), bill_ids=[bill_id])
 
     @api.model
     def _sandbox_age_red_form(self, provider, bill_id, hours):
