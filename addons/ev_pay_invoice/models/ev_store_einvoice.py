@@ -23,7 +23,8 @@ class EvStore(models.Model):
     ev_credit_line_remaining = fields.Monetary(string="Remaining Credit Line (授信额度)",
                                                currency_field="ev_einvoice_currency_id",
                                                compute="_compute_ev_einvoice_provider_id")
-    ev_einvoice_currency_id = fields.Many2one("res.currency", compute="_compute_ev_einvoice_provider_id")
+    ev_einvoice_currency_id = fields.Many2one("res.currency", string="E-invoice Currency",
+                                              compute="_compute_ev_einvoice_provider_id")
 
     def _compute_ev_einvoice_provider_id(self):
         for store in self:

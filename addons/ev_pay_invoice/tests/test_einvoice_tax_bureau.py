@@ -202,6 +202,14 @@ class TestTaxBureauSession(TaxBureauCommon):
         self.assertIn("3,999.00", wizard.tax_notice)
         self.assertFalse(Wizard.new({"amount": 1500.0, "company_id": self.company.id}).tax_notice)
 
+        cashier = self.env["ev.cashier.session"].with_user(self.manager).with_company(self.company)
+        session = cashier._ev_cashier_session()
+        session.draft = {"amount": 3999.0}
+        self.assertTrue(any("授信额度" in notice for notice in session._ev_cashier_state()["tax_notices"]),
+                        "the cashier shows it before collecting")
+        session.draft = {"amount": 800.0}
+        self.assertFalse(session._ev_cashier_state()["tax_notices"])
+
         draft = self.make_invoice(post=False)
         self.assertIn("授信额度", draft.ev_einvoice_tax_notice)
         self.assertFalse(self.make_invoice(price=999.0, post=False).ev_einvoice_tax_notice)
