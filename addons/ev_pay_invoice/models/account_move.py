@@ -43,6 +43,10 @@ class AccountMove(models.Model):
     ev_einvoice_provider_id = fields.Many2one(related="ev_einvoice_submission_id.provider_id",
                                               string="E-invoice Provider")
     ev_einvoice_error = fields.Text(related="ev_einvoice_submission_id.error", string="E-invoice Error")
+    ev_einvoice_red_form_id = fields.Many2one(related="ev_einvoice_submission_id.red_form_id",
+                                              string="Red-letter Confirmation Form")
+    ev_einvoice_red_form_status = fields.Selection(related="ev_einvoice_submission_id.red_form_id.bill_status",
+                                                   string="Red Form Status at the Bureau")
     ev_einvoice_tax_notice = fields.Text(
         string="E-invoice Notice", compute="_compute_ev_einvoice_tax_notice",
         help="The tax bureau's obstacles to this invoice's e-invoice: the drawer's login, the credit line.")
