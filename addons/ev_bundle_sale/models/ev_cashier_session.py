@@ -8,7 +8,7 @@ from odoo.addons.ev_bundle_sale.models.ev_tradein_subsidy_rule import OLD_BATTER
 ROLES = ("vehicle", "battery", "charger")
 WIZARD_CHARS = ("vehicle_code", "vehicle_certificate_no", "vehicle_certificate_model", "vehicle_motor_code",
                 "battery_code", "charger_code", "buyer_name", "buyer_mobile", "address",
-                "old_brand", "old_code", "old_plate")
+                "buyer_id_number", "old_brand", "old_code", "old_plate")
 WIZARD_IDS = ("colour_product_id", "province_id", "city_id", "county_id", "approval_manager_id")
 WIZARD_BOOLS = ("plate_collected", "battery_collected", "charger_collected")
 
@@ -22,13 +22,14 @@ class EvCashierSession(models.Model):
     @api.model
     def _ev_cashier_paths(self):
         bundle_steps = ["vehicle", "parts", "buyer", "confirm", "pay", "invoice"]
+        next_labels = {"vehicle": _("Start Binding")}
         return super()._ev_cashier_paths() + [
             {"mode": "sale", "label": _("Bundle Sale"), "icon": "fa-motorcycle", "sequence": 10,
              "help": _("Scan the vehicle, battery and charger codes, bind them to the buyer, collect."),
-             "steps": bundle_steps},
+             "steps": bundle_steps, "next_labels": next_labels},
             {"mode": "trade_in", "label": _("Trade-in"), "icon": "fa-refresh", "sequence": 20,
              "help": _("A bundle sale that takes the buyer's old e-bike back, with the trade-in subsidy."),
-             "steps": bundle_steps[:3] + ["tradein"] + bundle_steps[3:],
+             "steps": bundle_steps[:3] + ["tradein"] + bundle_steps[3:], "next_labels": next_labels,
              "old_battery_types": self.env["ev.bundle.wizard"]._fields["old_battery_type"]
              ._description_selection(self.env)},
         ]

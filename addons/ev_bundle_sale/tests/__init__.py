@@ -12,3 +12,5 @@ from . import test_tradein_payment
 from . import test_demo
 from . import test_pos_checkout
 from . import test_compliance
+from . import test_ccc
+from . import test_registration_export
