@@ -14,3 +14,4 @@ from . import test_pos_checkout
 from . import test_compliance
 from . import test_ccc
 from . import test_registration_export
+from . import test_tradein_evidence

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessDenied, UserError
 from odoo.fields import Command
 
+from odoo.addons.ev_bundle_sale.models.ev_tradein import PHOTO_KINDS
 from odoo.addons.ev_bundle_sale.models.ev_tradein_subsidy_rule import OLD_BATTERY_TYPES
 from odoo.addons.ev_bundle_sale.models.stock_lot import EvCodeError
 from odoo.addons.ev_bundle_sale.tools import certificate_qr, code_rules, id_number, sale_amount
@@ -67,6 +68,11 @@ class EvBundleWizard(models.TransientModel):
     old_plate = fields.Char(string="Licence Plate")
     old_battery_type = fields.Selection(OLD_BATTERY_TYPES, string="Old Battery", default="lead_acid")
     photo_ids = fields.Many2many("ir.attachment", string="Photos")
+    # The audit photos of the old vehicle (ev.tradein.photo_<kind>).
+    photo_front = fields.Image(string="Photo: Front", max_width=1920, max_height=1920)
+    photo_side = fields.Image(string="Photo: Side", max_width=1920, max_height=1920)
+    photo_frame_code = fields.Image(string="Photo: Frame Code", max_width=1920, max_height=1920)
+    photo_plate = fields.Image(string="Photo: Licence Plate", max_width=1920, max_height=1920)
     plate_collected = fields.Boolean(string="Plate Collected")
     battery_collected = fields.Boolean(string="Battery Collected")
     charger_collected = fields.Boolean(string="Charger Collected")
@@ -581,6 +587,7 @@ class EvBundleWizard(models.TransientModel):
             "partner_id": partner.id, "old_brand": self.old_brand, "old_code": self.old_code,
             "old_plate": self.old_plate, "old_battery_type": self.old_battery_type,
             "photo_ids": [Command.set(self.photo_ids.ids)], "plate_collected": self.plate_collected,
+            **{f"photo_{kind}": self[f"photo_{kind}"] for kind in PHOTO_KINDS},
             "battery_collected": self.battery_collected, "charger_collected": self.charger_collected,
             "subsidy_amount": self.subsidy_amount, "subsidy_rule_ids": [Command.set(rules.ids)],
             "subsidy_partner_id": rules.payer_id[:1].id,
