@@ -320,7 +320,8 @@ class EvTradein(models.Model):
             "origin": _("Trade-in recycling"),
             "move_ids": [Command.create({
                 "name": _("Trade-in: %(vehicle)s", vehicle=tradein.name),
-                "product_id": tradein.old_lot_id.product_id.id, "product_uom_qty": 1, "product_uom": tradein.old_lot_id.product_id.uom_id.id,
+                "product_id": tradein.old_lot_id.product_id.id, "product_uom_qty": 1,
+                "product_uom": tradein.old_lot_id.product_id.uom_id.id,
                 "location_id": location.id, "location_dest_id": destination.id, "company_id": company.id,
             }) for tradein in self],
         })
