@@ -32,6 +32,10 @@ class StockLot(models.Model):
         string="Capacity (Ah)", compute="_compute_ev_battery", store=True, readonly=False, precompute=True)
     ev_battery_voltage = fields.Float(
         string="Voltage (V)", compute="_compute_ev_battery", store=True, readonly=False, precompute=True)
+    # The model's CCC data, stored on the serial so that the scan's check reads no other table.
+    ev_ccc_standard = fields.Selection(related="product_id.product_tmpl_id.ev_ccc_standard", store=True)
+    ev_model_ccc_no = fields.Char(related="product_id.product_tmpl_id.ev_ccc_no", store=True,
+                                  string="Model CCC Certificate No.")
     ev_sale_block = fields.Char(
         string="Cannot Be Sold Because", compute="_compute_ev_sale_block", search="_search_ev_sale_block",
         help="Why this unit may no longer be sold under the CCC rules (old vehicle standard, no CCC certificate).")
@@ -62,10 +66,9 @@ class StockLot(models.Model):
     def _ev_sale_block_reason(self, on_date=None):
         """Why this unit may not be sold on ``on_date`` (default: today) under the CCC rules, or None."""
         self.ensure_one()
-        template = self.product_id.product_tmpl_id
         return ccc_rules.sale_block(
-            self.ev_role or "", on_date or fields.Date.context_today(self), standard=template.ev_ccc_standard,
-            ccc_no=self.ev_ccc_no or template.ev_ccc_no, chemistry=self.ev_battery_chemistry)
+            self.ev_role or "", on_date or fields.Date.context_today(self), standard=self.ev_ccc_standard,
+            ccc_no=self.ev_ccc_no or self.ev_model_ccc_no, chemistry=self.ev_battery_chemistry)
 
     def _ev_sale_block_message(self, reason):
         self.ensure_one()
@@ -78,7 +81,7 @@ class StockLot(models.Model):
                  "chargers for e-bikes may only be sold with CCC. A store manager records the CCC certificate "
                  "number on the product.", **params)
 
-    @api.depends("product_id", "ev_ccc_no", "ev_battery_chemistry")
+    @api.depends("ev_role", "ev_ccc_standard", "ev_model_ccc_no", "ev_ccc_no", "ev_battery_chemistry")
     @api.depends_context("tz")
     def _compute_ev_sale_block(self):
         for lot in self:
@@ -92,13 +95,11 @@ class StockLot(models.Model):
         today = fields.Date.context_today(self)
         blocked = []
         if today >= ccc_rules.OLD_VEHICLE_STANDARD_BANNED_FROM:
-            blocked.append([("ev_role", "=", "vehicle"),
-                            ("product_id.product_tmpl_id.ev_ccc_standard", "=", ccc_rules.OLD_VEHICLE_STANDARD)])
+            blocked.append([("ev_role", "=", "vehicle"), ("ev_ccc_standard", "=", ccc_rules.OLD_VEHICLE_STANDARD)])
         if today >= ccc_rules.PART_CCC_REQUIRED_FROM:
             blocked.append(["&", "&", "|", ("ev_role", "=", "charger"), "&", ("ev_role", "=", "battery"),
                             ("ev_battery_chemistry", "in", list(ccc_rules.LITHIUM_CHEMISTRIES)),
-                            ("ev_ccc_no", "in", (False, "")),
-                            ("product_id.product_tmpl_id.ev_ccc_no", "in", (False, ""))])
+                            ("ev_ccc_no", "in", (False, "")), ("ev_model_ccc_no", "in", (False, ""))])
         domain = expression.OR(blocked) if blocked else expression.FALSE_DOMAIN
         return domain if operator == "!=" else ["!", *domain]
 

@@ -63,6 +63,13 @@ registry.category("web_tour.tours").add("ev_cashier_tradein_evidence_tour", {
         ...takePhoto("side", "#2980b9"),
         ...takePhoto("frame_code", "#27ae60"),
         ...takePhoto("plate", "#f39c12"),
+        {
+            content: "the photos in view for the picture",
+            trigger: ".o_ev_tradein_photos",
+            run() {
+                document.querySelector(".o_ev_tradein_photos").scrollIntoView({ block: "end" });
+            },
+        },
         evScreenshot("tradein-photos"),
         { trigger: ".o_ev_cashier_next", run: "click" },
         { trigger: ".o_ev_cashier_next:contains(Submit and Collect)", run: "click" },
