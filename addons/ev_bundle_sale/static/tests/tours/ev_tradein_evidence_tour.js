@@ -67,7 +67,7 @@ registry.category("web_tour.tours").add("ev_cashier_tradein_evidence_tour", {
             content: "the photos in view for the picture",
             trigger: ".o_ev_tradein_photos",
             run() {
-                document.querySelector(".o_ev_tradein_photos").scrollIntoView({ block: "end" });
+                document.querySelector(".o_ev_tradein_photos").scrollIntoView({ block: "start" });
             },
         },
         evScreenshot("tradein-photos"),
