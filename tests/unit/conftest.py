@@ -8,5 +8,5 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "addons" / "ev_pay_invoice"))
 # The e-bike code rules and the certificate-QR reader of ev_bundle_sale (pure Python), imported as the top-level
-# modules ``code_rules`` and ``certificate_qr``.
+# modules ``code_rules``, ``certificate_qr``, ``ccc_rules``, ``id_number`` and ``invoice_remark``.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "addons" / "ev_bundle_sale" / "tools"))

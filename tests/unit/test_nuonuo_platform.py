@@ -46,7 +46,7 @@ def blue_invoice(order_no="EV20261008000001", amount="3299.00", buyer=None, **ov
                             bank_account="中国工商银行杭州分行 1202020209000012345"),
         "buyer": buyer or nn.Buyer("李四"),
         "lines": [nn.BillingLine("电动自行车", GOODS_CODE, "13%", amount, quantity=1, unit="辆", spec_type="TDT1234Z")],
-        "remark": nn.vehicle_remark("310422600000001", ["BT2026A0001"], ["CH2026B0001"]),
+        "remark": "整车编码：310422600000001；电池编码：BT2026A0001；充电器编码：CH2026B0001",
     }
     values.update(overrides)
     return nn.BlueInvoice(**values)

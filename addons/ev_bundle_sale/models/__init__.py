@@ -11,6 +11,7 @@ from . import res_partner
 from . import ev_store
 from . import sale_order
 from . import stock_lot
+from . import stock_quant
 from . import stock_move
 from . import stock_move_line
 from . import stock_picking

@@ -12,3 +12,6 @@ from . import test_tradein_payment
 from . import test_demo
 from . import test_pos_checkout
 from . import test_compliance
+from . import test_ccc
+from . import test_registration_export
+from . import test_tradein_evidence

@@ -674,29 +674,6 @@ def build_billing_payload(invoice: BlueInvoice) -> dict:
     return {"order": order}
 
 
-def vehicle_remark(vehicle_code: str = "", battery_codes: Sequence[str] = (), charger_codes: Sequence[str] = (),
-                   extra: str = "") -> str:
-    """备注 text naming the bound vehicle, battery and charger codes (≤ 200 characters for 数电,
-    einvoice.md#content-and-amounts).
-
-    Police registration checks the sales invoice against the vehicle, so the codes go on the invoice face; the
-    remark is the only free field long enough for all of them (``specType`` holds 40).
-    """
-    parts = []
-    if vehicle_code:
-        parts.append(f"整车编码：{vehicle_code}")
-    if battery_codes:
-        parts.append(f"电池编码：{'、'.join(battery_codes)}")
-    if charger_codes:
-        parts.append(f"充电器编码：{'、'.join(charger_codes)}")
-    if extra:
-        parts.append(extra)
-    text = "；".join(parts)
-    if len(text) > _LIMITS["remark"]:
-        raise InvoiceDataError(f"remark has {len(text)} characters, at most {_LIMITS['remark']} allowed")
-    return text
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Query and result (nuonuo.md#query), reInvoice
 # ---------------------------------------------------------------------------------------------------------------
