@@ -10,6 +10,7 @@ from . import account_tax
 from . import product_category
 from . import product_template
 from . import account_move
+from . import account_move_line
 from . import account_move_send
 from . import payment_provider
 from . import payment_transaction

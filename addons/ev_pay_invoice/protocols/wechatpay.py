@@ -521,6 +521,20 @@ def _optional(body, **values):
     return body
 
 
+# wechatpay.md#description-limit: ``description`` is string[1,127], counted in bytes of its UTF-8 form (a Chinese
+# character is 3 bytes: 42 of them fit), not in characters.
+DESCRIPTION_MAX_BYTES = 127
+
+
+def fit_description(text):
+    """``text`` cut to WeChat Pay's description limit (127 UTF-8 bytes), never inside a character."""
+    text = " ".join((text or "").split())
+    encoded = text.encode("utf-8")
+    if len(encoded) <= DESCRIPTION_MAX_BYTES:
+        return text
+    return encoded[:DESCRIPTION_MAX_BYTES].decode("utf-8", "ignore")
+
+
 def native_order_request(merchant, out_trade_no, description, total_fen, notify_url, time_expire=None,
                          attach=None, extra=None):
     """Native (merchant-shown QR) order: ``POST …/transactions/native`` → 200 ``{"code_url"}``
@@ -533,7 +547,7 @@ def native_order_request(merchant, out_trade_no, description, total_fen, notify_
     _check_fen("total_fen", total_fen)
     _check_notify_url(notify_url)
     body = merchant.order_identity()
-    body.update({"description": description, "out_trade_no": out_trade_no})
+    body.update({"description": fit_description(description), "out_trade_no": out_trade_no})
     _optional(body, time_expire=time_expire, attach=attach)
     body.update({"notify_url": notify_url, "amount": _amount(total_fen)})
     body.update(extra or {})
@@ -557,7 +571,7 @@ def codepay_request(merchant, out_trade_no, description, total_fen, auth_code, s
     if not auth_code:
         raise ValueError("auth_code (the scanned payment code) is required")
     body = merchant.order_identity()
-    body.update({"description": description, "out_trade_no": out_trade_no})
+    body.update({"description": fit_description(description), "out_trade_no": out_trade_no})
     _optional(body, attach=attach)
     scene_info = _optional({}, device_id=device_id, device_ip=device_ip)
     scene_info["store_info"] = {"out_id": store_out_id}
@@ -747,7 +761,7 @@ def jsapi_order_request(merchant, out_trade_no, description, total_fen, notify_u
     if not openid or not isinstance(openid, str):
         raise ValueError("openid of the payer is required for a JSAPI order")
     body = merchant.order_identity()
-    body.update({"description": description, "out_trade_no": out_trade_no})
+    body.update({"description": fit_description(description), "out_trade_no": out_trade_no})
     _optional(body, time_expire=time_expire, attach=attach)
     body.update({"notify_url": notify_url, "amount": _amount(total_fen), "payer": merchant.jsapi_payer(openid)})
     body.update(extra or {})
