@@ -80,7 +80,8 @@ def test_alipay_account_detail_bill_reads_fees_refunds_and_withdrawals():
     bill = bills.parse_alipay_account_bill(fixture("alipay_account_detail.csv"))
     assert bill.channel is Channel.ALIPAY and bill.partner_id == "2088021109625633"
     assert bill.period_start.date().isoformat() == "2026-10-08"
-    assert [line.business_type for line in bill.lines] == ["在线支付", "收费", "在线支付", "收费", "交易退款", "收费", "提现"]
+    assert [line.business_type for line in bill.lines] == [
+        "在线支付", "收费", "在线支付", "收费", "交易退款", "收费", "提现"]
     fees = [line.signed_amount for line in bill.lines if line.business_type == "收费"]
     assert fees == [D("-19.79"), D("-15.59"), D("1.80")]
     withdrawal = bill.lines[-1]

@@ -228,7 +228,8 @@ def pay_params(app, out_trade_no, total_amount, subject, auth_code, notify_url=N
     if not auth_code:
         raise ValueError("auth_code (the scanned payment code) is required")
     biz = {"out_trade_no": out_trade_no, "scene": "bar_code", "auth_code": auth_code,
-           "product_code": "FACE_TO_FACE_PAYMENT", "subject": fit_subject(subject), "total_amount": format_yuan(total_amount)}
+           "product_code": "FACE_TO_FACE_PAYMENT", "subject": fit_subject(subject),
+           "total_amount": format_yuan(total_amount)}
     if store_id:
         biz["store_id"] = store_id
     biz.update(extra or {})

@@ -409,10 +409,11 @@ _WECHAT_TRADE_TOTALS = {
 _WECHAT_TRADE_KINDS = {"SUCCESS": TradeKind.PAYMENT, "REFUND": TradeKind.REFUND, "REVOKED": TradeKind.REVOKED}
 # Every column of the documented layouts (ALL, SUCCESS, REFUND, legacy): any other is reported as new.
 _WECHAT_TRADE_COLUMNS = frozenset((
-    "交易时间", "公众账号ID", "商户号", "特约商户号", "子商户号", "设备号", "微信订单号", "商户订单号", "用户标识", "交易类型",
-    "交易状态", "付款银行", "货币种类", "应结订单金额", "总金额", "代金券金额", "企业红包金额", "微信退款单号", "商户退款单号",
-    "退款金额", "充值券退款金额", "企业红包退款金额", "退款类型", "退款状态", "商品名称", "商户数据包", "手续费", "费率",
-    "订单金额", "申请退款金额", "费率备注", "退款申请时间", "退款成功时间",
+    "交易时间", "公众账号ID", "商户号", "特约商户号", "子商户号", "设备号", "微信订单号", "商户订单号",
+    "用户标识", "交易类型", "交易状态", "付款银行", "货币种类", "应结订单金额", "总金额", "代金券金额",
+    "企业红包金额", "微信退款单号", "商户退款单号", "退款金额", "充值券退款金额", "企业红包退款金额",
+    "退款类型", "退款状态", "商品名称", "商户数据包", "手续费", "费率", "订单金额", "申请退款金额",
+    "费率备注", "退款申请时间", "退款成功时间",
 ))
 
 
@@ -556,9 +557,10 @@ def parse_wechat_fundflow_bill(data: bytes, *, sha1: str | None = None) -> FundF
     data = _gunzip(data)
     if sha1 is not None:
         check_sha1(data, sha1)
-    _, rows, totals, totals_no, notices = _parse_wechat_sections(decode_bill_text(data), _FUND_COLUMNS,
-                                                                 ("资金流水总笔数",), "fund-flow bill", known=_FUND_KNOWN)
-    unchecked = [name for name in totals if name not in ("资金流水总笔数", "收入笔数", "收入金额", "支出笔数", "支出金额")]
+    _, rows, totals, totals_no, notices = _parse_wechat_sections(
+        decode_bill_text(data), _FUND_COLUMNS, ("资金流水总笔数",), "fund-flow bill", known=_FUND_KNOWN)
+    checked = ("资金流水总笔数", "收入笔数", "收入金额", "支出笔数", "支出金额")
+    unchecked = [name for name in totals if name not in checked]
     if unchecked:
         notices.append(BillNotice(NoticeKind.SUMMARY_COLUMNS, _lt(
             "the summary has new total(s) %(columns)s that this version cannot check; the other totals were "
@@ -592,9 +594,10 @@ _ALIPAY_COLUMNS = ("支付宝交易号", "商户订单号", "业务类型", "完
                    "退款批次号/请求号", "服务费(元)")
 _ALIPAY_KINDS = {"交易": TradeKind.PAYMENT, "退款": TradeKind.REFUND}
 _ALIPAY_TRADE_KNOWN = frozenset((
-    "支付宝交易号", "商户订单号", "业务类型", "商品名称", "创建时间", "完成时间", "门店编号", "门店名称", "操作员", "终端号",
-    "对方账户", "订单金额(元)", "商家实收(元)", "支付宝红包(元)", "集分宝(元)", "支付宝优惠(元)", "商家优惠(元)",
-    "券核销金额(元)", "券名称", "商家红包消费金额(元)", "卡消费金额(元)", "退款批次号/请求号", "服务费(元)", "分润(元)", "备注",
+    "支付宝交易号", "商户订单号", "业务类型", "商品名称", "创建时间", "完成时间", "门店编号", "门店名称",
+    "操作员", "终端号", "对方账户", "订单金额(元)", "商家实收(元)", "支付宝红包(元)", "集分宝(元)",
+    "支付宝优惠(元)", "商家优惠(元)", "券核销金额(元)", "券名称", "商家红包消费金额(元)",
+    "卡消费金额(元)", "退款批次号/请求号", "服务费(元)", "分润(元)", "备注",
 ))
 _ALIPAY_END = "业务明细列表结束"
 _ALIPAY_PAYMENTS = re.compile(r"#交易合计:(\d+)笔,商家实收共(-?[\d.]+)元,商家优惠共(-?[\d.]+)元")
