@@ -1,8 +1,8 @@
 from odoo import fields, models
 
 SETTLEMENT_ROLES = [
-    ("collections", "Collections"),
-    ("refunds", "Refunds"),
+    ("collections", "Collections (batch)"),
+    ("refunds", "Refunds (batch)"),
     ("unmatched", "Not Matched to a Payment"),
     ("fees", "Fees"),
     ("payout", "Payout"),

@@ -39,16 +39,20 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
 from ..protocols import bills
-from .ev_settlement_bill import BILL_TYPES
+from .ev_settlement_bill import BILL_TYPES, FUND_BILL_TYPES
 from .ev_settlement_line import CHANNELS
 from .payment_provider import EV_PROVIDER_CODES
 
 _logger = logging.getLogger(__name__)
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
-BILL_CHANNEL = {"wechat_trade": "wechatpay", "wechat_fundflow": "wechatpay", "alipay_trade": "alipay"}
+BILL_CHANNEL = {"wechat_trade": "wechatpay", "wechat_fundflow": "wechatpay", "alipay_trade": "alipay",
+                "alipay_fundflow": "alipay"}
+BILL_PARSERS = {"wechat_trade": bills.parse_wechat_trade_bill, "wechat_fundflow": bills.parse_wechat_fundflow_bill,
+                "alipay_trade": bills.parse_alipay_trade_bill, "alipay_fundflow": bills.parse_alipay_account_bill}
 PAYOUT_KEYWORDS = {"wechatpay": ("微信", "财付通", "tenpay", "wechat"), "alipay": ("支付宝", "alipay")}
-FEE_BUSINESS_TYPES = ("扣除交易手续费", "退还交易手续费")
+FEE_BUSINESS_TYPES = ("扣除交易手续费", "退还交易手续费", "收费")  # WeChat fund flow; Alipay 账务明细 (service fee)
+TRADE_BUSINESS_NAMES = ("交易", "退款", "在线支付", "交易退款")  # fund movements of a trade: WeChat, Alipay
 TOLERANCE = 0.01  # one fen: fees are rounded per line by the platforms
 PAYOUT_SEARCH_DAYS = 7
 LINE_BATCH = 1000  # bill lines created per create() call
@@ -66,7 +70,7 @@ def _beijing_day_bounds(day):
 
 
 _LineRow = namedtuple("_LineRow", "id kind gross_amount refund_amount fee out_trade_no out_refund_no platform_trade_no "
-                                  "match_state tx_id tx_amount tx_state tx_payment_id tx_reference fee_rate")
+                                  "match_state tx_id tx_amount tx_state tx_payment_id tx_reference fee_rate raw_row")
 
 
 def _batches(items, size):
@@ -197,7 +201,11 @@ class EvSettlement(models.Model):
     @api.model
     def _ev_detect_bill_type(self, data):
         if data[:4] == b"PK\x03\x04":
-            return "alipay_trade"
+            try:
+                data = bills.extract_alipay_detail_csv(data)
+            except bills.BillFormatError as error:
+                raise UserError(_("The file cannot be read: %(error)s",
+                                  error=self._ev_bill_error_text(error))) from None
         try:
             head = bills._gunzip(data)[:4096]
         except bills.BillFormatError as error:
@@ -205,7 +213,7 @@ class EvSettlement(models.Model):
         text = head.decode("utf-8", "ignore") + "\n" + head.decode("gb18030", "ignore")
         first_line = text.lstrip("\ufeff").split("\n", 1)[0]
         if "支付宝" in text or first_line.startswith("#"):
-            return "alipay_trade"
+            return "alipay_fundflow" if "账务明细" in text or "账务流水号" in text else "alipay_trade"
         if "记账时间" in first_line:
             return "wechat_fundflow"
         if "交易时间" in first_line:
@@ -215,8 +223,7 @@ class EvSettlement(models.Model):
 
     @api.model
     def _ev_parse_bill(self, bill_type, data, filename):
-        parser = {"wechat_trade": bills.parse_wechat_trade_bill, "wechat_fundflow": bills.parse_wechat_fundflow_bill,
-                  "alipay_trade": bills.parse_alipay_trade_bill}[bill_type]
+        parser = BILL_PARSERS[bill_type]
         try:
             return parser(data)
         except bills.BillFormatError as error:
@@ -233,13 +240,25 @@ class EvSettlement(models.Model):
         return _("line %(line)s: %(detail)s", line=error.line_no, detail=detail) if error.line_no else detail
 
     @api.model
+    def _ev_layout_notes(self, parsed):
+        """What changed in the bill's layout (new columns, new totals), in the user's language; False if nothing."""
+        notes = []
+        for notice in parsed.notices:
+            if notice.kind is bills.NoticeKind.ROW_KIND:
+                continue  # kept on its line (raw_row) and listed as an unrecognised-row difference
+            detail = _(notice.template, **notice.params) if notice.params else _(notice.template)
+            notes.append(_("line %(line)s: %(detail)s", line=notice.line_no, detail=detail) if notice.line_no
+                         else detail)
+        return "\n".join(notes) or False
+
+    @api.model
     def _ev_bill_day(self, bill_type, parsed, bill_date):
         if bill_date:
             return bill_date
-        if bill_type == "alipay_trade" and parsed.period_start:
+        if bill_type.startswith("alipay") and parsed.period_start:
             return parsed.period_start.date()
-        days = Counter((line.trade_time if bill_type != "wechat_fundflow" else line.booked_at).date()
-                       for line in parsed.lines)
+        moments = (line.booked_at if bill_type in FUND_BILL_TYPES else line.trade_time for line in parsed.lines)
+        days = Counter(moment.date() for moment in moments if moment)
         if not days:
             raise UserError(_("The bill has no lines and tells no date: give the day of the bill."))
         return days.most_common(1)[0][0]
@@ -263,7 +282,7 @@ class EvSettlement(models.Model):
                     "Nothing was imported: download or upload the bill of this merchant account.",
                     file=filename, found=found, provider=provider.name,
                     ours=" / ".join(filter(None, [mchid, sub_mchid]))))
-        elif bill_type == "alipay_trade":
+        elif bill_type.startswith("alipay"):
             pid = provider.alipay_seller_id
             if pid and parsed.partner_id and parsed.partner_id != pid:
                 raise UserError(_(
@@ -301,11 +320,11 @@ class EvSettlement(models.Model):
         bill_vals = {
             "name": filename, "company_id": company.id, "provider_id": provider.id, "bill_type": bill_type,
             "bill_date": day, "sha256": sha256, "file": base64.b64encode(data), "line_count": len(parsed.lines),
-            "origin": origin,
+            "origin": origin, "layout_notes": self._ev_layout_notes(parsed),
         }
         settlement = self._ev_find(provider, day)
-        if bill_type == "wechat_fundflow" and not settlement and not any(
-                line.business_name in ("交易", "退款") for line in parsed.lines):
+        if bill_type in FUND_BILL_TYPES and not settlement and not any(
+                line.business_name in TRADE_BUSINESS_NAMES for line in parsed.lines):
             # No trade that day: the withdrawals it lists still pay earlier days out; no empty settlement is made.
             self._ev_apply_withdrawals(provider, [self._ev_fund_line_vals(line, provider) for line in parsed.lines],
                                        day)
@@ -313,7 +332,7 @@ class EvSettlement(models.Model):
         if not parsed.lines:
             return Bill.create(dict(bill_vals, new_line_count=0, settlement_id=settlement.id)), True
         settlement = settlement or self._ev_get_or_create(provider, day)
-        line_vals = settlement._ev_fund_line_vals if bill_type == "wechat_fundflow" else settlement._ev_trade_line_vals
+        line_vals = settlement._ev_fund_line_vals if bill_type in FUND_BILL_TYPES else settlement._ev_trade_line_vals
         vals_list = [line_vals(line) for line in parsed.lines]
         line_count = len(vals_list)
         del parsed
@@ -330,12 +349,12 @@ class EvSettlement(models.Model):
         del vals_list, known_keys
         new_count = len(new_vals)
         new_trade = sum(1 for vals in new_vals if vals["kind"] != "fund")
-        if bill_type != "wechat_fundflow":
+        if bill_type not in FUND_BILL_TYPES:
             settlement._ev_match_vals(new_vals)
         bill = Bill.create(dict(bill_vals, settlement_id=settlement.id, new_line_count=new_count))
         lines = settlement._ev_create_lines(bill, new_vals)
         del new_vals
-        if bill_type == "wechat_fundflow":
+        if bill_type in FUND_BILL_TYPES:
             settlement._ev_apply_fund_flow(lines)
         matched = Line._read_group([("bill_id", "=", bill.id), ("transaction_id", "!=", False)], ["transaction_id"])
         matched_ids = [transaction.id for transaction, in matched]
@@ -375,7 +394,7 @@ class EvSettlement(models.Model):
         line_ids = []
         for batch in _batches(vals_list, LINE_BATCH):
             for vals in batch:
-                vals.update(bill_id=bill.id, match_state="none" if vals["kind"] == "fund" else
+                vals.update(bill_id=bill.id, match_state="none" if vals["kind"] in ("fund", "unrecognised") else
                             "matched" if vals.get("transaction_id") else "unknown")
             line_ids += Line.create(batch).ids
             Line.env.flush_all()
@@ -385,7 +404,13 @@ class EvSettlement(models.Model):
     def _ev_trade_line_vals(self, line):
         kind = line.kind.value
         platform_no = line.transaction_id or line.out_trade_no
-        if kind == "refund":
+        raw_row = False
+        if kind == "unrecognised":
+            # Its row as printed is what the accountant reads; the key is the row itself (the same row in a later
+            # file adds nothing, two different rows of one order are both kept).
+            raw_row = "\n".join("%s: %s" % (name, value) for name, value in line.raw.items())
+            key = "U:%s:%s" % (platform_no, hashlib.sha1(raw_row.encode()).hexdigest()[:16])
+        elif kind == "refund":
             key = "R:%s:%s" % (platform_no, line.refund_id or line.out_refund_no)
         else:
             key = "%s:%s" % ("P" if kind == "payment" else "V", platform_no)
@@ -395,7 +420,7 @@ class EvSettlement(models.Model):
             "platform_trade_no": line.transaction_id, "out_refund_no": line.out_refund_no,
             "gross_amount": float(line.gross_amount), "refund_amount": float(line.refund_amount),
             "fee": float(line.fee), "net_amount": float(line.net_amount), "business_type": line.status,
-            "fee_rate": line.fee_rate or False,
+            "fee_rate": line.fee_rate or False, "raw_row": raw_row,
         }
 
     def _ev_fund_line_vals(self, line, provider=None):
@@ -418,6 +443,9 @@ class EvSettlement(models.Model):
         """Find the transaction of each trade line (in a few queries) and write it into the values."""
         self.ensure_one()
         Tx, providers = self._ev_channel_transactions()
+        for vals in vals_list:
+            vals.update(transaction_id=False, match_state="none" if vals["kind"] == "unrecognised" else "unknown")
+        vals_list = [vals for vals in vals_list if vals["kind"] != "unrecognised"]  # not a payment nor a refund
         base = [("provider_id", "in", providers.ids)]
         payment_refs = {v["out_trade_no"] for v in vals_list if v["kind"] != "refund" and v["out_trade_no"]}
         refund_refs = {v["out_refund_no"] for v in vals_list if v["kind"] == "refund" and v["out_refund_no"]}
@@ -482,6 +510,10 @@ class EvSettlement(models.Model):
             to_state = {"matched": [], "mismatch": []}
             for line in settlement._ev_line_rows():
                 billed = line.gross_amount - line.refund_amount
+                if line.kind == "unrecognised":
+                    found.append({"kind": "unrecognised", "line_id": line.id, "expected": 0.0, "actual": 0.0,
+                                  "reference": line.out_trade_no or line.platform_trade_no, "detail": line.raw_row})
+                    continue
                 if not line.tx_id:
                     found.append({"kind": "unknown", "line_id": line.id, "expected": 0.0, "actual": billed,
                                   "reference": line.out_refund_no or line.out_trade_no or line.platform_trade_no})
@@ -532,12 +564,17 @@ class EvSettlement(models.Model):
             if settlement._ev_payout_overdue():
                 found.append({"kind": "no_payout", "expected": settlement.net_amount, "actual": 0.0,
                               "reference": settlement.name})
+            for bill in settlement.bill_ids.filtered("layout_notes"):
+                found.append({"kind": "bill_layout", "bill_id": bill.id, "expected": 0.0, "actual": 0.0,
+                              "reference": bill.name, "detail": bill.layout_notes})
             current = Difference.search([("settlement_id", "=", settlement.id)])
-            resolved = {(d.kind, d.transaction_id.id, d.line_id.id) for d in current if d.state == "resolved"}
+            resolved = {(d.kind, d.transaction_id.id, d.line_id.id, d.bill_id.id) for d in current
+                        if d.state == "resolved"}
             current.filtered(lambda d: d.state == "open").unlink()
             Difference.create([
                 dict(values, settlement_id=settlement.id) for values in found
-                if (values["kind"], values.get("transaction_id", False), values.get("line_id", False)) not in resolved
+                if (values["kind"], values.get("transaction_id", False), values.get("line_id", False),
+                    values.get("bill_id", False)) not in resolved
             ])
 
     def _ev_line_rows(self):
@@ -554,7 +591,7 @@ class EvSettlement(models.Model):
         self.env.cr.execute("""
             SELECT l.id, l.kind, COALESCE(l.gross_amount, 0), COALESCE(l.refund_amount, 0), COALESCE(l.fee, 0),
                    l.out_trade_no, l.out_refund_no, l.platform_trade_no, l.match_state,
-                   tx.id, tx.amount, tx.state, tx.payment_id, tx.reference, l.fee_rate
+                   tx.id, tx.amount, tx.state, tx.payment_id, tx.reference, l.fee_rate, l.raw_row
               FROM ev_settlement_line l
          LEFT JOIN payment_transaction tx ON tx.id = l.transaction_id
              WHERE l.settlement_id = %s AND l.company_id = %s AND l.kind != 'fund'
@@ -566,7 +603,7 @@ class EvSettlement(models.Model):
         """Transactions done on the settlement's day (Beijing) that no bill line lists."""
         self.ensure_one()
         Line = self.env["ev.settlement.line"]
-        if not self.bill_ids.filtered(lambda b: b.bill_type != "wechat_fundflow") and not Line.search_count(
+        if not self.bill_ids.filtered(lambda b: b.bill_type not in FUND_BILL_TYPES) and not Line.search_count(
                 [("settlement_id", "=", self.id), ("kind", "!=", "fund")], limit=1):
             return []
         Tx, _providers = self._ev_channel_transactions()
