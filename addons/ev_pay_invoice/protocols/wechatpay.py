@@ -706,14 +706,48 @@ def decrypt_sub_merchant_bill(encrypted_bytes, encrypt_key_b64, nonce, private_k
     fields); the file itself is raw binary AES-GCM ciphertext+tag with the given ``nonce`` and an empty AAD.
     """
     private_key = keys.load_private_key(private_key_pem)
-    aes_key = private_key.decrypt(base64.b64decode(encrypt_key_b64),
-                                  padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(),
-                                               label=None))
+    try:
+        aes_key = private_key.decrypt(base64.b64decode(encrypt_key_b64),
+                                      padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(),
+                                                   label=None))
+    except ValueError as exc:  # sealed for another merchant key, or damaged
+        raise WechatPayDecryptError("sub-merchant bill key cannot be opened with our merchant key") from exc
     try:
         return AESGCM(aes_key).decrypt(_utf8(nonce), bytes(encrypted_bytes), b"")
     except (InvalidTag, ValueError) as exc:
         raise WechatPayDecryptError("sub-merchant bill decryption failed") from exc
 
+
+
+SubMerchantBillPart = namedtuple("SubMerchantBillPart",
+                                 "sequence download_url encrypt_key nonce hash_type hash_value")
+
+
+def sub_merchant_bill_parts(answer):
+    """The files of a ``/v3/bill/sub-merchant-fundflowbill`` answer, in ``bill_sequence`` order (1, 2, …)
+    (bills.md#wechat-pay-sub-merchant-fund-flow-bill). Raises WechatPayError when the list is empty or incomplete:
+    a bill missing a part would settle the day on half its movements."""
+    items = (answer or {}).get("download_bill_list") or []
+    try:
+        parts = sorted((SubMerchantBillPart(int(item["bill_sequence"]), item["download_url"], item["encrypt_key"],
+                                            item["nonce"], item.get("hash_type") or "SHA1", item.get("hash_value"))
+                        for item in items), key=lambda part: part.sequence)
+    except (KeyError, TypeError, ValueError) as error:
+        raise WechatPayError("malformed sub-merchant bill list", repr(error)) from None
+    count = (answer or {}).get("download_bill_count", len(parts))
+    if not parts or count != len(parts) or [part.sequence for part in parts] != list(range(1, len(parts) + 1)):
+        raise WechatPayError("incomplete sub-merchant bill list",
+                             "%s of %s parts: %s" % (len(parts), count, [part.sequence for part in parts]))
+    return parts
+
+
+def open_sub_merchant_bill_part(encrypted_bytes, part, private_key_pem):
+    """One downloaded part, decrypted with our merchant key and checked against its hash (taken over the decrypted
+    file, as for the plain bills' uncompressed file; UNCONFIRMED, bills.md#wechat-pay-sub-merchant-fund-flow-bill)."""
+    plain = decrypt_sub_merchant_bill(encrypted_bytes, part.encrypt_key, part.nonce, private_key_pem)
+    if part.hash_value and not verify_bill_hash(plain, part.hash_type, part.hash_value):
+        raise WechatPayError("sub-merchant bill hash mismatch", "part %s" % part.sequence)
+    return plain
 
 # --------------------------------------------------------------------------------------------------------------
 # JSAPI: paying inside WeChat's own browser (公众号支付), and the official-account OAuth that yields the openid

@@ -1,8 +1,20 @@
 import datetime
 
+from freezegun import freeze_time
+
 from odoo.tests import tagged
 
+from ..protocols import bills
 from .common_settlement import SettlementCommon
+from .payment_common import EvPaymentCommon
+
+BEIJING = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def next_morning():
+    """10:30 Beijing time tomorrow: today has ended and the platforms have published its bills."""
+    tomorrow = datetime.datetime.now(BEIJING).date() + datetime.timedelta(days=1)
+    return datetime.datetime.combine(tomorrow, datetime.time(10, 30), tzinfo=BEIJING).astimezone(datetime.UTC)
 
 
 @tagged("post_install", "-at_install")
@@ -114,3 +126,45 @@ class TestSettlementTolerantBills(SettlementCommon):
         ], next_day), name="account2.csv")
         self.assertEqual((settlement.withdrawal_ref, settlement.withdrawal_date),
                          ("20251001200040011100660000012345", next_day))
+
+
+@tagged("post_install", "-at_install")
+class TestSubMerchantFundFlowBill(EvPaymentCommon):
+    """Service-provider mode downloads the dealer's own fund-flow bill (/v3/bill/sub-merchant-fundflowbill, files
+    encrypted for our merchant key) from the sandbox; direct mode keeps the merchant's own bill."""
+
+    def _sub_bill_links(self):
+        return self.env["ir.config_parameter"].sudo().search_count(
+            [("key", "like", "ev_pay_invoice.sandbox_sub_bill.")])
+
+    def test_partner_mode_reads_the_sub_merchants_encrypted_bill_and_direct_mode_its_own(self):
+        self.assertEqual(self.wechatpay.wechatpay_mode, "partner")
+        order = self._order(amount=1000.0)
+        wechat_tx, _alipay_tx = self._collect(order)
+        self._wallet_pay(wechat_tx)
+        self._deliver()
+        self.env.invalidate_all()
+        self.assertEqual(wechat_tx.state, "done")
+        today = datetime.datetime.now(BEIJING).date()
+        links = self._sub_bill_links()
+        with freeze_time(next_morning()):
+            data = self.wechatpay._ev_download_bill("wechat_fundflow", today)
+        self.assertEqual(self._sub_bill_links(), links + 1, "the encrypted sub-merchant bill was served")
+        bill = bills.parse_wechat_fundflow_bill(data)
+        movements = {(line.business_type, line.signed_amount) for line in bill.lines}
+        self.assertEqual(movements, {("交易", 1000), ("扣除交易手续费", -6)})
+        self.assertEqual({line.business_id for line in bill.lines}, {wechat_tx.provider_reference})
+        # Imported, it gives the day's fees from the dealer's own account.
+        with freeze_time(next_morning()):
+            imported = self.wechatpay._ev_download_and_import(today)
+        self.assertEqual(self._sub_bill_links(), links + 2)
+        settlement = imported.settlement_id
+        self.assertEqual(sorted(imported.mapped("bill_type")), ["wechat_fundflow", "wechat_trade"])
+        self.assertEqual((settlement.fee_amount, settlement.fund_fee_amount), (6.0, 6.0))
+        self.assertFalse(settlement.difference_ids.filtered(lambda d: d.kind == "fee"))
+
+        self.wechatpay.write({"wechatpay_mode": "direct"})
+        with freeze_time(next_morning()):
+            data = self.wechatpay._ev_download_bill("wechat_fundflow", today)
+        self.assertEqual(self._sub_bill_links(), links + 2, "direct mode asks for its own bill, not a sub-merchant's")
+        self.assertEqual(bills.parse_wechat_fundflow_bill(data).summary.line_count, 2)
