@@ -1,8 +1,8 @@
 """T+1 settlement of one busy day: 10,000 WeChat Pay collections (and 200 partial refunds) in one trade bill.
 
 Measured, in the same process and database:
-  A. the addon's path: import (parse, lines inserted and matched in SQL) then post (one settlement entry, the
-     clearing account reconciled in one reconcile() call per batch of RECONCILE_BATCH payments);
+  A. the addon's path: import (parse, match, lines created through the ORM in batches) then post (one settlement
+     entry, the clearing account reconciled in one reconcile() call per batch of RECONCILE_BATCH payments);
   B. the baseline: the same import, then the settlement line reconciled with each payment line in its own
      reconcile() call (a per-line ORM loop). The loop is run on the first LOOP_SAMPLE lines and extrapolated
      linearly to all lines (which favours the loop: each call gets slower as partials pile up).
