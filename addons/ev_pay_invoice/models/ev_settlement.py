@@ -332,28 +332,14 @@ class EvSettlement(models.Model):
         if not parsed.lines:
             return Bill.create(dict(bill_vals, new_line_count=0, settlement_id=settlement.id)), True
         settlement = settlement or self._ev_get_or_create(provider, day)
-        line_vals = settlement._ev_fund_line_vals if bill_type in FUND_BILL_TYPES else settlement._ev_trade_line_vals
-        vals_list = [line_vals(line) for line in parsed.lines]
-        line_count = len(vals_list)
+        line_count = len(parsed.lines)
+        bill = Bill.create(dict(bill_vals, settlement_id=settlement.id))
+        lines = settlement._ev_add_bill_lines(bill, parsed.lines, fund=bill_type in FUND_BILL_TYPES)
         del parsed
+        new_count = len(lines)
+        bill.new_line_count = new_count
         Line = self.env["ev.settlement.line"]
-        known_keys = set(Line.search_fetch([("company_id", "=", company.id), ("channel", "=", provider.code),
-                                            ("line_key", "in", [vals["line_key"] for vals in vals_list])],
-                                           ["line_key"]).mapped("line_key"))
-        Line.invalidate_model()
-        new_vals = []
-        for vals in vals_list:
-            if vals["line_key"] not in known_keys:
-                known_keys.add(vals["line_key"])
-                new_vals.append(vals)
-        del vals_list, known_keys
-        new_count = len(new_vals)
-        new_trade = sum(1 for vals in new_vals if vals["kind"] != "fund")
-        if bill_type not in FUND_BILL_TYPES:
-            settlement._ev_match_vals(new_vals)
-        bill = Bill.create(dict(bill_vals, settlement_id=settlement.id, new_line_count=new_count))
-        lines = settlement._ev_create_lines(bill, new_vals)
-        del new_vals
+        new_trade = bool(lines) and bill_type not in FUND_BILL_TYPES
         if bill_type in FUND_BILL_TYPES:
             settlement._ev_apply_fund_flow(lines)
         matched = Line._read_group([("bill_id", "=", bill.id), ("transaction_id", "!=", False)], ["transaction_id"])
@@ -384,21 +370,34 @@ class EvSettlement(models.Model):
         return settlement or self.create({"company_id": provider.company_id.id, "provider_id": provider.id,
                                           "channel": provider.code, "date": day})
 
-    def _ev_create_lines(self, bill, vals_list):
-        """Create the bill lines of ``bill`` from their values (already matched: ``transaction_id``); returns them.
-
-        A busy day has 10,000 lines: they are created in batches of LINE_BATCH and the cache is emptied between
-        batches, so that memory holds one batch at a time."""
+    def _ev_add_bill_lines(self, bill, parsed_lines, fund=False):
+        """Create the lines of ``bill`` that no earlier file brought (``line_key``), matched to their transactions
+        (trade bills); returns them. A busy day has 10,000 lines: they are read, matched and created LINE_BATCH at a
+        time, the cache emptied between batches, so that memory holds one batch of values and records."""
         self.ensure_one()
         Line = self.env["ev.settlement.line"]
+        line_vals = self._ev_fund_line_vals if fund else self._ev_trade_line_vals
         line_ids = []
-        for batch in _batches(vals_list, LINE_BATCH):
-            for vals in batch:
+        for batch in _batches(parsed_lines, LINE_BATCH):
+            vals_list = [line_vals(line) for line in batch]
+            # Lines of an earlier file, or of an earlier batch of this one, are in the database already.
+            known = set(Line.search_fetch([("company_id", "=", self.company_id.id), ("channel", "=", self.channel),
+                                           ("line_key", "in", [vals["line_key"] for vals in vals_list])],
+                                          ["line_key"]).mapped("line_key"))
+            new_vals = []
+            for vals in vals_list:
+                if vals["line_key"] not in known:
+                    known.add(vals["line_key"])
+                    new_vals.append(vals)
+            if not fund:
+                self._ev_match_vals(new_vals)
+            for vals in new_vals:
                 vals.update(bill_id=bill.id, match_state="none" if vals["kind"] in ("fund", "unrecognised") else
                             "matched" if vals.get("transaction_id") else "unknown")
-            line_ids += Line.create(batch).ids
+            line_ids += Line.create(new_vals).ids
             Line.env.flush_all()
             Line.invalidate_model()
+            self.env["payment.transaction"].invalidate_model(["reference", "provider_reference"])
         return Line.browse(line_ids)
 
     def _ev_trade_line_vals(self, line):
