@@ -56,7 +56,7 @@ TRADE_BUSINESS_NAMES = ("交易", "退款", "在线支付", "交易退款")  # f
 TOLERANCE = 0.01  # one fen: fees are rounded per line by the platforms
 PAYOUT_SEARCH_DAYS = 7
 LINE_BATCH = 1000  # bill lines created per create() call
-RECONCILE_BATCH = 1000  # payments per reconcile() call and per line of the entry (see _ev_reconcile_in_batches)
+RECONCILE_BATCH = 500  # payments per reconcile() call and per line of the entry (see _ev_reconcile_in_batches)
 LATE_PAYMENT_MINUTES = 10  # paid this close to midnight, a payment may be in the next day's bill
 
 
@@ -769,6 +769,7 @@ class EvSettlement(models.Model):
             batches = [batch for batch in collected_batches + refunded_batches
                        if not currency.is_zero(sum(bal for _id, bal in batch))]
             move_id = move.id
+            self.env.invalidate_all()  # nothing read so far is needed by the reconciliation: memory for one batch
             settlement._ev_reconcile_in_batches(list(zip([line_id for line_id, _role in batch_lines], batches)))
             move = self.env["account.move"].sudo().browse(move_id)
         if move:
