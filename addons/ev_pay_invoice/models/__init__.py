@@ -11,6 +11,7 @@ from . import product_category
 from . import product_template
 from . import ev_einvoice_submission
 from . import account_move
+from . import account_move_line
 from . import account_move_send
 from . import payment_provider
 from . import payment_transaction

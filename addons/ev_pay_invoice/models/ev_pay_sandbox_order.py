@@ -25,6 +25,7 @@ ALIPAY_PREFIX = "/ev_pay/sandbox/alipay"
 ALIPAY_BILL_PATH = ALIPAY_PREFIX + "/downloadBillFile.resource"
 BILL_PARAM = "ev_pay_invoice.sandbox_bill.%s"  # WeChat bill texts, by download token
 ALIPAY_BILL_PARAM = "ev_pay_invoice.sandbox_alipay_bill.%s"  # Alipay bill zips (base64), by download token
+SUB_MERCHANT_BILL_PARAM = "ev_pay_invoice.sandbox_sub_bill.%s"  # encrypted sub-merchant bills (base64), by token
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
 SANDBOX_FEE_RATE = Decimal("0.006")  # the simulated settlement rule (0.6 %), as the bill generators default to
 WITHDRAWAL_TIME = datetime.time(8)  # the T+1 automatic withdrawal of the previous day's net, Beijing time
@@ -125,6 +126,9 @@ class EvPaySandboxOrder(models.Model):
         token = dict(parse_qsl(parts.query)).get("token", "-")
         Param = self.env["ir.config_parameter"].sudo()
         if parts.path == WECHAT_PREFIX + "/v3/billdownload/file":
+            encrypted = self._ev_sub_merchant_bill_file(token)
+            if encrypted:
+                return encrypted
             text = Param.get_param(BILL_PARAM % token)
             if not text:
                 return 404, {"Content-Type": "text/plain"}, b"no such bill"
@@ -220,6 +224,8 @@ class EvPaySandboxOrder(models.Model):
             return 200, self._ev_wechatpay_tradebill(provider, query)
         if method == "GET" and segments[:3] == ["v3", "bill", "fundflowbill"]:
             return 200, self._ev_wechatpay_fundflowbill(provider, query)
+        if method == "GET" and segments[:3] == ["v3", "bill", "sub-merchant-fundflowbill"]:
+            return 200, self._ev_wechatpay_sub_merchant_fundflowbill(provider, query)
         raise _Refused("PARAM_ERROR", "不支持的接口 %s %s" % (method, path))
 
     def _ev_check_identity(self, provider, data):
@@ -376,6 +382,33 @@ class EvPaySandboxOrder(models.Model):
         return self._ev_wechatpay_bill_answer(
             provider, wechatpay_platform.build_fundflow_bill(orders._ev_fund_flow_entries(provider, bill_date)),
             query)
+
+    def _ev_wechatpay_sub_merchant_fundflowbill(self, provider, query):
+        """Service-provider mode: the sub-merchant's BASIC fund-flow bill of a day, as encrypted files
+        (bills.md#wechat-pay-sub-merchant-fund-flow-bill): the AES key of each is sealed with the merchant's
+        registered public key, the file kept encrypted for its download link."""
+        if provider.wechatpay_mode != "partner" or query.get("sub_mchid") != provider.wechatpay_sub_mchid:
+            raise _Refused("PARAM_ERROR", "sub_mchid 不是该服务商的特约商户")
+        if (query.get("account_type") or "BASIC") != "BASIC":
+            raise _Refused("NO_STATEMENT_EXIST", "该账户类型无资金账单")
+        bill_date = self._ev_bill_date(query)
+        orders = self.search([("provider_id", "=", provider.id), ("state", "=", "paid")])
+        text = wechatpay_platform.build_fundflow_bill(orders._ev_fund_flow_entries(provider, bill_date))
+        token = secrets.token_urlsafe(12)
+        url = "%s%s/v3/billdownload/file?token=%s" % (provider._ev_base_url(), WECHAT_PREFIX, token)
+        answer, [body] = wechatpay_platform.sub_merchant_bill_answer(
+            [(url, text.encode("utf-8"))], provider.ev_sandbox_merchant_public_key)
+        self.env["ir.config_parameter"].sudo().set_param(SUB_MERCHANT_BILL_PARAM % token,
+                                                         base64.b64encode(body).decode())
+        return answer
+
+    @api.model
+    def _ev_sub_merchant_bill_file(self, token):
+        """(status, headers, encrypted body) of a sub-merchant bill link, or None for another token."""
+        data = self.env["ir.config_parameter"].sudo().get_param(SUB_MERCHANT_BILL_PARAM % token)
+        if not data:
+            return None
+        return 200, {"Content-Type": "application/octet-stream"}, base64.b64decode(data)
 
     def _ev_fund_movements(self, day):
         """[(Beijing datetime, business no, business name, business type, signed fen)] of these paid orders on

@@ -114,7 +114,8 @@ class PaymentTransaction(models.Model):
         names = orders.order_line.filtered(lambda line: not line.display_type).mapped("name")
         text = (names[0].split("\n")[0] if names else "") or self.reference
         store = self.company_id.name or ""
-        return ("%s-%s" % (store, text))[:120]
+        # Each request builder cuts it as its platform counts (WeChat Pay: UTF-8 bytes; Alipay: characters).
+        return "%s-%s" % (store, text)
 
     def _ev_request_qr(self):
         """Open the Native order (WeChat) / precreate the trade (Alipay); store the QR; set pending."""

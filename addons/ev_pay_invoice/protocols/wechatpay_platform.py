@@ -15,6 +15,8 @@ import secrets
 import time
 from decimal import ROUND_HALF_UP, Decimal
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from . import keys
 from .wechatpay import (
     AEAD_ALGORITHM,
@@ -35,6 +37,7 @@ from .wechatpay import (
     new_nonce,
     prepay_id_from_package,
     response_signature_message,
+    rsa_oaep_encrypt,
     select_verification_key,
     serialize_body,
 )
@@ -438,6 +441,24 @@ def bill_download_answer(bill_text, download_url):
     (bills.md#wechat-pay-trade-bill)."""
     return {"hash_type": "SHA1", "hash_value": hashlib.sha1(bill_text.encode("utf-8")).hexdigest(),
             "download_url": download_url}
+
+
+def sub_merchant_bill_answer(files, merchant_public_pem):
+    """The answer of ``GET /v3/bill/sub-merchant-fundflowbill`` for ``files`` [(download_url, bill bytes)], one per
+    part, and the encrypted bodies to serve at those URLs (bills.md#wechat-pay-sub-merchant-fund-flow-bill).
+
+    Each part has its own AES-256 key, sealed for the merchant with RSA-OAEP (as sensitive fields are); the body is the
+    raw AES-GCM ciphertext with its tag, under the part's nonce and no associated data; the hash is the decrypted
+    file's SHA1. The key is 32 ASCII characters, so that reading it as bytes or as a UTF-8 string gives the same."""
+    items, bodies = [], []
+    for sequence, (download_url, data) in enumerate(files, 1):
+        key = secrets.token_urlsafe(32)[:32]
+        nonce = secrets.token_hex(6)
+        bodies.append(AESGCM(key.encode("ascii")).encrypt(nonce.encode("ascii"), bytes(data), b""))
+        items.append({"bill_sequence": sequence, "download_url": download_url, "hash_type": "SHA1",
+                      "hash_value": hashlib.sha1(data).hexdigest(),
+                      "encrypt_key": rsa_oaep_encrypt(key, merchant_public_pem), "nonce": nonce})
+    return {"download_bill_count": len(items), "download_bill_list": items}, bodies
 
 
 def bill_file_bytes(bill_text, tar_type=None):

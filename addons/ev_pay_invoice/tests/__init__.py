@@ -13,6 +13,7 @@ from . import test_booking_ui
 from . import test_settlement
 from . import test_settlement_sandbox
 from . import test_settlement_month
+from . import test_settlement_bills
 from . import test_cashier
 from . import test_pos_payment
 from . import test_payment_jsapi
