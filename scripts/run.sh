@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `make run`: the set-up, a demo database with both addons and their demo data, then Odoo on http://localhost:8069.
+# `make run`: the set-up, a demo database with both addons, the platform simulators (ev_pay_sandbox) and the demo
+# store's week of history (ev_demo_store), with their demo data, then Odoo on http://localhost:8069.
 # Idempotent: a second run updates the addons in the existing demo database and serves it again.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bash "$PROJECT_DIR/scripts/setup.sh"
 source "$DATA_DIR/env.sh"
-ADDONS=ev_pay_invoice,ev_bundle_sale
+ADDONS=ev_pay_invoice,ev_bundle_sale,ev_pay_sandbox,ev_demo_store
 odoo() { "$VENV_PY" "$ODOO_DIR/setup/odoo" --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" "$@"; }
 
 installed=$("$VENV_PY" - "$DB_NAME" <<'PY' 2>/dev/null || true
@@ -20,9 +21,10 @@ PY
 if [ "$installed" = 2 ]; then
     say "Updating the addons in the demo database '$DB_NAME'"
     # --i18n-overwrite: the demo reads the repository's current Chinese, not the words of an earlier install.
-    odoo -d "$DB_NAME" -u "$ADDONS" --i18n-overwrite --stop-after-init --log-level=warn
+    # -i too: a demo database made before the simulators had their own addon gets them now.
+    odoo -d "$DB_NAME" -i "$ADDONS" -u "$ADDONS" --i18n-overwrite --stop-after-init --log-level=warn
 else
-    say "Creating the demo database '$DB_NAME' (both addons, demo data, Chinese) — a few minutes"
+    say "Creating the demo database '$DB_NAME' (the addons, the simulators, demo data, Chinese) — a few minutes"
     odoo -d "$DB_NAME" -i "$ADDONS" --load-language=zh_CN --stop-after-init --log-level=warn
     # Dealers read Chinese: the demo logs in in Chinese, in the demo store.
     "$VENV_PY" "$ODOO_DIR/setup/odoo" shell --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" \

@@ -458,7 +458,7 @@ class AccountMove(models.Model):
             lines=lines,
             invoice_line=self._ev_einvoice_invoice_line_type(),
             remark=remark[:200],
-            callback_url=provider._ev_callback_url() if provider.kind == "nuonuo" else "",
+            callback_url=provider._ev_callback_url(),
             extension_number=provider.extension_number or "",
             survey_answer_type="3" if store and store.taxpayer_kind == "small_scale" else "",
         )
@@ -488,7 +488,7 @@ class AccountMove(models.Model):
             buyer_tax_num=(origin.ev_einvoice_buyer_tax_id or "").strip(),
             reason=reason,
             order_no=order_no,
-            callback_url=provider._ev_callback_url() if provider.kind == "nuonuo" else "",
+            callback_url=provider._ev_callback_url(),
             extension_number=provider.extension_number or "",
             buyer_has_booked=self.ev_einvoice_red_buyer_booked,
             lines=red_lines,
@@ -513,10 +513,6 @@ class AccountMove(models.Model):
     def _ev_commit(self):
         if self._can_commit():
             self.env.cr.commit()
-
-    def _can_commit(self):
-        # The demo history runs the flows inside the module's installation: nothing may commit it half-way.
-        return super()._can_commit() and not self.env.context.get("ev_sandbox_in_process")
 
     @api.model
     def _cron_ev_einvoice_process(self, limit=None):
@@ -718,7 +714,7 @@ class AccountMove(models.Model):
         return fields.Datetime.now() + timedelta(seconds=(provider.timeout or 15) + 5)
 
     def _ev_einvoice_poll_later(self, provider):
-        delay = max(POLL_MIN_DELAY, provider.sandbox_issue_delay if provider.kind == "sandbox" else 5.0)
+        delay = max(POLL_MIN_DELAY, provider._ev_poll_delay())
         self.ev_einvoice_next_check = fields.Datetime.now() + timedelta(seconds=delay)
 
     def _ev_einvoice_process_blue(self, provider, retrying=False, prefetched=None):
