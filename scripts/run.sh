@@ -12,17 +12,21 @@ installed=$("$VENV_PY" - "$DB_NAME" <<'PY' 2>/dev/null || true
 import sys, psycopg2
 try:
     with psycopg2.connect(dbname=sys.argv[1]) as conn, conn.cursor() as cr:
-        cr.execute("SELECT count(*) FROM ir_module_module WHERE name IN ('ev_pay_invoice', 'ev_bundle_sale') AND state = 'installed'")
+        cr.execute("SELECT count(*) FROM ir_module_module WHERE name IN ('ev_pay_invoice', 'ev_bundle_sale', "
+                   "'ev_pay_sandbox', 'ev_demo_store') AND state = 'installed'")
         print(cr.fetchone()[0])
 except psycopg2.Error:
     print(0)
 PY
 )
-if [ "$installed" = 2 ]; then
+if [ "$installed" = 4 ]; then
     say "Updating the addons in the demo database '$DB_NAME'"
     # --i18n-overwrite: the demo reads the repository's current Chinese, not the words of an earlier install.
-    # -i too: a demo database made before the simulators had their own addon gets them now.
-    odoo -d "$DB_NAME" -i "$ADDONS" -u "$ADDONS" --i18n-overwrite --stop-after-init --log-level=warn
+    odoo -d "$DB_NAME" -u "$ADDONS" --i18n-overwrite --stop-after-init --log-level=warn
+elif [ "$installed" != 0 ]; then
+    # Made before the simulators (ev_pay_sandbox) and the demo history (ev_demo_store) had addons of their own:
+    # installing them now would build a second week of history.
+    die "The demo database '$DB_NAME' is from an earlier layout: run 'make clean-db && make run' to rebuild it."
 else
     say "Creating the demo database '$DB_NAME' (the addons, the simulators, demo data, Chinese) — a few minutes"
     odoo -d "$DB_NAME" -i "$ADDONS" --load-language=zh_CN --stop-after-init --log-level=warn

@@ -127,7 +127,7 @@ mkdir -p "$DEMO_LOG_DIR"
 say "Odoo tests on the demo data in a fresh database '$DEMO_DB' (tags $DEMO_TAGS)"
 DEMO_ADDONS=ev_pay_invoice,ev_bundle_sale,ev_pay_sandbox,ev_demo_store
 if [ "${KEEP_TEST_DB:-0}" = 1 ] && db_exists "$DEMO_DB"; then
-    demo_install_args=(-i "$DEMO_ADDONS" -u "$DEMO_ADDONS")
+    demo_install_args=(-u "$DEMO_ADDONS")
 else
     drop_db "$DEMO_DB"
     demo_install_args=(-i "$DEMO_ADDONS" --load-language=zh_CN)
