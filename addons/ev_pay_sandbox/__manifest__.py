@@ -36,5 +36,6 @@ without an API base URL of its own talks to them; an enabled one never does. Nev
             "ev_pay_sandbox/static/tests/tours/**/*",
         ],
     },
+    "post_init_hook": "_ev_sandbox_post_init",
     "installable": True,
 }
