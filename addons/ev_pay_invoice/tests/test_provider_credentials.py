@@ -1,7 +1,8 @@
 """Credentials per environment in the production addon (issue 14 item 2): each platform connector's API base URL
 can be overridden and defaults to the official endpoints, and no provider is enabled on an endpoint that is not a
 platform reached over HTTPS (what this server answers itself can only be a simulator). The same without the
-simulators: tests/odoo_addons/ev_production_tests."""
+simulators: these run in the production-only database too (tag ev_production), with
+tests/odoo_addons/ev_production_tests."""
 from odoo.exceptions import ValidationError
 from odoo.fields import Command
 from odoo.tests import TransactionCase, tagged
@@ -23,7 +24,7 @@ def simulator_like_wechatpay_values(provider_id=1):
     }
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ev_production")
 class TestProviderEndpoints(TransactionCase):
 
     def _wechatpay(self, **values):
