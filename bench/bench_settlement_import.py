@@ -102,7 +102,7 @@ def _setup_provider(env, name, transactions, day, series):
 
 
 def bill_bytes(env, provider, day):
-    from odoo.addons.ev_pay_invoice.protocols import wechatpay_platform
+    from odoo.addons.ev_pay_sandbox.protocols import wechatpay_platform
     txs = env["payment.transaction"].search_fetch([("provider_id", "=", provider.id), ("operation", "!=", "refund")],
                                                   ["reference", "provider_reference", "amount"], order="id")
     refunds = env["payment.transaction"].search_fetch(

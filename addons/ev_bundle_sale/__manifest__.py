@@ -32,7 +32,6 @@ codes are checked, reserved on the delivery and bound to the buyer for police re
     "demo": [
         "demo/ev_product_demo.xml",
         "demo/ev_pos_demo.xml",
-        "demo/ev_history_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -288,7 +288,7 @@ def test_all_problems_are_reported_at_once():
 
 
 def test_sandbox_seller_number_skips_the_uscc_check():
-    order = nn.build_billing_payload(consumer_invoice(seller=nn.Seller(nn.SANDBOX_SELLER_TAX_NUM)))["order"]
+    order = nn.build_billing_payload(consumer_invoice(seller=nn.Seller(nn.TEST_SELLER_TAX_NUM)))["order"]
     assert order["salerTaxNum"] == "339902999999789113"
 
 

@@ -18,5 +18,4 @@ from . import stock_picking
 from . import pos_config
 from . import pos_order
 from . import ev_cashier_session
-from . import ev_demo_history
 from . import pos_pack_operation_lot

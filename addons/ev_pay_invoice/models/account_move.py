@@ -453,7 +453,7 @@ class AccountMove(models.Model):
             lines=lines,
             invoice_line=self._ev_einvoice_invoice_line_type(),
             remark=remark[:200],
-            callback_url=provider._ev_callback_url() if provider.kind == "nuonuo" else "",
+            callback_url=provider._ev_callback_url(),
             extension_number=provider.extension_number or "",
             survey_answer_type="3" if store and store.taxpayer_kind == "small_scale" else "",
         )
@@ -483,7 +483,7 @@ class AccountMove(models.Model):
             buyer_tax_num=(origin.ev_einvoice_buyer_tax_id or "").strip(),
             reason=reason,
             order_no=order_no,
-            callback_url=provider._ev_callback_url() if provider.kind == "nuonuo" else "",
+            callback_url=provider._ev_callback_url(),
             extension_number=provider.extension_number or "",
             buyer_has_booked=self.ev_einvoice_red_buyer_booked,
             lines=red_lines,
@@ -561,7 +561,3 @@ class AccountMove(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("ev_pay_invoice.action_ev_order_invoices")
         action["domain"] = [("id", "in", related.ids)]
         return action
-
-    def _can_commit(self):
-        # The demo history runs the flows inside the module's installation: nothing may commit it half-way.
-        return super()._can_commit() and not self.env.context.get("ev_sandbox_in_process")

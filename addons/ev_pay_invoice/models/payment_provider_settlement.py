@@ -13,7 +13,6 @@ import requests
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.http import request as http_request
 
 from ..protocols import alipay, bills, wechatpay
 from .payment_provider import EV_PROVIDER_CODES
@@ -313,16 +312,9 @@ class PaymentProvider(models.Model):
         return body
 
     def _ev_send_unsigned(self, method, url, headers):
-        """GET a bill file over HTTP (the download answers are not signed; the simulator of this server serves
-        them too). Called from the cron, never while this server answers a request."""
+        """Transport hook: GET a bill file over HTTP (the download answers are not signed). Called from the cron,
+        never while this server answers a request."""
         self.ensure_one()
-        in_process = http_request or self.env.context.get("ev_sandbox_in_process")
-        if self._ev_is_sandboxed() and in_process and url.startswith(self._ev_base_url()):
-            # As _ev_send: the simulator's file, served in-process while this server answers a request (or while
-            # the demo data is built and no HTTP server runs).
-            answer = self.env["ev.pay.sandbox.order"].sudo()._ev_bill_file(url[len(self._ev_base_url()):])
-            if answer:
-                return answer
         try:
             response = self._ev_http(method, url, headers=headers)
         except requests.exceptions.RequestException as error:

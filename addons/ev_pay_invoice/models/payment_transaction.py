@@ -23,7 +23,7 @@ from odoo.tools import float_repr
 from odoo.addons.payment import utils as payment_utils
 
 from ..protocols import alipay, wechatpay
-from ..protocols.wechatpay_platform import rfc3339_beijing
+from ..protocols.wechatpay import rfc3339_beijing
 from .payment_provider import EV_PROVIDER_CODES
 
 _logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from . import keys
 
 GATEWAY_URL = "https://openapi.alipay.com/gateway.do"
-SANDBOX_GATEWAY_URL = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
+TEST_GATEWAY_URL = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
 
 SIGN_TYPE = "RSA2"
 CHARSET = "utf-8"

@@ -371,7 +371,7 @@ def aead_decrypt(api_v3_key, nonce, ciphertext_b64, associated_data=""):
 
 
 def aead_encrypt(api_v3_key, nonce, plaintext, associated_data=""):
-    """The inverse of :func:`aead_decrypt`: Base64 of ciphertext with the tag appended (used by the sandbox)."""
+    """The inverse of :func:`aead_decrypt`: Base64 of ciphertext with the tag appended (used by platform doubles)."""
     sealed = AESGCM(_api_v3_key_bytes(api_v3_key)).encrypt(_utf8(nonce), _utf8(plaintext), _utf8(associated_data))
     return base64.b64encode(sealed).decode("ascii")
 
@@ -893,3 +893,14 @@ def parse_oauth_access_token(body):
     if not data.get("openid"):
         raise WechatOAuthError("invalid_answer", "no openid")
     return data
+
+
+_BEIJING = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def rfc3339_beijing(moment=None):
+    """``2015-05-20T13:29:35+08:00``, the time format of APIv3 payloads."""
+    moment = moment or datetime.datetime.now(_BEIJING)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(_BEIJING).replace(microsecond=0).isoformat()
