@@ -6,8 +6,6 @@ import ast
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.ev_bundle_sale.models.stock_lot import EvCodeError
-from odoo.addons.ev_pay_invoice.tests.common_cashier import PHONE, ScreenTourMixin
-from odoo.addons.ev_pay_invoice.tests.payment_common import EvPaymentCommon
 
 from .common import BATTERY_CODES, CHARGER_CODES, OTHER_BATTERY_CODES, VEHICLE_CODES_WHITE, BundleTestMixin
 
@@ -91,19 +89,3 @@ class TestCccStatus(BundleTestMixin, TransactionCase):
         self.vehicle.ev_ccc_standard = "gb17761_2018"
         lot.invalidate_recordset(["ev_sale_block"])
         self.assertIn("GB 17761-2018", lot.ev_sale_block)
-
-
-@tagged("post_install", "-at_install")
-class TestCccTour(ScreenTourMixin, BundleTestMixin, EvPaymentCommon):
-    """At phone size: the cashier refuses a vehicle certified to the old standard, with the reason."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_bundle()
-        cls.vehicle.ev_ccc_standard = "gb17761_2018"
-
-    def test_cashier_refuses_an_old_standard_vehicle_phone(self):
-        self.screen_tour("ev_cashier_ccc_tour", self.salesperson.login, size=PHONE, shots=("sale-ccc-refused",))
-        self.assertFalse(self.env["ev.bundle"].search([]), "nothing was sold")
-        self.assertFalse(self.lots["310422600000001"].ev_bundle_id)

@@ -2,16 +2,12 @@
 recycling certificate, the registration form (以旧换新登记表) and the subsidy claim pack."""
 import base64
 import io
-import re
 import zipfile
 
 from PIL import Image
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, tagged
-
-from odoo.addons.ev_pay_invoice.tests.common_cashier import PHONE, ScreenTourMixin
-from odoo.addons.ev_pay_invoice.tests.payment_common import EvPaymentCommon
 
 from .common import BATTERY_CODES, CHARGER_CODES, VEHICLE_CODES_WHITE
 from .test_tradein import TradeinMixin
@@ -151,36 +147,3 @@ class TestTradeinEvidence(EvidenceMixin, TransactionCase):
             wizard._ev_zip()
         with self.assertRaises(AccessError):  # the claim pack is for store managers
             self.env["ev.subsidy.claim.pack"].with_user(self.salesperson).create({"programme_id": self.programme.id})
-
-
-@tagged("post_install", "-at_install")
-class TestTradeinEvidenceTour(ScreenTourMixin, EvidenceMixin, EvPaymentCommon):
-    """At phone size: a trade-in with its four photos from the camera, the hand-over to the recycler with the
-    recycling certificate, and the registration form printed as a PDF with Chinese glyphs."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_evidence()
-
-    def test_tradein_evidence_tour_phone(self):
-        self.screen_tour("ev_cashier_tradein_evidence_tour", self.salesperson.login, size=PHONE,
-                         shots=("tradein-photos",))
-        tradein = self.env["ev.tradein"].search([("old_code", "=", "沪A12345")])
-        self.assertEqual(len(tradein), 1)
-        self.assertFalse(tradein.photos_missing, "the four photos were taken in the cashier")
-        self.screen_tour("ev_tradein_handover_tour", self.salesperson.login, size=PHONE,
-                         url=f"/odoo/action-ev_bundle_sale.ev_tradein_action/{tradein.id}",
-                         shots=("tradein-handover",))
-        tradein.invalidate_recordset()
-        self.assertEqual(tradein.recycling_state, "handed_over")
-        self.assertEqual(tradein.recycler_id, self.recycler)
-        self.assertTrue(tradein.recycling_certificate_id.raw.startswith(b"%PDF"))
-        pdf, report_type = self.env["ir.actions.report"].with_context(force_report_rendering=True)\
-            ._render_qweb_pdf("ev_bundle_sale.action_report_ev_tradein_registration", tradein.ids)
-        self.assertEqual(report_type, "pdf")
-        self.assertTrue(pdf.startswith(b"%PDF"), "wkhtmltopdf produced a PDF")
-        self.assertTrue(re.search(rb"/BaseFont\s*/([A-Z]{6}\+)?Noto\w*CJK", pdf), "the text is set in a CJK font")
-        # The PDF's text maps (ToUnicode) hold the Chinese characters that were set.
-        for char in "以旧换新登记":
-            self.assertTrue(f"<{ord(char):04X}>".encode() in pdf, f"{char} is in the PDF")
