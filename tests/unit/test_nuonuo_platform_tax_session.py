@@ -10,7 +10,7 @@ from test_nuonuo_platform import blue_invoice, issue, query_form, red_request, s
 from protocols import nuonuo as nn
 from protocols import nuonuo_platform as platform
 
-SESSION = nn.build_tax_session_payload(nn.SANDBOX_SELLER_TAX_NUM)
+SESSION = nn.build_tax_session_payload(nn.TEST_SELLER_TAX_NUM)
 
 
 @pytest.fixture

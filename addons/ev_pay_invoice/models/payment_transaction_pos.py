@@ -99,6 +99,11 @@ class PaymentTransaction(models.Model):
             data["reference"] = self.reference
             self._ev_handle_verified_notification(provider.code, data)
 
+    def _ev_till_extra_values(self):
+        """Hook: more values of this transaction for the till (``pos.order.ev_pos_state``)."""
+        self.ensure_one()
+        return {}
+
     def _ev_close_at_provider(self):
         """Override: an unpaid WeChat pay-code order is reversed (撤销), which is how codepay is cancelled."""
         wechat_codepay = self.filtered(lambda t: t.ev_codepay and t.provider_code == "wechatpay"
