@@ -34,6 +34,7 @@ red-reversed through credit notes, and accountants reconcile the T+1 payouts.
         "data/ev_einvoice_cron.xml",
         "views/ev_einvoice_account_move_views.xml",
         "views/ev_einvoice_provider_views.xml",
+        "views/ev_einvoice_red_form_views.xml",
         "views/ev_einvoice_settings_views.xml",
         "views/ev_einvoice_menus.xml",
         "data/ev_cn_calendar_data.xml",

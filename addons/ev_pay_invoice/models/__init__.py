@@ -5,7 +5,9 @@ from . import ev_store_tax
 from . import account_tax
 from . import product_category
 from . import product_template
+from . import ev_einvoice_provider_tax_session
 from . import ev_einvoice_submission
+from . import ev_einvoice_red_form
 from . import account_move
 from . import account_move_line
 from . import account_move_send

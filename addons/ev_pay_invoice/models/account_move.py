@@ -43,6 +43,13 @@ class AccountMove(models.Model):
     ev_einvoice_provider_id = fields.Many2one(related="ev_einvoice_submission_id.provider_id",
                                               string="E-invoice Provider")
     ev_einvoice_error = fields.Text(related="ev_einvoice_submission_id.error", string="E-invoice Error")
+    ev_einvoice_red_form_id = fields.Many2one(related="ev_einvoice_submission_id.red_form_id",
+                                              string="Red-letter Confirmation Form")
+    ev_einvoice_red_form_status = fields.Selection(related="ev_einvoice_submission_id.red_form_id.bill_status",
+                                                   string="Red Form Status at the Bureau")
+    ev_einvoice_tax_notice = fields.Text(
+        string="E-invoice Notice", compute="_compute_ev_einvoice_tax_notice",
+        help="The tax bureau's obstacles to this invoice's e-invoice: the drawer's login, the credit line.")
     ev_einvoice_error_kind = fields.Selection(related="ev_einvoice_submission_id.error_kind",
                                               string="E-invoice Error Kind")
     ev_einvoice_next_check = fields.Datetime(related="ev_einvoice_submission_id.next_check",
@@ -86,6 +93,16 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------------------------------------------------
+
+    @api.depends("amount_total", "ev_einvoice_state", "company_id")
+    def _compute_ev_einvoice_tax_notice(self):
+        Provider = self.env["ev.einvoice.provider"]
+        for move in self:
+            provider = Provider._get_for_company(move.company_id) \
+                if move.move_type == "out_invoice" and move.ev_einvoice_state in ("none", "to_issue", "failed") \
+                else Provider
+            move.ev_einvoice_tax_notice = "\n".join(provider._ev_issuing_notices(move.amount_total)) \
+                if provider else False
 
     @api.depends("ev_einvoice_submission_id.state")
     def _compute_ev_einvoice_state(self):

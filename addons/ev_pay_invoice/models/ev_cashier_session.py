@@ -244,7 +244,19 @@ class EvCashierSession(models.Model):
             } if order else False,
             "invoice": self._ev_cashier_invoice_state() if self.step == "invoice" else False,
             "booking": self._ev_cashier_booking(),
+            "tax_notices": self._ev_cashier_tax_notices(order),
         }
+
+    def _ev_cashier_tax_notices(self, order):
+        """The tax bureau's obstacles to this sale's e-invoice (login check, credit line), shown before collecting."""
+        provider = self.env["ev.einvoice.provider"]._get_for_company(self.company_id)
+        if not provider:
+            return []
+        try:
+            amount = order._ev_amount_to_collect() if order else float((self.draft or {}).get("amount") or 0.0)
+        except (TypeError, ValueError):
+            amount = 0.0
+        return provider._ev_issuing_notices(amount)
 
     def _ev_cashier_booking(self):
         """Whether the store can collect yet (its booking), for the first screen."""

@@ -12,6 +12,7 @@ from odoo.tools import mute_logger
 from ..protocols import nuonuo
 from ..protocols.nuonuo import ApiMethod, InvoiceState, Outcome
 from .ev_einvoice_provider import EInvoiceUnavailable
+from .ev_einvoice_provider_tax_session import TAX_LOGIN_RECHECK
 
 _logger = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ POLL_MIN_DELAY = 1.0
 CRON_BATCH_SIZE = 50
 # A check due this soon (seconds) is waited for by the cron worker (see _cron_process).
 WAIT_FOR_SOON_CHECK = 10
+# A red form waiting for the other party's confirmation (up to 72 h) is asked about this often (seconds); the red
+# form cron also wakes the submission as soon as it sees the form change.
+RED_FORM_WAIT_POLL = 300
 
 
 class EvEinvoiceSubmission(models.Model):
@@ -62,7 +66,7 @@ class EvEinvoiceSubmission(models.Model):
     error = fields.Text(readonly=True)
     error_kind = fields.Selection(
         [("validation", "Invoice data"), ("unavailable", "Platform unavailable"),
-         ("tax_login", "Tax-bureau login expired"), ("platform", "Refused by the platform")],
+         ("tax_login", "Paused: tax-bureau login needs a check"), ("platform", "Refused by the platform")],
         string="Error Kind", readonly=True,
     )
     attempts = fields.Integer(string="Submissions", readonly=True,
@@ -78,6 +82,8 @@ class EvEinvoiceSubmission(models.Model):
     red_bill_id = fields.Char(string="Red Form Application ID", size=32, readonly=True)
     red_bill_no = fields.Char(string="Red Confirmation Form", readonly=True)
     red_form_state = fields.Char(string="Red Form Status", readonly=True)
+    red_form_id = fields.Many2one("ev.einvoice.red.form", string="Red Confirmation Form Record", readonly=True,
+                                  index="btree_not_null")
 
     _sql_constraints = [
         ("order_no_unique", "UNIQUE(order_no)", "An e-invoice order number is used once."),
@@ -259,7 +265,13 @@ class EvEinvoiceSubmission(models.Model):
         if not provider or provider.state == "disabled":
             self._fail("validation", _("The e-invoice provider is missing or disabled."))
             return
-        retrying = self.state == "failed"
+        if not self._tax_login_ready(provider):
+            return
+        # After a pause for the tax-bureau login, an invoice the bureau failed for that reason is retried
+        # (reInvoice, same serial), never submitted again.
+        retrying = self.state == "failed" or self.error_kind == "tax_login"
+        if self.error_kind == "tax_login":
+            self.write({"error": False, "error_kind": False})
         try:
             if self.kind == "red":
                 self._process_red(provider, retrying)
@@ -269,6 +281,48 @@ class EvEinvoiceSubmission(models.Model):
             self._fail("unavailable", str(error))
         except nuonuo.NuonuoError as error:
             self._fail_outcome(error.outcome, f"{error.code}: {error.describe}")
+
+    def _tax_login_ready(self, provider):
+        """False while the drawer's tax-bureau login needs a check: the submission waits (it does not fail) and
+        the platform is asked again about the login at most once a minute; True once it is logged in."""
+        if provider.tax_login_state == "ok":
+            return True
+        if provider._ev_tax_login_recheck_due():
+            try:
+                provider._ev_refresh_tax_session()
+            except (EInvoiceUnavailable, nuonuo.NuonuoError) as error:
+                _logger.info("E-invoice provider %s: login state not read (%s)", provider.id, error)
+                provider.sudo().tax_login_checked_at = fields.Datetime.now()
+        if provider.tax_login_state == "ok":
+            return True
+        self._pause_for_tax_login(provider.tax_login_message or self.error or "")
+        return False
+
+    def _pause_for_tax_login(self, message):
+        """Issuing pauses (not a failure): the store managers are alerted once, by the provider, and the queue
+        resumes by itself when the platform reports the drawer logged in again."""
+        provider = self.provider_id
+        if provider.tax_login_state == "ok":
+            try:  # learn which check the bureau wants
+                provider._ev_refresh_tax_session()
+            except (EInvoiceUnavailable, nuonuo.NuonuoError) as error:
+                _logger.info("E-invoice provider %s: login state not read (%s)", provider.id, error)
+        if provider.tax_login_state == "ok":  # the failure itself says the login lapsed: trust it
+            provider._ev_tax_login_lost(nuonuo.TaxLoginState.NEEDS_FACE, message)
+        if self.retry_count >= MAX_AUTO_RETRIES:
+            self._fail("tax_login", provider.tax_login_todo)
+            return
+        first_time = self.error_kind != "tax_login"
+        self.write({
+            "retry_count": self.retry_count + 1,
+            "state": "issuing" if self.serial or self.red_bill_no else "to_issue",
+            "error": provider.tax_login_todo,
+            "error_kind": "tax_login",
+            "next_check": fields.Datetime.now() + timedelta(seconds=TAX_LOGIN_RECHECK),
+        })
+        if first_time:
+            self.move_id.message_post(body=Markup("%s<br/>%s") % (
+                _("E-invoice paused: the tax bureau asks the drawer to log in again."), provider.tax_login_todo))
 
     def _validation_errors(self):
         return "\n".join(str(e) for e in self.move_id._ev_einvoice_check())
@@ -451,15 +505,25 @@ class EvEinvoiceSubmission(models.Model):
         if form is None:
             self._poll_later(provider)
             return
+        record = self.env["ev.einvoice.red.form"]._ev_record(provider, form)
+        if not record.submission_id:
+            record.submission_id = self
         self.write({"red_bill_no": form.bill_no or self.red_bill_no,
-                    "red_form_state": form.status_label or form.bill_status})
+                    "red_form_state": form.status_label or form.bill_status, "red_form_id": record.id})
         if form.state is nuonuo.RedFormState.CANCELLED or form.state is nuonuo.RedFormState.APPLY_FAILED:
-            self._fail("platform", _("The red-letter confirmation form was refused: %(status)s %(msg)s",
-                                     status=form.status_label, msg=form.message))
+            self._fail("platform", "%s %s\n%s" % (form.status_label or form.bill_status, form.message or "",
+                                                   record.todo or ""))
             return
         if not (form.state.red_invoice_due and form.invoice_serial_num):
+            # Only a form at 01 or 04 lets the bureau issue the red e-invoice; until then, wait.
             self.state = "issuing"
-            self._poll_later(provider)
+            if form.state is nuonuo.RedFormState.AWAITING_BUYER:
+                if self.error != record.todo:
+                    self.error = record.todo
+                    self.move_id.message_post(body=record.todo)
+                self.next_check = fields.Datetime.now() + timedelta(seconds=RED_FORM_WAIT_POLL)
+            else:
+                self._poll_later(provider)
             return
         self.serial = form.invoice_serial_num
         results = nuonuo.parse_invoice_results(provider._ev_call(
@@ -481,7 +545,7 @@ class EvEinvoiceSubmission(models.Model):
 
     def _fail_outcome(self, outcome, message):
         if outcome is Outcome.TAX_LOGIN_REQUIRED:
-            self._fail("tax_login", message)
+            self._pause_for_tax_login(message)
         elif outcome in (Outcome.TRANSIENT, Outcome.RATE_LIMITED, Outcome.TOKEN_INVALID, Outcome.UNKNOWN,
                          Outcome.RETRY_LIMIT):
             self._fail("unavailable", message)
@@ -503,24 +567,6 @@ class EvEinvoiceSubmission(models.Model):
         })
         if first_time:
             self.move_id.message_post(body=Markup("%s<br/>%s") % (_("The e-invoice could not be issued:"), message))
-        if kind == "tax_login":
-            self._alert_tax_login()
-
-    def _alert_tax_login(self):
-        move = self.move_id
-        store = move._ev_store()
-        user = (store.manager_id if store else False) or self.env.ref("base.user_admin", raise_if_not_found=False)
-        activity_type = self.env.ref("mail.mail_activity_data_todo")
-        if not user or move.activity_ids.filtered(
-                lambda a: a.activity_type_id == activity_type and a.user_id == user
-                and a.summary == _("Log in to the tax bureau again")):
-            return
-        move.activity_schedule(
-            "mail.mail_activity_data_todo", user_id=user.id, summary=_("Log in to the tax bureau again"),
-            note=_("The drawer %(drawer)s is no longer logged in to the electronic tax bureau, so e-invoices cannot "
-                   "be issued. Log in again (scan the face-recognition QR code in the provider's workbench); the "
-                   "waiting invoices are then issued by themselves.", drawer=self.provider_id.drawer),
-        )
 
     def _new_order_no(self, prefix="E"):
         """≤ 20 characters, unique: prefix + move id + random tail (never reused)."""
@@ -531,6 +577,14 @@ class EvEinvoiceSubmission(models.Model):
         self.next_check = fields.Datetime.now() + timedelta(seconds=delay)
 
     def _retry(self):
-        """Due now, under its own order number (and serial): a failed submission is never sent as a new one."""
+        """Due now, under its own order number (and serial): a failed submission is never sent as a new one.
+        A red submission whose form the bureau voided (refused, lapsed) raises a new form: the voided one issued
+        no red e-invoice, so its application ID and red order number were never used for an invoice."""
+        for submission in self.filtered(lambda s: s.kind == "red" and s.state == "failed"
+                                        and s.red_form_id.bill_status in ("05", "06", "07", "08", "09", "10", "16")):
+            submission.move_id.message_post(body=_("A new red-letter confirmation form is requested; form "
+                                                   "%(form)s was voided.", form=submission.red_bill_no))
+            submission.write({"red_bill_id": False, "red_bill_no": False, "red_form_state": False,
+                              "red_form_id": False, "order_no": False, "attempts": 0})
         self.write({"next_check": fields.Datetime.now(), "retry_count": 0})
         self._trigger_cron()

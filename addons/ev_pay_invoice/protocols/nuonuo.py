@@ -57,6 +57,9 @@ class ApiMethod:
     CONFIRM_RED_CONFIRM = "nuonuo.OpeMplatform.confirm"
     CANCEL_RED_CONFIRM = "nuonuo.OpeMplatform.confirmInfoCancel"
     FAST_INVOICE_RED = "nuonuo.OpeMplatform.fastInvoiceRed"
+    # The drawer's tax-bureau session and the monthly credit line (nuonuo.md#drawer-session-and-credit-line)
+    TAX_LOGIN_STATUS = "nuonuo.OpeMplatform.getCertificationStatus"
+    CREDIT_LINE = "nuonuo.OpeMplatform.getCreditLine"
 
 
 SUCCESS = "E0000"
@@ -875,7 +878,7 @@ class RedFormState(StrEnum):
     AWAITING_BUYER = "awaiting_buyer"  # 02: seller raised it, buyer must confirm within 72 h
     AWAITING_SELLER = "awaiting_seller"  # 03: buyer raised it, we must confirm within 72 h
     CONFIRMED = "confirmed"  # 04: both confirmed; red invoice issued automatically for pc/bs
-    CANCELLED = "cancelled"  # 05–09: denied, lapsed after 72 h, or revoked
+    CANCELLED = "cancelled"  # 05–10: denied, lapsed after 72 h, revoked, or an abnormal invoice
     APPLYING = "applying"  # 15: Nuonuo-internal
     APPLY_FAILED = "apply_failed"  # 16: Nuonuo-internal; see message
     UNKNOWN = "unknown"
@@ -889,11 +892,12 @@ class RedFormState(StrEnum):
 BILL_STATUS_LABELS = {
     "01": "无需确认", "02": "销方录入待购方确认", "03": "购方录入待销方确认", "04": "购销双方已确认",
     "05": "作废（销方录入购方否认）", "06": "作废（购方录入销方否认）", "07": "作废（超72小时未确认）",
-    "08": "作废（发起方已撤销）", "09": "作废（确认后撤销）", "15": "申请中", "16": "申请失败",
+    "08": "作废（发起方已撤销）", "09": "作废（确认后撤销）",
+    "10": "作废（异常凭证）", "15": "申请中", "16": "申请失败",
 }
 _BILL_STATUS_STATES = {"01": RedFormState.NO_CONFIRMATION_NEEDED, "02": RedFormState.AWAITING_BUYER,
                        "03": RedFormState.AWAITING_SELLER, "04": RedFormState.CONFIRMED,
-                       **dict.fromkeys(("05", "06", "07", "08", "09"), RedFormState.CANCELLED),
+                       **dict.fromkeys(("05", "06", "07", "08", "09", "10"), RedFormState.CANCELLED),
                        "15": RedFormState.APPLYING, "16": RedFormState.APPLY_FAILED}
 SELLER_IDENTITY, BUYER_IDENTITY = "0", "1"  # identity / applySource
 
@@ -1171,6 +1175,25 @@ def parse_red_confirm_form(data: Mapping) -> RedConfirmForm:
     )
 
 
+RED_FORM_CONFIRM_WINDOW = timedelta(hours=72)  # 02/03 lapse to 07 when the other side does not act in time
+
+
+def red_form_lapses_at(form: RedConfirmForm) -> datetime | None:
+    """When a form waiting for a confirmation (02 or 03) lapses (→ 07), from its ``billTime`` (Beijing time)."""
+    if form.state not in (RedFormState.AWAITING_BUYER, RedFormState.AWAITING_SELLER):
+        return None
+    created = parse_beijing_time(str(form.raw.get("billTime") or ""))
+    return created + RED_FORM_CONFIRM_WINDOW if created else None
+
+
+def parse_beijing_time(text: str) -> datetime | None:
+    """``yyyy-MM-dd HH:mm:ss`` in Beijing time → an aware datetime; None when empty or unreadable."""
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA_TZ)
+    except ValueError:
+        return None
+
+
 def parse_red_confirm_query(response: NuonuoResponse) -> RedConfirmPage:
     """``queryInvoiceRedConfirm`` → forms. ``total``/``list`` sit in ``result`` per the clients; the doc page lists
     them beside ``code``, so both places are read."""
@@ -1181,6 +1204,90 @@ def parse_red_confirm_query(response: NuonuoResponse) -> RedConfirmPage:
         raise NuonuoProtocolError("queryInvoiceRedConfirm list is not a list of forms")
     total = str(container.get("total") or len(forms))
     return RedConfirmPage(int(total) if total.isdigit() else len(forms), [parse_red_confirm_form(f) for f in forms])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The drawer's tax-bureau session and the monthly credit line (nuonuo.md#drawer-session-and-credit-line)
+# ---------------------------------------------------------------------------------------------------------------
+# Method names from nuonuo.md#issuing; their field names are UNCONFIRMED (no public page shows an answer), so the
+# parsers read the spellings seen in integrators' code and refuse an answer that has none of them.
+
+class TaxLoginState(StrEnum):
+    OK = "ok"  # logged in: invoices can be issued
+    NEEDS_FACE = "needs_face"  # the bureau asks for a face check (扫脸 in the tax app)
+    NEEDS_SMS = "needs_sms"  # the bureau asks for an SMS code
+
+
+_LOGIN_OK_VALUES = {"1", "0000", "ok", "true", "已认证", "已登录"}
+_LOGIN_STATUS_KEYS = ("certificationStatus", "loginStatus", "status")
+_CHECK_KIND_KEYS = ("authType", "verifyType", "checkType")
+
+
+@dataclass(frozen=True)
+class TaxLoginStatus:
+    state: TaxLoginState
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.state is TaxLoginState.OK
+
+
+def build_tax_session_payload(tax_num: str, drawer_account: str = "", extension_number: str = "") -> dict:
+    """``getCertificationStatus`` / ``getCreditLine`` body: the seller's tax number and the drawer's login account."""
+    if not (tax_num or "").strip():
+        raise InvoiceDataError("the seller tax number is required")
+    payload = {"taxNum": tax_num.strip()}
+    if drawer_account:
+        payload["account"] = drawer_account
+    if extension_number:
+        payload["extensionNumber"] = extension_number
+    return payload
+
+
+def parse_tax_login_status(response: NuonuoResponse) -> TaxLoginStatus:
+    """``getCertificationStatus`` → logged in, or which check the bureau wants (face by default: it is what the
+    bureau asks for most often; SMS when the answer says so)."""
+    response.raise_for_outcome()
+    data = response.result if isinstance(response.result, Mapping) else {}
+    status = next((str(data[key]).strip() for key in _LOGIN_STATUS_KEYS if data.get(key) is not None), None)
+    if status is None:
+        raise NuonuoProtocolError("getCertificationStatus answered without a login status")
+    message = str(data.get("message") or data.get("msg") or "")
+    if status.lower() in _LOGIN_OK_VALUES:
+        return TaxLoginStatus(TaxLoginState.OK, message)
+    kind = next((str(data[key]).lower() for key in _CHECK_KIND_KEYS if data.get(key)), "")
+    sms = "sms" in kind or "短信" in kind or "短信" in message or kind == "2"
+    return TaxLoginStatus(TaxLoginState.NEEDS_SMS if sms else TaxLoginState.NEEDS_FACE, message)
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    """The month's 授信额度 (tax-included yuan): what the bureau lets the seller invoice this month."""
+
+    total: Decimal | None
+    used: Decimal | None
+    remaining: Decimal
+
+
+_CREDIT_REMAINING_KEYS = ("surplusCreditLine", "remainingCreditLine", "availableCreditLine", "surplusAmount")
+_CREDIT_TOTAL_KEYS = ("totalCreditLine", "creditLine", "totalAmount")
+_CREDIT_USED_KEYS = ("usedCreditLine", "usedAmount")
+
+
+def parse_credit_line(response: NuonuoResponse) -> CreditLine:
+    response.raise_for_outcome()
+    data = response.result if isinstance(response.result, Mapping) else {}
+
+    def first(keys):
+        return next((_decimal_or_none(data[key]) for key in keys if data.get(key) not in (None, "")), None)
+
+    total, used, remaining = first(_CREDIT_TOTAL_KEYS), first(_CREDIT_USED_KEYS), first(_CREDIT_REMAINING_KEYS)
+    if remaining is None and total is not None and used is not None:
+        remaining = total - used
+    if remaining is None:
+        raise NuonuoProtocolError("getCreditLine answered without the remaining credit line")
+    return CreditLine(total, used, remaining)
 
 
 # ---------------------------------------------------------------------------------------------------------------

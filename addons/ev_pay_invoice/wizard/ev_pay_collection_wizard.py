@@ -19,10 +19,18 @@ class EvPayCollectionWizard(models.TransientModel):
     buyer_vat = fields.Char(string="Taxpayer ID",
                             help="Unified social credit code of a company buyer (18 characters).")
     buyer_phone = fields.Char(string="Mobile")
+    tax_notice = fields.Text(string="E-invoice Notice", compute="_compute_tax_notice")
     description = fields.Char(string="What Was Sold", required=True,
                               help="The e-bike (model, colour, vehicle code…) as it will read on the invoice line.")
 
     @api.model
+    @api.depends("amount", "company_id")
+    def _compute_tax_notice(self):
+        Provider = self.env["ev.einvoice.provider"]
+        for wizard in self:
+            provider = Provider._get_for_company(wizard.company_id)
+            wizard.tax_notice = "\n".join(provider._ev_issuing_notices(wizard.amount)) if provider else False
+
     def _ev_product(self):
         product = self.env.ref("ev_pay_invoice.product_ev_collection", raise_if_not_found=False)
         if not product:

@@ -14,3 +14,4 @@ from . import ev_pay_sandbox_notification
 from . import ev_pay_sandbox_order_codepay
 from . import ev_pay_sandbox_oauth_code
 from . import ev_pay_sandbox_order_jsapi
+from . import ev_einvoice_sandbox_tax_session

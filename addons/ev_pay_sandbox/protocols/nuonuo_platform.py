@@ -31,6 +31,7 @@ from .nuonuo import (
     CHINA_TZ,
     DUPLICATE_ORDER,
     INVOICE_NOT_FOUND,
+    RED_FORM_CONFIRM_WINDOW,
     RETRY_LIMIT,
     SERVICES_PATH,
     SUCCESS,
@@ -461,6 +462,9 @@ class NuonuoSandbox:
         self.short_names = dict(short_names or {})
         self.name_check = name_check
         self.drawer_logged_in = True
+        self.login_check = "face"  # what a logged-out drawer is asked for: "face" or "sms"
+        self.credit_line_total = Decimal("1000000.00")  # this month's 授信额度
+        self.credit_line_remaining = Decimal("1000000.00")
         self.invoices: dict[str, SandboxInvoice] = {}  # by serial number
         self.red_forms: dict[str, SandboxRedForm] = {}  # by billId
         self._by_order: dict[str, str] = {}
@@ -477,6 +481,8 @@ class NuonuoSandbox:
             ApiMethod.CONFIRM_RED_CONFIRM: self._confirm_red_form,
             ApiMethod.CANCEL_RED_CONFIRM: self._cancel_red_form,
             ApiMethod.FAST_INVOICE_RED: self._fast_invoice_red,
+            ApiMethod.TAX_LOGIN_STATUS: self._tax_login_status,
+            ApiMethod.CREDIT_LINE: self._credit_line,
         }
 
     # -- entry points ------------------------------------------------------------------------------------------
@@ -523,6 +529,30 @@ class NuonuoSandbox:
         form.bill_status = "04" if agree else "05"
         if agree:
             self._issue_red_invoice(form)
+
+    def raise_buyer_form(self, blue_number: str, *, bill_id: str, reason: str = "1") -> SandboxRedForm:
+        """A company buyer raises a full red form against one of our blue invoices (→ 03, we confirm or refuse)."""
+        blue = self._invoice_by_number(blue_number)
+        self._serials += 1
+        form = SandboxRedForm(
+            bill_id=bill_id,
+            bill_no=f"{blue.number[:2]}{self.region_code}{_seeded(self.seed, 'bill' + bill_id, 10 ** 12):012d}",
+            bill_uuid=hashlib.sha256(f"{self.seed}|{bill_id}".encode()).hexdigest()[:32],
+            payload={"billId": bill_id, "applySource": "1", "blueElecInvoiceNumber": blue.number,
+                     "sellerTaxNo": blue.order.get("salerTaxNum", ""), "sellerName": self.seller_name,
+                     "buyerTaxNo": blue.order.get("buyerTaxNum", ""), "buyerName": blue.order.get("buyerName", ""),
+                     "redReason": reason},
+            blue=blue, bill_status="03", created_at=self.clock(),
+        )
+        self.red_forms[bill_id] = form
+        return form
+
+    def lapse_overdue(self):
+        """Forms waiting for a confirmation for more than 72 hours lapse (07), as at the bureau."""
+        now = self.clock()
+        for form in self.red_forms.values():
+            if form.bill_status in ("02", "03") and form.created_at and now - form.created_at > RED_FORM_CONFIRM_WINDOW:
+                form.bill_status = "07"
 
     def process(self, serial_no: str) -> str:
         """Advance one invoice one step; return its new status."""
@@ -670,6 +700,7 @@ class NuonuoSandbox:
         return envelope(describe="申请成功", result=bill_id)
 
     def _query_red_confirm(self, payload: Mapping) -> dict:
+        self.lapse_overdue()
         keys = {k: _text(payload.get(k)) for k in ("billId", "billNo", "billUuid") if _text(payload.get(k))}
         forms = [f for f in self.red_forms.values()
                  if all(getattr(f, {"billId": "bill_id", "billNo": "bill_no", "billUuid": "bill_uuid"}[k]) == v
@@ -697,6 +728,20 @@ class NuonuoSandbox:
             raise PlatformError(VALIDATION_FAILED, "确认单当前状态不可撤销")
         form.bill_status = "08"
         return envelope(describe="撤销成功")
+
+    def _tax_login_status(self, payload: Mapping) -> dict:
+        if self.drawer_logged_in:
+            return envelope(describe="成功", result={"certificationStatus": "1", "message": "已认证"})
+        sms = self.login_check == "sms"
+        return envelope(describe="成功", result={
+            "certificationStatus": "0", "authType": "sms" if sms else "face",
+            "message": "需要短信验证" if sms else "电子税务局登录已失效，请使用税务APP扫脸认证"})
+
+    def _credit_line(self, payload: Mapping) -> dict:
+        total, remaining = self.credit_line_total, self.credit_line_remaining
+        return envelope(describe="成功", result={
+            "totalCreditLine": format(total, "f"), "usedCreditLine": format(total - remaining, "f"),
+            "surplusCreditLine": format(remaining, "f")})
 
     def _fast_invoice_red(self, payload: Mapping) -> dict:
         forms = [f for f in self.red_forms.values()
@@ -819,7 +864,8 @@ class NuonuoSandbox:
         return {
             "billId": form.bill_id, "billNo": form.bill_no, "billUuid": form.bill_uuid,
             "billStatus": form.bill_status, "billMessage": BILL_STATUS_LABELS.get(form.bill_status, ""),
-            "requestStatus": "", "openStatus": "1" if issued else "0", "applySource": "0",
+            "requestStatus": "", "openStatus": "1" if issued else "0",
+            "applySource": form.payload.get("applySource", "0"),
             "invoiceSerialNum": form.red_serial_no, "orderNo": red.order_no if red else "",
             "blueInvoiceLine": form.blue.order.get("invoiceLine", ""),
             "blueInvoiceNumber": form.blue.number, "blueElecInvoiceNumber": form.blue.number,

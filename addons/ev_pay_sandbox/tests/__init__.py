@@ -15,3 +15,4 @@ from . import test_payment_jsapi
 from . import test_sandbox_credentials
 from . import test_payment_dispatch
 from . import test_settlement_bills
+from . import test_einvoice_tax_bureau

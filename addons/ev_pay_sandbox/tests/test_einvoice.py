@@ -230,16 +230,18 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         self.provider.sandbox_mode = "login_expired"
         invoice.action_ev_einvoice_issue()
         self.run_cron()
-        self.assertEqual(invoice.ev_einvoice_state, "failed")
+        # Paused, not failed (#15.7): the store manager is alerted on the provider, once.
+        self.assertEqual(invoice.ev_einvoice_state, "issuing")
         self.assertEqual(invoice.ev_einvoice_error_kind, "tax_login")
-        self.assertIn("登录", invoice.ev_einvoice_error)
+        self.assertIn("log in to the electronic tax bureau again", invoice.ev_einvoice_error)
+        self.Submission._cron_process()  # run_cron cleared the wait it schedules: the queue sets it again
         self.assertTrue(invoice.ev_einvoice_next_check)
-        activity = invoice.activity_ids.filtered(lambda a: a.user_id == self.manager)
+        activity = self.provider.activity_ids.filtered(lambda a: a.user_id == self.manager)
         self.assertEqual(len(activity), 1)
         self.assertIn("tax bureau", activity.summary)
 
-        self.provider.sandbox_mode = "normal"  # the drawer logged in again
-        invoice.action_ev_einvoice_retry()
+        self.provider.sandbox_mode = "normal"  # the drawer logged in again: the queue finds out by itself
+        self.provider.tax_login_checked_at = False
         self.run_cron()
         self.assertEqual(invoice.ev_einvoice_state, "issued")
         submission = invoice.ev_einvoice_submission_id
