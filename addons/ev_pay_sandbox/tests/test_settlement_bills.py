@@ -135,8 +135,9 @@ class TestSubMerchantFundFlowBill(EvPaymentCommon):
     encrypted for our merchant key) from the sandbox; direct mode keeps the merchant's own bill."""
 
     def _sub_bill_links(self):
-        return self.env["ir.config_parameter"].sudo().search_count(
-            [("key", "like", "ev_pay_invoice.sandbox_sub_bill.")])
+        """Encrypted sub-merchant bills the simulator keeps for download (attachments of the provider)."""
+        return self.env["ir.attachment"].sudo().search_count(
+            [("name", "=like", "ev_pay_sandbox_sub_bill_%"), ("res_model", "=", "payment.provider")])
 
     def test_partner_mode_reads_the_sub_merchants_encrypted_bill_and_direct_mode_its_own(self):
         self.assertEqual(self.wechatpay.wechatpay_mode, "partner")
