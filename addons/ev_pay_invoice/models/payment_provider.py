@@ -16,12 +16,20 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.http import request as http_request
 
 from ..protocols import alipay, keys, wechatpay
+from ..protocols.transport import request_may_have_arrived
 
 _logger = logging.getLogger(__name__)
 
 EV_PROVIDER_CODES = ("wechatpay", "alipay")
 SANDBOX_PREFIX = "/ev_pay/sandbox"
 REQUEST_TIMEOUT = 10
+
+
+class EvPayAnswerLost(UserError):
+    """The request was sent but its answer never arrived (time-out, connection reset): the outcome is unknown.
+
+    Callers that can keep a record of the call (a pay-code payment, a refund) keep it pending as 查询中 and
+    query it by its order number at once; the others let it fall as any UserError ("try again")."""
 
 
 class PaymentProvider(models.Model):
@@ -308,6 +316,10 @@ class PaymentProvider(models.Model):
             response = self._ev_http(method, url, headers=headers, data=body)
         except requests.exceptions.RequestException as error:
             _logger.warning("%s: cannot reach %s: %s", self.code, urlsplit(url).netloc, type(error).__name__)
+            if request_may_have_arrived(error):
+                raise EvPayAnswerLost(_(
+                    "%(provider)s did not answer (%(host)s): the outcome is being checked, nothing is charged "
+                    "twice.", provider=self.name, host=urlsplit(url).netloc)) from error
             raise UserError(_("%(provider)s cannot be reached (%(host)s). Try again in a moment.",
                               provider=self.name, host=urlsplit(url).netloc)) from error
         return response.status_code, dict(response.headers), response.content
