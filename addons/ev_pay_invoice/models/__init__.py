@@ -22,6 +22,7 @@ from . import account_move_payment_refund
 from . import ev_pay_sandbox_order
 from . import ev_pay_sandbox_notification
 from . import ev_pay_sandbox_order_codepay
+from . import ev_pay_sandbox_order_unknown
 from . import ev_pay_sandbox_oauth_code
 from . import ev_pay_sandbox_order_jsapi
 from . import ev_cn_calendar_day

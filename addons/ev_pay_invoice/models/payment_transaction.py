@@ -24,7 +24,7 @@ from odoo.addons.payment import utils as payment_utils
 
 from ..protocols import alipay, wechatpay
 from ..protocols.wechatpay_platform import rfc3339_beijing
-from .payment_provider import EV_PROVIDER_CODES
+from .payment_provider import EV_PROVIDER_CODES, EvPayAnswerLost
 
 _logger = logging.getLogger(__name__)
 
@@ -292,26 +292,42 @@ class PaymentTransaction(models.Model):
 
     # === QUERY / CLOSE === #
 
+    def _ev_checking_message(self):
+        return _("Checking with %(provider)s (查询中): the answer did not arrive; the payment is queried by its "
+                 "order number. Do not collect again until it is settled.", provider=self.provider_id.name)
+
     def _ev_query_provider(self):
-        """Ask the provider for the state of the order and apply it (completes a lost callback)."""
+        """Ask the provider for the state of the order and apply it (completes a lost callback).
+
+        A query whose answer is lost too leaves the transaction as it is (pending, 查询中): the next poll or the
+        cron asks again."""
         for tx in self:
             provider = tx.provider_id.sudo()
-            if provider.code == "wechatpay":
-                status, payload = provider._ev_wechatpay_call(
-                    wechatpay.query_by_out_trade_no_request(provider._ev_wechatpay_merchant(), tx.reference),
-                    allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "RESOURCE_NOT_EXISTS"))
-                data = tx._ev_normalise_wechatpay(provider, payload) if status < 300 else None
-            else:
-                payload = provider._ev_alipay_call(
-                    alipay.query_params(provider._ev_alipay_app(), out_trade_no=tx.reference,
-                                        app_auth_token=provider.alipay_app_auth_token or None),
-                    allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
-                # Precreated but never scanned: the trade does not exist yet (alipay.md#precreate), i.e. still waiting.
-                data = tx._ev_normalise_alipay(provider, payload) if alipay.is_success(payload) else None
+            try:
+                if provider.code == "wechatpay":
+                    status, payload = provider._ev_wechatpay_call(
+                        wechatpay.query_by_out_trade_no_request(provider._ev_wechatpay_merchant(), tx.reference),
+                        allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "RESOURCE_NOT_EXISTS"))
+                    data = tx._ev_normalise_wechatpay(provider, payload) if status < 300 else None
+                else:
+                    payload = provider._ev_alipay_call(
+                        alipay.query_params(provider._ev_alipay_app(), out_trade_no=tx.reference,
+                                            app_auth_token=provider.alipay_app_auth_token or None),
+                        allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
+                    # Precreated but never scanned: the trade does not exist yet (alipay.md#precreate), i.e. still
+                    # waiting.
+                    data = tx._ev_normalise_alipay(provider, payload) if alipay.is_success(payload) else None
+            except EvPayAnswerLost:
+                _logger.info("query of %s: no answer, asked again later", tx.reference)
+                continue
             tx.ev_last_query_at = fields.Datetime.now()
             if data:
                 data["reference"] = tx.reference
                 self._ev_handle_verified_notification(provider.code, data)
+            if tx.state == "pending" and tx.state_message == tx._ev_checking_message():
+                # A definite answer arrived: no longer "checking".
+                tx.state_message = _("Waiting for the buyer to enter the wallet password.") if tx.ev_codepay \
+                    else False
 
     def _ev_close_at_provider(self):
         """Close the unpaid order at the provider and cancel the transaction (a paid one is recorded instead)."""

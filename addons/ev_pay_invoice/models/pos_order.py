@@ -243,6 +243,7 @@ class PosOrder(models.Model):
         self.check_access("read")
         txs = self._ev_pay_transactions()
         txs._ev_pos_query_due()._ev_query_provider()
+        txs._ev_close_expired_codepay()
         txs._ev_post_process_locked()
         if self.state == "draft" and self._ev_pos_refund_transactions():
             self._ev_pos_add_refunds()
