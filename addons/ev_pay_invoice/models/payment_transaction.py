@@ -33,6 +33,8 @@ PAID, WAITING, CLOSED, FAILED = "paid", "waiting", "closed", "failed"
 WECHATPAY_STATUS = {"SUCCESS": PAID, "REFUND": PAID, "NOTPAY": WAITING, "USERPAYING": WAITING,
                     "CLOSED": CLOSED, "REVOKED": CLOSED, "PAYERROR": FAILED}
 WECHATPAY_REFUND_STATUS = {"SUCCESS": PAID, "PROCESSING": WAITING, "CLOSED": FAILED, "ABNORMAL": FAILED}
+# Refund answers that say nothing definite (the platforms ask to query, then retry under the same number).
+REFUND_UNKNOWN = ("SYSTEM_ERROR", "SYSTEMERROR", "ACQ.SYSTEM_ERROR", "isp.unknow-error", "aop.unknow-error")
 ALIPAY_STATUS = {"TRADE_SUCCESS": PAID, "TRADE_FINISHED": PAID, "WAIT_BUYER_PAY": WAITING, "TRADE_CLOSED": CLOSED}
 _REFERENCE_UNSAFE = re.compile(r"[^0-9A-Za-z_\-]")
 
@@ -361,6 +363,7 @@ class PaymentTransaction(models.Model):
     @api.model
     def _cron_ev_query_pending(self, limit=200):
         """Query the pending QR transactions older than N minutes; close the expired ones; post-process.
+        Then the pending refunds (`_cron_ev_query_pending_refunds`).
 
         N is the system parameter ``ev_pay_invoice.query_after_minutes`` (default 2).
         """
@@ -381,6 +384,29 @@ class PaymentTransaction(models.Model):
                     self.env.cr.commit()
             except (UserError, ValidationError) as error:
                 _logger.warning("query of %s failed: %s", tx.reference, error)
+                if commit:
+                    self.env.cr.rollback()
+        self._cron_ev_query_pending_refunds(limit=limit)
+
+    @api.model
+    def _cron_ev_query_pending_refunds(self, limit=200):
+        """Query the refunds still pending after N minutes (a WeChat ``PROCESSING`` whose callback was lost, an
+        answer that never arrived) and settle them through the payment engine. Those still pending after a day
+        are listed for the accountant (menu 待核实退款)."""
+        minutes = int(self.env["ir.config_parameter"].sudo().get_param("ev_pay_invoice.query_after_minutes", 2))
+        refunds = self.sudo().search([
+            ("provider_id.code", "in", EV_PROVIDER_CODES), ("state", "in", ("draft", "pending")),
+            ("operation", "=", "refund"),
+            ("last_state_change", "<=", fields.Datetime.now() - datetime.timedelta(minutes=minutes)),
+        ], limit=limit, order="last_state_change")
+        commit = not self.env.registry.in_test_mode()
+        for refund in refunds:
+            try:
+                refund._ev_query_refund()
+                if commit:
+                    self.env.cr.commit()
+            except (UserError, ValidationError) as error:
+                _logger.warning("query of refund %s failed: %s", refund.reference, error)
                 if commit:
                     self.env.cr.rollback()
 
@@ -467,26 +493,91 @@ class PaymentTransaction(models.Model):
         refund_tx._ev_request_refund()
         return refund_tx
 
-    def _ev_request_refund(self):
+    def _ev_request_refund(self, query_when_lost=True):
+        """Send the refund (its reference is the idempotency key: sending it again never refunds twice).
+
+        A refund still processing (WeChat ``PROCESSING``) stays pending and is queried by the cron; one whose
+        answer never arrived stays pending as 查询中 and is queried at once."""
         self.ensure_one()
         source = self.source_transaction_id
         provider = self.provider_id.sudo()
-        if provider.code == "wechatpay":
-            api_request = wechatpay.refund_request(
-                provider._ev_wechatpay_merchant(), out_refund_no=self.reference, total_fen=source._ev_amount_fen(),
-                refund_fen=self._ev_amount_fen(), out_trade_no=source.reference, notify_url=provider._ev_notify_url())
-            _status, payload = provider._ev_wechatpay_call(api_request)
-            data = self._ev_normalise_wechatpay(provider, payload or {})
-        else:
-            params = alipay.refund_params(
-                provider._ev_alipay_app(), refund_amount=self._ev_amount_yuan(), out_request_no=self.reference,
-                out_trade_no=source.reference, app_auth_token=provider.alipay_app_auth_token or None)
-            payload = provider._ev_alipay_call(params)
-            data = {"kind": "refund", "status": PAID, "amount_fen": None, "provider_reference": payload.get("trade_no")}
+        try:
+            if provider.code == "wechatpay":
+                api_request = wechatpay.refund_request(
+                    provider._ev_wechatpay_merchant(), out_refund_no=self.reference,
+                    total_fen=source._ev_amount_fen(), refund_fen=self._ev_amount_fen(),
+                    out_trade_no=source.reference, notify_url=provider._ev_notify_url())
+                status, payload = provider._ev_wechatpay_call(api_request, allowed_errors=REFUND_UNKNOWN)
+                if status >= 300:
+                    raise EvPayAnswerLost(payload.get("message") or payload.get("code"))
+                data = self._ev_normalise_wechatpay(provider, payload or {})
+            else:
+                params = alipay.refund_params(
+                    provider._ev_alipay_app(), refund_amount=self._ev_amount_yuan(), out_request_no=self.reference,
+                    out_trade_no=source.reference, app_auth_token=provider.alipay_app_auth_token or None)
+                payload = provider._ev_alipay_call(params, allowed_sub_codes=REFUND_UNKNOWN)
+                if not alipay.is_success(payload):
+                    raise EvPayAnswerLost(payload.get("sub_msg") or payload.get("sub_code"))
+                data = {"kind": "refund", "status": PAID, "amount_fen": None,
+                        "provider_reference": payload.get("trade_no")}
+        except EvPayAnswerLost:
+            self._set_pending(state_message=self._ev_checking_message())
+            if query_when_lost:
+                self._ev_query_refund(resend=False)
+            return
         data.update(reference=self.reference, provider_id=provider.id, kind="refund")
         self._ev_handle_verified_notification(provider.code, data)
         if self.state == "done":
             self._ev_post_process_locked()
+
+    def _ev_query_refund(self, resend=True):
+        """Ask the provider about pending refunds (a lost callback, an answer that never arrived) and settle them.
+
+        WeChat ``GET /v3/refund/domestic/refunds/{out_refund_no}``; Alipay ``alipay.trade.fastpay.refund.query``,
+        whose answer with data and an empty or ``REFUND_SUCCESS`` status means refunded. A refund the provider
+        does not know was never received: with ``resend`` it is sent again under the same number, as both
+        platforms ask."""
+        for tx in self.filtered(lambda t: t.operation == "refund" and t.state in ("draft", "pending")):
+            provider = tx.provider_id.sudo()
+            data, unknown_at_provider = None, False
+            try:
+                if provider.code == "wechatpay":
+                    status, payload = provider._ev_wechatpay_call(
+                        wechatpay.refund_query_request(provider._ev_wechatpay_merchant(), tx.reference),
+                        allowed_errors=("RESOURCE_NOT_EXISTS",))
+                    if status < 300:
+                        data = tx._ev_normalise_wechatpay(provider, payload or {})
+                    else:
+                        unknown_at_provider = True
+                else:
+                    payload = provider._ev_alipay_call(
+                        alipay.refund_query_params(provider._ev_alipay_app(), out_request_no=tx.reference,
+                                                   out_trade_no=tx.source_transaction_id.reference,
+                                                   app_auth_token=provider.alipay_app_auth_token or None),
+                        allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
+                    if payload.get("out_request_no") == tx.reference and payload.get("refund_status") in (
+                            None, "", "REFUND_SUCCESS"):
+                        data = {"kind": "refund", "status": PAID, "amount_fen": None,
+                                "provider_reference": payload.get("trade_no")}
+                    else:
+                        unknown_at_provider = True
+            except EvPayAnswerLost:
+                continue  # still 查询中: the cron asks again
+            tx.ev_last_query_at = fields.Datetime.now()
+            if data:
+                data.update(reference=tx.reference, provider_id=provider.id, kind="refund")
+                self._ev_handle_verified_notification(provider.code, data)
+                if tx.state == "pending" and tx.state_message == tx._ev_checking_message():
+                    tx.state_message = _("The refund is being processed by %(provider)s.", provider=provider.name)
+            elif unknown_at_provider and resend:
+                tx._ev_request_refund(query_when_lost=False)
+            if tx.state == "done":
+                tx._ev_post_process_locked()
+
+    def action_ev_check_refund(self):
+        """Button of the refund transaction: ask the platform now."""
+        self.check_access("write")
+        self._ev_query_refund()
 
     # === PUBLIC HELPERS FOR SCREENS === #
 
