@@ -17,3 +17,4 @@ from . import test_cashier
 from . import test_pos_payment
 from . import test_payment_jsapi
 from . import test_mobile_login
+from . import test_payment_unknown_outcome
