@@ -315,11 +315,13 @@ class PaymentProvider(models.Model):
         try:
             response = self._ev_http(method, url, headers=headers, data=body)
         except requests.exceptions.RequestException as error:
-            _logger.warning("%s: cannot reach %s: %s", self.code, urlsplit(url).netloc, type(error).__name__)
             if request_may_have_arrived(error):
+                _logger.warning("%s: no answer from %s (%s): outcome unknown, to be queried", self.code,
+                                urlsplit(url).netloc, type(error).__name__)
                 raise EvPayAnswerLost(_(
                     "%(provider)s did not answer (%(host)s): the outcome is being checked, nothing is charged "
                     "twice.", provider=self.name, host=urlsplit(url).netloc)) from error
+            _logger.warning("%s: cannot reach %s: %s", self.code, urlsplit(url).netloc, type(error).__name__)
             raise UserError(_("%(provider)s cannot be reached (%(host)s). Try again in a moment.",
                               provider=self.name, host=urlsplit(url).netloc)) from error
         return response.status_code, dict(response.headers), response.content
