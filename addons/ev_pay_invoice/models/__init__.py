@@ -16,6 +16,7 @@ from . import payment_provider
 from . import payment_transaction
 from . import payment_provider_jsapi
 from . import payment_provider_dispatch
+from . import payment_provider_platform_keys
 from . import payment_transaction_jsapi
 from . import sale_order
 from . import account_move_payment_refund
@@ -23,6 +24,7 @@ from . import ev_pay_sandbox_order
 from . import ev_pay_sandbox_notification
 from . import ev_pay_sandbox_order_codepay
 from . import ev_pay_sandbox_order_unknown
+from . import ev_pay_sandbox_platform_certificates
 from . import ev_pay_sandbox_oauth_code
 from . import ev_pay_sandbox_order_jsapi
 from . import ev_cn_calendar_day

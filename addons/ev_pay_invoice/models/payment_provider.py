@@ -65,7 +65,10 @@ class PaymentProvider(models.Model):
     )
     wechatpay_public_key_id = fields.Char(string="Public Key ID", help="PUB_KEY_ID_… of the WeChat Pay public key.")
     wechatpay_public_key = fields.Text(string="WeChat Pay Public Key", groups="base.group_system")
-    wechatpay_platform_certificate = fields.Text(string="Platform Certificate", groups="base.group_system")
+    wechatpay_platform_certificate = fields.Text(
+        string="Platform Certificate", groups="base.group_system",
+        help="Certificate mode: the WeChat Pay platform certificate(s), PEM; several during a rotation. Kept up to "
+        "date by \"Download Platform Certificates\" and a daily job.")
 
     # Alipay -----------------------------------------------------------------------------------------------
     alipay_app_id = fields.Char(string="Alipay App ID")
@@ -215,13 +218,14 @@ class PaymentProvider(models.Model):
         found = {}
         if provider.wechatpay_public_key_id and provider.wechatpay_public_key:
             found[provider.wechatpay_public_key_id] = provider.wechatpay_public_key
-        if provider.wechatpay_platform_certificate:
+        # One certificate, or several during a rotation (downloaded from /v3/certificates).
+        for cert_pem in keys.certificate_bundle(provider.wechatpay_platform_certificate):
             try:
-                serial = keys.certificate_serial_hex(provider.wechatpay_platform_certificate)
+                serial = keys.certificate_serial_hex(cert_pem)
             except ValueError:
-                _logger.warning("WeChat Pay provider %s: the platform certificate cannot be read", provider.id)
+                _logger.warning("WeChat Pay provider %s: a platform certificate cannot be read", provider.id)
             else:
-                found[serial] = provider.wechatpay_platform_certificate
+                found[serial] = cert_pem
         return found
 
     def _ev_alipay_app(self):
