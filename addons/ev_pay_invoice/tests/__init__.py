@@ -18,3 +18,4 @@ from . import test_pos_payment
 from . import test_payment_jsapi
 from . import test_mobile_login
 from . import test_payment_unknown_outcome
+from . import test_payment_platform_keys
