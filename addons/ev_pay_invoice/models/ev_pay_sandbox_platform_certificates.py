@@ -16,7 +16,8 @@ from ..protocols import keys, wechatpay_platform
 class PaymentProvider(models.Model):
     _inherit = "payment.provider"
 
-    ev_sandbox_platform_certificates = fields.Text(groups="base.group_system", copy=False)
+    ev_sandbox_platform_certificates = fields.Text(string="Sandbox Platform Certificates", groups="base.group_system",
+                                                   copy=False)
 
     def _ev_sandbox_issued_certificates(self):
         self.ensure_one()

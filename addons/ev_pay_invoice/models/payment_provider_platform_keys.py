@@ -30,7 +30,7 @@ class PaymentProvider(models.Model):
         string="Platform Key Expires", compute="_compute_ev_wechatpay_key_expiry",
         help="When the last trusted WeChat Pay platform certificate expires (certificate mode).")
     ev_wechatpay_key_warning = fields.Char(string="Platform Key Warning", compute="_compute_ev_wechatpay_key_expiry")
-    ev_wechatpay_key_warned_serial = fields.Char(copy=False, groups="base.group_system",
+    ev_wechatpay_key_warned_serial = fields.Char(string="Expiry Warned For", copy=False, groups="base.group_system",
                                                  help="The certificate whose expiry the manager was last told of.")
 
     @api.depends("code", "wechatpay_verify_mode", "wechatpay_platform_certificate")
