@@ -27,7 +27,7 @@ ALIPAY_PAY_CODE = re.compile(r"(2[5-9]|30)\d{14,22}")
 CODEPAY_QUERY_SECONDS, QR_QUERY_SECONDS = 3, 15
 # How long a pay-code payment waiting for the buyer (or of unknown outcome) is queried before it is cancelled at
 # the provider: WeChat Pay asks to poll for 30 s, then reverse (it revokes by itself after 45 s); Alipay asks to
-# query, then alipay.trade.cancel when there is still no definite result (docs/protocols/payment-unknown-outcome.md).
+# query, then alipay.trade.cancel when there is still no definite result (docs/protocols/unknown-outcomes.md).
 CODEPAY_WINDOW_SECONDS = 30
 # Pay-code answers that say nothing definite: the buyer may have paid, so query (never a failure).
 WECHATPAY_CODEPAY_UNKNOWN = ("USERPAYING", "SYSTEM_ERROR", "SYSTEMERROR", "BANKERROR")
