@@ -19,3 +19,4 @@ from . import test_payment_jsapi
 from . import test_mobile_login
 from . import test_payment_unknown_outcome
 from . import test_payment_platform_keys
+from . import test_pos_codepay_unknown
