@@ -217,6 +217,12 @@ class PosOrder(models.Model):
         earlier._ev_post_process_locked()
         if self.state != "draft":  # the closing query found an earlier collection paid
             return self.env["payment.transaction"]
+        unsettled = earlier.filtered(lambda t: t.ev_codepay and t.state in ("draft", "pending"))
+        if unsettled:
+            # Its cancellation got no answer: the buyer may have paid it, so a new charge could be a second one.
+            raise UserError(_("%(reference)s is still being checked with %(provider)s (查询中): wait a few seconds "
+                              "for its outcome before collecting again.", reference=unsettled[0].reference,
+                              provider=unsettled[0].provider_id.name))
         Transaction = self.env["payment.transaction"].with_context(**context)
         payer = self.partner_id or self.env.ref("base.public_partner")
         return Transaction.concat(*[Transaction._ev_create_qr_transaction(

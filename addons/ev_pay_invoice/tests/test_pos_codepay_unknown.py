@@ -5,14 +5,17 @@ import datetime
 from random import randint
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tests import tagged
 
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 
+from .lossy_proxy import LossyProxy
 from .payment_common import EvPaymentCommon
 
 WECHAT_UNKNOWN_CODE, ALIPAY_UNKNOWN_CODE = "139912345678901234", "289912345678901234"
+WECHAT_CODE = "134567890123456789"
 
 
 @tagged("post_install", "-at_install")
@@ -87,3 +90,18 @@ class TestPosCodepayUnknown(TestPointOfSaleHttpCommon, EvPaymentCommon):
         self._poll_later(tx, 40)  # a later poll past the window cancels nothing
         self.assertEqual(tx.state, "done")
         self.assertEqual(len(order.payment_ids), 1)
+
+    def test_no_second_charge_while_the_first_is_unsettled(self):
+        proxy = LossyProxy(self.base_url(), self.canonical_tag, ["relay", "lose_answer"])
+        self.addCleanup(proxy.close)
+        self.wechatpay.ev_api_base_url = "%s/ev_pay/sandbox/wechatpay" % proxy.url
+        order = self._draft_order()
+        order.ev_pos_codepay(WECHAT_CODE, 88.0)
+        first = self._tx(order)
+        # The cashier scans again; the reverse of the first payment gets no answer: it may have been paid.
+        with self.assertRaisesRegex(UserError, "still being checked"), self.env.cr.savepoint():
+            order.ev_pos_codepay(WECHAT_CODE, 88.0)
+        self.assertEqual([mode for mode, _line in proxy.seen], ["relay", "lose_answer"])
+        self.assertEqual(self._tx(order), first, "no second charge was sent")
+        self.assertEqual(self.env["ev.pay.sandbox.order"].sudo().search_count(
+            [("provider_id", "=", self.wechatpay.id), ("amount_fen", "=", 8800), ("ev_codepay", "=", True)]), 1)
