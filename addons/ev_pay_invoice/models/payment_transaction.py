@@ -124,21 +124,27 @@ class PaymentTransaction(models.Model):
         provider = self.provider_id.sudo()
         minutes = provider.ev_qr_timeout_minutes or 15
         expires_at = fields.Datetime.now() + datetime.timedelta(minutes=minutes)
-        if provider.code == "wechatpay":
-            api_request = wechatpay.native_order_request(
-                provider._ev_wechatpay_merchant(), out_trade_no=self.reference, description=self._ev_description(),
-                total_fen=self._ev_amount_fen(), notify_url=provider._ev_notify_url(),
-                time_expire=rfc3339_beijing(expires_at.replace(tzinfo=datetime.UTC)),
-            )
-            _status, payload = provider._ev_wechatpay_call(api_request)
-            qr_content = (payload or {}).get("code_url")
-        else:
-            params = alipay.precreate_params(
-                provider._ev_alipay_app(), out_trade_no=self.reference, total_amount=self._ev_amount_yuan(),
-                subject=self._ev_description(), notify_url=provider._ev_notify_url(),
-                app_auth_token=provider.alipay_app_auth_token or None, timeout_express="%dm" % minutes,
-            )
-            qr_content = provider._ev_alipay_call(params).get("qr_code")
+        try:
+            if provider.code == "wechatpay":
+                api_request = wechatpay.native_order_request(
+                    provider._ev_wechatpay_merchant(), out_trade_no=self.reference,
+                    description=self._ev_description(), total_fen=self._ev_amount_fen(),
+                    notify_url=provider._ev_notify_url(),
+                    time_expire=rfc3339_beijing(expires_at.replace(tzinfo=datetime.UTC)),
+                )
+                _status, payload = provider._ev_wechatpay_call(api_request)
+                qr_content = (payload or {}).get("code_url")
+            else:
+                params = alipay.precreate_params(
+                    provider._ev_alipay_app(), out_trade_no=self.reference, total_amount=self._ev_amount_yuan(),
+                    subject=self._ev_description(), notify_url=provider._ev_notify_url(),
+                    app_auth_token=provider.alipay_app_auth_token or None, timeout_express="%dm" % minutes,
+                )
+                qr_content = provider._ev_alipay_call(params).get("qr_code")
+        except EvPayAnswerLost as error:
+            # An order may have been opened, but its QR code never reached anyone: nobody can pay it.
+            raise UserError(_("%(provider)s did not answer while opening the QR code. No QR code was shown, so "
+                              "nothing can have been paid: try again.", provider=provider.name)) from error
         if not qr_content:
             raise UserError(_("%(provider)s answered without a QR code.", provider=provider.name))
         self.write({"ev_qr_content": qr_content, "ev_expires_at": expires_at})

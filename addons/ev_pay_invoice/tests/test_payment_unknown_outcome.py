@@ -6,6 +6,8 @@ double charge."""
 import datetime
 
 from odoo import fields
+from odoo.exceptions import UserError
+from odoo.fields import Command
 from odoo.tests import tagged
 
 from .lossy_proxy import LossyProxy
@@ -99,6 +101,15 @@ class TestEvPayUnknownOutcome(EvPaymentCommon):
         tx._ev_query_provider()  # the network is back
         self.assertEqual(tx.state, "done")
         self.assertFalse(tx.state_message)
+
+    def test_qr_order_answer_lost_is_a_clear_error_and_leaves_nothing(self):
+        self._through_proxy(self.wechatpay, ["lose_answer"])
+        order = self._order(amount=50.0)
+        with self.assertRaisesRegex(UserError, "No QR code was shown"), self.env.cr.savepoint():
+            self.env["payment.transaction"]._ev_create_qr_transaction(
+                self.wechatpay, 50.0, self.env.ref("base.CNY"), self.buyer, order.name,
+                sale_order_ids=[Command.set(order.ids)])
+        self.assertFalse(order.transaction_ids)
 
     # === refunds === #
 
