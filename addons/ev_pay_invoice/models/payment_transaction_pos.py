@@ -135,11 +135,15 @@ class PaymentTransaction(models.Model):
         for tx in wechat_codepay:
             provider = tx.provider_id.sudo()
             try:
-                provider._ev_wechatpay_call(
+                status, answer = provider._ev_wechatpay_call(
                     wechatpay.reverse_request(provider._ev_wechatpay_merchant(), tx.reference),
-                    allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "TRADE_ERROR"))
+                    allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "TRADE_ERROR", "USERPAYING", "SYSTEM_ERROR",
+                                    "SYSTEMERROR"))
             except EvPayAnswerLost:
                 continue  # the reverse may not have happened: stays pending, the next poll or cron retries
+            if status >= 300 and (answer or {}).get("code") in ("USERPAYING", "SYSTEM_ERROR", "SYSTEMERROR"):
+                tx._ev_query_provider()  # not reversed (yet): the buyer is paying right now, or WeChat is unsure
+                continue
             tx._ev_query_provider()  # paid just before the reverse: recorded, not lost
             if tx.state in ("draft", "pending"):
                 tx._set_canceled(_("Pay code payment cancelled; the order was reversed at %(provider)s.",
