@@ -33,7 +33,7 @@ def setup():
         providers = env["ev.einvoice.provider"].search([("company_id", "=", company.id)])
         provider = providers.filtered(lambda p: p.name == "Bench sandbox")
         (providers - provider).write({"state": "disabled"})
-        values = {"name": "Bench sandbox", "company_id": company.id, "kind": "sandbox", "state": "test",
+        values = {"name": "Bench sandbox", "company_id": company.id, "state": "test",
                   "seller_tax_id": "91310104MA1FR3XK4N", "drawer": "王店长", "sandbox_mode": "normal",
                   "sandbox_base_url": f"http://127.0.0.1:{PORT}", "sandbox_latency_ms": LATENCY_MS,
                   "sandbox_issue_delay": 0.0, "timeout": 30}

@@ -85,7 +85,7 @@ def setup_stores(registry):
             store_env = env(context={"allowed_company_ids": [company.id]})
             store_env["ev.store"].create({"name": name, "company_id": company.id, "taxpayer_kind": "general"})
             store_env["ev.einvoice.provider"].create({
-                "name": "Sandbox tax platform (%s)" % name, "company_id": company.id, "kind": "sandbox",
+                "name": "Sandbox tax platform (%s)" % name, "company_id": company.id,
                 "state": "test", "seller_tax_id": "91310104MA1FR3XK4N", "drawer": "王店长",
                 "sandbox_mode": "normal", "sandbox_base_url": BASE_URL, "sandbox_latency_ms": LATENCY_MS,
                 "sandbox_issue_delay": 0.0, "timeout": 30})

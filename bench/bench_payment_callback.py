@@ -86,7 +86,7 @@ def main():
     with odoo_env() as env:
         # Imported once the addons path is configured.
         from odoo.addons.ev_pay_invoice.controllers.main import EvPayWebhookController
-        from odoo.addons.ev_pay_invoice.protocols import wechatpay_platform
+        from odoo.addons.ev_pay_sandbox.protocols import wechatpay_platform
 
         company = _company(env)
         env = env(context=dict(env.context, allowed_company_ids=[company.id]))

@@ -10,7 +10,8 @@ I18N_HTTP_PORT=${EVPAY_I18N_HTTP_PORT:-8269}
 odoo() { "$VENV_PY" "$ODOO_DIR/setup/odoo" --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" "$@"; }
 
 say "Installing/updating the addons in '$I18N_DB' (no demo data)"
-odoo -d "$I18N_DB" -i ev_pay_invoice,ev_bundle_sale -u ev_pay_invoice,ev_bundle_sale --without-demo=all \
+odoo -d "$I18N_DB" -i ev_pay_invoice,ev_bundle_sale,ev_pay_sandbox,ev_demo_store \
+    -u ev_pay_invoice,ev_bundle_sale,ev_pay_sandbox,ev_demo_store --without-demo=all \
     --stop-after-init --log-level=warn --http-port="$I18N_HTTP_PORT"
 
 status=0

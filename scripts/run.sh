@@ -1,28 +1,34 @@
 #!/usr/bin/env bash
-# `make run`: the set-up, a demo database with both addons and their demo data, then Odoo on http://localhost:8069.
+# `make run`: the set-up, a demo database with both addons, the platform simulators (ev_pay_sandbox) and the demo
+# store's week of history (ev_demo_store), with their demo data, then Odoo on http://localhost:8069.
 # Idempotent: a second run updates the addons in the existing demo database and serves it again.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bash "$PROJECT_DIR/scripts/setup.sh"
 source "$DATA_DIR/env.sh"
-ADDONS=ev_pay_invoice,ev_bundle_sale
+ADDONS=ev_pay_invoice,ev_bundle_sale,ev_pay_sandbox,ev_demo_store
 odoo() { "$VENV_PY" "$ODOO_DIR/setup/odoo" --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" "$@"; }
 
 installed=$("$VENV_PY" - "$DB_NAME" <<'PY' 2>/dev/null || true
 import sys, psycopg2
 try:
     with psycopg2.connect(dbname=sys.argv[1]) as conn, conn.cursor() as cr:
-        cr.execute("SELECT count(*) FROM ir_module_module WHERE name IN ('ev_pay_invoice', 'ev_bundle_sale') AND state = 'installed'")
+        cr.execute("SELECT count(*) FROM ir_module_module WHERE name IN ('ev_pay_invoice', 'ev_bundle_sale', "
+                   "'ev_pay_sandbox', 'ev_demo_store') AND state = 'installed'")
         print(cr.fetchone()[0])
 except psycopg2.Error:
     print(0)
 PY
 )
-if [ "$installed" = 2 ]; then
+if [ "$installed" = 4 ]; then
     say "Updating the addons in the demo database '$DB_NAME'"
     # --i18n-overwrite: the demo reads the repository's current Chinese, not the words of an earlier install.
     odoo -d "$DB_NAME" -u "$ADDONS" --i18n-overwrite --stop-after-init --log-level=warn
+elif [ "$installed" != 0 ]; then
+    # Made before the simulators (ev_pay_sandbox) and the demo history (ev_demo_store) had addons of their own:
+    # installing them now would build a second week of history.
+    die "The demo database '$DB_NAME' is from an earlier layout: run 'make clean-db && make run' to rebuild it."
 else
-    say "Creating the demo database '$DB_NAME' (both addons, demo data, Chinese) — a few minutes"
+    say "Creating the demo database '$DB_NAME' (the addons, the simulators, demo data, Chinese) — a few minutes"
     odoo -d "$DB_NAME" -i "$ADDONS" --load-language=zh_CN --stop-after-init --log-level=warn
     # Dealers read Chinese: the demo logs in in Chinese, in the demo store.
     "$VENV_PY" "$ODOO_DIR/setup/odoo" shell --addons-path="$PROJECT_DIR/addons" --data-dir="$DATA_DIR/odoo-data" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: the set-up, lint, the pure-Python tests (pytest), then both addons installed into a fresh database
+# `make test`: the set-up, lint, the pure-Python tests (pytest), then the addons installed into a fresh database
 # and their tests run by Odoo's own runner, browser tours included (headless Chromium). One closing line:
 #   summary: N passed, N failed
 # Options (environment): TEST_TAGS=/ev_pay_invoice:TestClass.test_x runs only those Odoo tests;
@@ -9,21 +9,26 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bash "$PROJECT_DIR/scripts/setup.sh"
 source "$DATA_DIR/env.sh"
 
-# ev_e2e_tests (tests/odoo_addons/): the test-only module of the cross-addon end-to-end tests; only this script
-# installs it.
-ADDONS=ev_pay_invoice,ev_bundle_sale,ev_e2e_tests
+# ev_pay_sandbox: the platform simulators, with the tests that need them. ev_e2e_tests (tests/odoo_addons/): the
+# test-only module of the cross-addon end-to-end tests; only this script installs it.
+ADDONS=ev_pay_invoice,ev_bundle_sale,ev_pay_sandbox,ev_e2e_tests
 TEST_DB=${EVPAY_TEST_DB:-evpay_test}
 ONLY_TAGS=${TEST_TAGS:-}
 # The tests tagged ev_demo run on the demo data (the demo store's history, its logins): a second, small run below
 # installs the addons WITH their demo data into ${TEST_DB}_demo. TEST_TAGS naming ev_demo runs only that one.
 DEMO_TAGS=ev_demo
+# The tests tagged ev_production run (also) in a third database with only the production addons, as a store's
+# server has them (no simulators): ${TEST_DB}_prod. TEST_TAGS naming ev_production runs only that one.
+PROD_TAGS=ev_production
 if [ -z "${TEST_TAGS:-}" ]; then
-    TEST_TAGS=/ev_pay_invoice,/ev_bundle_sale,/ev_e2e_tests,-$DEMO_TAGS
-    RUN_MAIN=1 RUN_DEMO=1
+    TEST_TAGS=/ev_pay_invoice,/ev_bundle_sale,/ev_pay_sandbox,/ev_e2e_tests,-$DEMO_TAGS
+    RUN_MAIN=1 RUN_DEMO=1 RUN_PROD=1
 elif [[ "$TEST_TAGS" == *$DEMO_TAGS* ]]; then
-    DEMO_TAGS=$TEST_TAGS RUN_MAIN=0 RUN_DEMO=1
+    DEMO_TAGS=$TEST_TAGS RUN_MAIN=0 RUN_DEMO=1 RUN_PROD=0
+elif [[ "$TEST_TAGS" == *$PROD_TAGS* ]]; then
+    PROD_TAGS=$TEST_TAGS RUN_MAIN=0 RUN_DEMO=0 RUN_PROD=1
 else
-    RUN_MAIN=1 RUN_DEMO=0
+    RUN_MAIN=1 RUN_DEMO=0 RUN_PROD=0
 fi
 TEST_HTTP_PORT=${EVPAY_TEST_HTTP_PORT:-8169}
 LOG_DIR=$DATA_DIR/test-logs/$TEST_DB
@@ -114,12 +119,13 @@ echo "Odoo run took $(( $(date +%s) - odoo_start ))s; full log: $LOG_DIR/odoo.lo
 fi
 
 if [ "$RUN_DEMO" = 1 ]; then
-# The demo database as `make run` makes it (both addons, their demo data, Chinese), then the ev_demo tests on it.
+# The demo database as `make run` makes it (the addons, the simulators, the demo store, their demo data, Chinese),
+# then the ev_demo tests on it.
 DEMO_DB=${TEST_DB}_demo
 DEMO_LOG_DIR=$DATA_DIR/test-logs/$DEMO_DB
 mkdir -p "$DEMO_LOG_DIR"
 say "Odoo tests on the demo data in a fresh database '$DEMO_DB' (tags $DEMO_TAGS)"
-DEMO_ADDONS=ev_pay_invoice,ev_bundle_sale
+DEMO_ADDONS=ev_pay_invoice,ev_bundle_sale,ev_pay_sandbox,ev_demo_store
 if [ "${KEEP_TEST_DB:-0}" = 1 ] && db_exists "$DEMO_DB"; then
     demo_install_args=(-u "$DEMO_ADDONS")
 else
@@ -138,6 +144,33 @@ grep -E "(ERROR|CRITICAL) .*|FAIL:|odoo: [0-9]+ passed" "$DEMO_LOG_DIR/odoo.log"
 read -r demo_passed demo_failed < <(odoo_counts "$DEMO_LOG_DIR/odoo.json")
 tally demo "$demo_passed" "$demo_failed"
 echo "Demo run took $(( $(date +%s) - demo_start ))s; full log: $DEMO_LOG_DIR/odoo.log"
+fi
+
+if [ "$RUN_PROD" = 1 ]; then
+# Only the production addons, without demo data: what docker-compose.yml installs.
+PROD_DB=${TEST_DB}_prod
+PROD_LOG_DIR=$DATA_DIR/test-logs/$PROD_DB
+mkdir -p "$PROD_LOG_DIR"
+say "Odoo tests with only the production addons in a fresh database '$PROD_DB' (tags $PROD_TAGS)"
+PROD_ADDONS=ev_pay_invoice,ev_bundle_sale,ev_production_tests  # the last: test-only (tests/odoo_addons/)
+if [ "${KEEP_TEST_DB:-0}" = 1 ] && db_exists "$PROD_DB"; then
+    prod_install_args=(-u "$PROD_ADDONS")
+else
+    drop_db "$PROD_DB"
+    prod_install_args=(-i "$PROD_ADDONS" --without-demo=all)
+fi
+prod_start=$(date +%s)
+set +e
+"$VENV_PY" "$PROJECT_DIR/scripts/odoo_test_runner.py" --report-json "$PROD_LOG_DIR/odoo.json" \
+    --addons-path="$PROJECT_DIR/addons,$PROJECT_DIR/tests/odoo_addons" --data-dir="$DATA_DIR/odoo-data" \
+    -d "$PROD_DB" "${prod_install_args[@]}" --test-enable --test-tags="$PROD_TAGS" \
+    --http-port="$TEST_HTTP_PORT" --stop-after-init --max-cron-threads=0 --log-level=info \
+    >"$PROD_LOG_DIR/odoo.log" 2>&1
+set -e
+grep -E "(ERROR|CRITICAL) .*|FAIL:|odoo: [0-9]+ passed" "$PROD_LOG_DIR/odoo.log" | grep -v "^odoo:" | head -40 || true
+read -r prod_passed prod_failed < <(odoo_counts "$PROD_LOG_DIR/odoo.json")
+tally prod "$prod_passed" "$prod_failed"
+echo "Production run took $(( $(date +%s) - prod_start ))s; full log: $PROD_LOG_DIR/odoo.log"
 fi
 
 echo "summary: $passed passed, $failed failed"

@@ -21,15 +21,17 @@ codes are checked, reserved on the delivery and bound to the buyer for police re
         "data/ev_pos_data.xml",
         "views/product_template_views.xml",
         "views/stock_lot_views.xml",
+        "views/res_partner_views.xml",
         "views/ev_bundle_views.xml",
         "views/ev_config_views.xml",
         "wizard/ev_bundle_wizard_views.xml",
+        "wizard/ev_tradein_evidence_views.xml",
+        "report/ev_tradein_registration_report.xml",
         "views/ev_bundle_sale_menus.xml",
     ],
     "demo": [
         "demo/ev_product_demo.xml",
         "demo/ev_pos_demo.xml",
-        "demo/ev_history_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -28,7 +28,6 @@ red-reversed through credit notes, and accountants reconcile the T+1 payouts.
         "views/sale_order_views.xml",
         "views/account_move_refund_views.xml",
         "views/ev_pay_collection_wizard_views.xml",
-        "views/ev_pay_sandbox_views.xml",
         "views/ev_pay_templates.xml",
         "views/ev_pay_menus.xml",
         "security/ev_einvoice_security.xml",
@@ -53,16 +52,13 @@ red-reversed through credit notes, and accountants reconcile the T+1 payouts.
         "demo/ev_store_demo.xml",
         "demo/ev_booking_demo.xml",
         "demo/payment_provider_demo.xml",
-        "demo/ev_einvoice_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
-            "ev_pay_invoice/static/src/sandbox/**/*",
             "ev_pay_invoice/static/src/collection/**/*",
             "ev_pay_invoice/static/src/cashier/**/*",
         ],
         "point_of_sale._assets_pos": [
-            "ev_pay_invoice/static/src/sandbox/**/*",
             "ev_pay_invoice/static/src/pos/**/*",
         ],
         "web.assets_tests": [

@@ -135,12 +135,10 @@ def test_summary_mismatch_is_refused(old, new, fragment):
 
 @pytest.mark.parametrize("old, new, fragment, line_no", [
     ("`0.01,`0.00,`0,`0,", "`0.0x,`0.00,`0,`0,", "应结订单金额 '0.0x' is not an amount", 2),
-    ("`SUCCESS,", "`PAYING,", "交易状态 'PAYING'", 2),
     ("`2022-03-21 13:51:31,", "`2022-03-21,", "交易时间", 2),
     ("`2022-03-21 13:51:31,", "2022-03-21 13:51:31,", "backtick", 2),
     ("`微信云托管支付测试,`,", "`微信云托管支付测试,", "values, the header has 27", 2),
-    ("交易时间,公众账号ID", "时间,公众账号ID", "missing column(s) 交易时间", 1),
-    ("总交易单数,应结订单总金额", "总交易单数,神秘总金额", "unknown summary column", 15),
+    ("交易时间,公众账号ID", "时间,公众账号ID", "missing column(s) 交易时间, new column(s) 时间", 1),
 ])
 def test_malformed_lines_are_refused_with_their_line_number(old, new, fragment, line_no):
     with pytest.raises(BillFormatError, match=fragment.replace("(", r"\(").replace(")", r"\)")) as error:
@@ -307,11 +305,10 @@ def test_alipay_truncated(cut):
     ("#退款合计：4笔", "#退款合计：3笔", "退款合计笔数"),
     ("商家实收退款共-0.04元", "商家实收退款共-0.05元", "退款合计商家实收退款"),
     ("商家优惠退款共0.00元", "商家优惠退款共0.01元", "退款合计商家优惠退款"),
-    (",交易\t,下单测试,2019-09-16 10:55:16", ",转账\t,下单测试,2019-09-16 10:55:16", "业务类型 '转账'"),
     (",-0.01,-0.01,0.00", ",-0.01,0.01,0.00", "wrong sign"),
     ("*津水(602***@qq.com)\t,0.01,0.01", "*津水(602***@qq.com)\t,0.01,0.0a", "商家实收(元) '0.0a'"),
     (",下单测试,2019-09-16 10:55:16,2019-09-16 10:55:23,", ",下单测试,2019-09-16 10:55:16,", "values, the header"),
-    ("支付宝交易号,商户订单号", "交易号,商户订单号", "missing 支付宝交易号"),
+    ("支付宝交易号,商户订单号", "交易号,商户订单号", "missing column(s) 支付宝交易号, new column(s) 交易号"),
 ])
 def test_alipay_problems(old, new, fragment):
     with pytest.raises(BillFormatError, match=fragment.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")):

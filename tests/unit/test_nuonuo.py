@@ -185,7 +185,7 @@ def consumer_invoice(**overrides) -> nn.BlueInvoice:
         "buyer": nn.Buyer("李四"),
         "lines": [nn.BillingLine("电动自行车", GOODS_CODE, "13%", "3299.00", quantity=1, unit="辆",
                                  spec_type="TDT1234Z")],
-        "remark": nn.vehicle_remark("310422600000001", ["BT2026A0001"], ["CH2026B0001"]),
+        "remark": "整车编码：310422600000001；电池编码：BT2026A0001；充电器编码：CH2026B0001",
         "callback_url": "https://erp.example.com/ev_pay/einvoice/nuonuo/callback",
         "extension_number": "923",
     }
@@ -288,7 +288,7 @@ def test_all_problems_are_reported_at_once():
 
 
 def test_sandbox_seller_number_skips_the_uscc_check():
-    order = nn.build_billing_payload(consumer_invoice(seller=nn.Seller(nn.SANDBOX_SELLER_TAX_NUM)))["order"]
+    order = nn.build_billing_payload(consumer_invoice(seller=nn.Seller(nn.TEST_SELLER_TAX_NUM)))["order"]
     assert order["salerTaxNum"] == "339902999999789113"
 
 
@@ -321,13 +321,6 @@ def test_amounts_from_elsewhere_are_checked_not_trusted():
 def test_sms_delivery_normalises_the_phone():
     order = nn.build_billing_payload(consumer_invoice(push_mode="1", buyer=nn.Buyer("李四", phone="+86 138-0013-8000")))
     assert order["order"]["buyerPhone"] == "13800138000" and order["order"]["pushMode"] == "1"
-
-
-def test_vehicle_remark_limit():
-    assert nn.vehicle_remark(vehicle_code="310422600000001") == "整车编码：310422600000001"
-    assert nn.vehicle_remark(charger_codes=["C1", "C2"]) == "充电器编码：C1、C2"
-    with pytest.raises(nn.InvoiceDataError, match="at most 200"):
-        nn.vehicle_remark("310422600000001", ["B" * 30] * 6)
 
 
 def test_billing_response_gives_the_serial_or_says_to_query():

@@ -18,7 +18,7 @@ NOW = datetime(2026, 10, 8, 10, 30, tzinfo=BEIJING)
 # A placeholder; the real e-bike code is UNCONFIRMED (einvoice.md#tax-classification-codes).
 GOODS_CODE = "1090512990000000000"
 SECRETS = {"SD63236305": "SDDED2523BED4643"}
-CREDENTIALS = nn.Credentials("SD63236305", "SDDED2523BED4643", "token-1", nn.SANDBOX_SELLER_TAX_NUM)
+CREDENTIALS = nn.Credentials("SD63236305", "SDDED2523BED4643", "token-1", nn.TEST_SELLER_TAX_NUM)
 
 
 class Clock:
@@ -42,17 +42,17 @@ def sandbox(clock):
 def blue_invoice(order_no="EV20261008000001", amount="3299.00", buyer=None, **overrides):
     values = {
         "order_no": order_no, "invoice_date": NOW, "clerk": "王开票",
-        "seller": nn.Seller(nn.SANDBOX_SELLER_TAX_NUM, tel="0571-88888888", address="杭州市西湖区示例路1号",
+        "seller": nn.Seller(nn.TEST_SELLER_TAX_NUM, tel="0571-88888888", address="杭州市西湖区示例路1号",
                             bank_account="中国工商银行杭州分行 1202020209000012345"),
         "buyer": buyer or nn.Buyer("李四"),
         "lines": [nn.BillingLine("电动自行车", GOODS_CODE, "13%", amount, quantity=1, unit="辆", spec_type="TDT1234Z")],
-        "remark": nn.vehicle_remark("310422600000001", ["BT2026A0001"], ["CH2026B0001"]),
+        "remark": "整车编码：310422600000001；电池编码：BT2026A0001；充电器编码：CH2026B0001",
     }
     values.update(overrides)
     return nn.BlueInvoice(**values)
 
 
-def send(sandbox, api_method, payload, credentials=CREDENTIALS, url=nn.SANDBOX_URL) -> nn.NuonuoResponse:
+def send(sandbox, api_method, payload, credentials=CREDENTIALS, url=nn.TEST_URL) -> nn.NuonuoResponse:
     """Client builds and signs, the sandbox verifies like the gateway and answers, the client parses."""
     request = nn.build_request(api_method, payload, credentials, url=url)
     answer = sandbox.handle(params=request.params, headers=request.headers, body=request.body,
@@ -82,7 +82,7 @@ def signed(payload=None, **changes):
 def test_a_correctly_signed_request_is_accepted():
     verified = platform.verify_request(**signed(), secret_for=SECRETS.get)
     assert (verified.app_key, verified.api_method, verified.user_tax) == (
-        "SD63236305", "nuonuo.OpeMplatform.queryInvoiceResult", nn.SANDBOX_SELLER_TAX_NUM)
+        "SD63236305", "nuonuo.OpeMplatform.queryInvoiceResult", nn.TEST_SELLER_TAX_NUM)
     assert verified.payload == {"orderNos": ["EV1"]}
 
 
@@ -219,7 +219,7 @@ def test_issued_invoice_xml_has_the_official_structure(sandbox):
     assert root.findtext("Header/InherentLabel/InIssuType/LabelCode") == "Y"
     assert root.findtext("Header/InherentLabel/GeneralOrSpecialVAT/LabelName") == "普通发票"
     data = root.find("EInvoiceData")
-    assert data.findtext("SellerInformation/SellerIdNum") == nn.SANDBOX_SELLER_TAX_NUM
+    assert data.findtext("SellerInformation/SellerIdNum") == nn.TEST_SELLER_TAX_NUM
     assert data.findtext("SellerInformation/SellerBankName") == "中国工商银行杭州分行"
     assert data.findtext("SellerInformation/SellerBankAccNum") == "1202020209000012345"
     assert data.findtext("BuyerInformation/BuyerIdNum") == "91330106MA2AYNWD8M"
@@ -348,7 +348,7 @@ def test_callback_form_is_understood_by_the_client(sandbox):
 # ------------------------------------------------------------------------------------------------------ red flow
 def red_request(blue: nn.InvoiceResult, **overrides) -> nn.RedConfirmRequest:
     values = {"bill_id": "RB20261008000001", "blue_invoice_number": blue.invoice_number,
-              "blue_invoice_line": nn.InvoiceLine.GENERAL, "seller_tax_num": nn.SANDBOX_SELLER_TAX_NUM,
+              "blue_invoice_line": nn.InvoiceLine.GENERAL, "seller_tax_num": nn.TEST_SELLER_TAX_NUM,
               "seller_name": "诺诺沙箱测试企业", "buyer_name": "李四", "reason": nn.RedReason.INVOICING_ERROR,
               "order_no": "RV20261008000001"}
     values.update(overrides)
@@ -388,7 +388,7 @@ def test_consumer_full_red_needs_no_confirmation_and_issues_the_red_invoice(sand
         f"被红冲蓝字数电发票号码：{blue.invoice_number} 红字发票信息确认单编号：{form.bill_no}")
     assert root.findtext("EInvoiceData/IssuItemInformation/Quantity") == "-1"
     fast = send(sandbox, nn.ApiMethod.FAST_INVOICE_RED, nn.build_fast_invoice_red(
-        order_no="RV20261008000001", tax_num=nn.SANDBOX_SELLER_TAX_NUM, blue_invoice_number=blue.invoice_number,
+        order_no="RV20261008000001", tax_num=nn.TEST_SELLER_TAX_NUM, blue_invoice_number=blue.invoice_number,
         invoice_line=nn.InvoiceLine.GENERAL, bill_no=form.bill_no))
     assert fast.result == {"invoiceSerialNum": red.serial_no}
     # No second full red of the same blue invoice, and no reuse of a form id.
@@ -444,7 +444,7 @@ def test_a_pending_form_can_be_revoked(sandbox):
 
 def test_red_form_of_an_unknown_blue_invoice(sandbox):
     payload = nn.build_red_confirm_payload(nn.RedConfirmRequest(
-        "RB1", "26332000000123456789", nn.InvoiceLine.GENERAL, nn.SANDBOX_SELLER_TAX_NUM, "x", "李四",
+        "RB1", "26332000000123456789", nn.InvoiceLine.GENERAL, nn.TEST_SELLER_TAX_NUM, "x", "李四",
         nn.RedReason.INVOICING_ERROR))
     assert send(sandbox, nn.ApiMethod.SAVE_RED_CONFIRM, payload).outcome is Outcome.NOT_FOUND
 

@@ -96,7 +96,7 @@ def test_requests_and_business_code():
     assert query.path == "/v3/applyment4sub/applyment/business_code/1900000109_BK%2F2026%201"
     assert onboarding.business_code("1900000109", "BK2026/00001") == "1900000109_BK2026_00001"
     assert onboarding.business_code("", "BK202600001") == "BK202600001"
-    assert onboarding.sandbox_media_id(b"a") == onboarding.sandbox_media_id(b"a") != onboarding.sandbox_media_id(b"b")
+    assert onboarding.content_media_id(b"a") == onboarding.content_media_id(b"a") != onboarding.content_media_id(b"b")
 
 
 def test_parse_applyment_state():

@@ -11,11 +11,11 @@ from . import res_partner
 from . import ev_store
 from . import sale_order
 from . import stock_lot
+from . import stock_quant
 from . import stock_move
 from . import stock_move_line
 from . import stock_picking
 from . import pos_config
 from . import pos_order
 from . import ev_cashier_session
-from . import ev_demo_history
 from . import pos_pack_operation_lot

@@ -1,6 +1,9 @@
-import dataclasses
-
 from odoo import fields, models
+
+from odoo.addons.ev_bundle_sale.tools import invoice_remark
+from odoo.addons.ev_pay_invoice.protocols import nuonuo
+
+from .product_template import SERIAL_ROLES
 
 
 class AccountMove(models.Model):
@@ -29,22 +32,29 @@ class AccountMove(models.Model):
         return posted
 
 
-    def _ev_einvoice_blue_invoice(self, provider, order_no=None):
-        # EXTENDS ev_pay_invoice: the motor code follows the vehicle code in the remarks (registration checks both).
-        invoice = super()._ev_einvoice_blue_invoice(provider, order_no=order_no)
-        vehicle_codes = [code for line in self.invoice_line_ids
-                         for code in self._ev_einvoice_line_serials(line).get("vehicle", [])]
+    def _ev_einvoice_line_serials(self, line):
+        # EXTENDS ev_pay_invoice: the serials delivered for the line's sale order lines, by e-bike role.
+        serials = super()._ev_einvoice_line_serials(line)
+        lots = line.sale_line_ids.move_ids.filtered(lambda m: m.state == "done").lot_ids
+        for lot in lots:
+            serials.setdefault(lot.ev_role if lot.ev_role in SERIAL_ROLES else "other", []).append(lot.name)
+        return serials
+
+    def _ev_einvoice_serial_remarks(self, serials):
+        # OVERRIDES ev_pay_invoice: the codes by role, the motor code right after the vehicle code (registration
+        # checks both).
+        vehicle_codes = serials.get("vehicle", [])
         lots = self.env["stock.lot"].sudo().search(
             [("name", "in", vehicle_codes), ("ev_role", "=", "vehicle"), ("ev_motor_code", "!=", False),
              ("company_id", "in", [self.company_id.id, False])]) if vehicle_codes else []
-        motor_codes = list(dict.fromkeys(lot.ev_motor_code for lot in lots))
-        if not motor_codes:
-            return invoice
-        parts = invoice.remark.split("；") if invoice.remark else []
-        motor = "电机编码：" + "、".join(motor_codes)
-        after = next((i + 1 for i, part in enumerate(parts) if part.startswith("整车编码：")), len(parts))
-        parts.insert(after, motor)
-        return dataclasses.replace(invoice, remark="；".join(parts)[:200])
+        try:
+            text = invoice_remark.bundle_remark(
+                vehicle_codes=vehicle_codes, motor_codes=list(dict.fromkeys(lot.ev_motor_code for lot in lots)),
+                battery_codes=serials.get("battery", []), charger_codes=serials.get("charger", []),
+                other_codes=[code for kind, codes in serials.items() if kind not in SERIAL_ROLES for code in codes])
+        except invoice_remark.RemarkTooLong as error:
+            raise nuonuo.InvoiceDataError([str(error)]) from error
+        return [text] if text else []
 
 
 class AccountMoveLine(models.Model):

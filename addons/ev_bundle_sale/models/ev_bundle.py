@@ -6,6 +6,8 @@ import xlsxwriter
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.ev_bundle_sale.tools import id_number
+
 ROLE_FIELDS = {"vehicle": "vehicle_lot_id", "battery": "battery_lot_id", "charger": "charger_lot_id"}
 
 
@@ -47,6 +49,10 @@ class EvBundle(models.Model):
     division_id = fields.Many2one("ev.division", string="Administrative Division", readonly=True)
     province_id = fields.Many2one("ev.division", string="Province", readonly=True)
     address = fields.Char(string="Detailed Address", readonly=True)
+    # Personal data: readable by store managers only; everyone else sees it masked (buyer_id_number_masked).
+    buyer_id_number = fields.Char(string="Buyer ID Number", readonly=True, copy=False,
+                                  groups="ev_pay_invoice.group_ev_store_manager")
+    buyer_id_number_masked = fields.Char(string="Buyer ID No. (masked)", compute="_compute_buyer_id_number_masked")
     # The three codes.
     vehicle_lot_id = fields.Many2one("stock.lot", string="Vehicle Code", readonly=True, ondelete="restrict",
                                      check_company=True)
@@ -80,6 +86,18 @@ class EvBundle(models.Model):
                 CREATE UNIQUE INDEX IF NOT EXISTS ev_bundle_{column}_bound_uniq
                     ON ev_bundle ({column}) WHERE state = 'bound' AND {column} IS NOT NULL
             """)
+
+    @api.depends_context("uid")
+    def _compute_buyer_id_number_masked(self):
+        for bundle, number in zip(self, self.sudo().mapped("buyer_id_number"), strict=True):
+            bundle.buyer_id_number_masked = id_number.mask(number) if number else False
+
+    def _ev_buyer_id_number_for_export(self):
+        """The full ID number for a store manager, the masked one for anyone else."""
+        self.ensure_one()
+        if self.env.user.has_group("ev_pay_invoice.group_ev_store_manager"):
+            return self.buyer_id_number or ""
+        return self.buyer_id_number_masked or ""
 
     @api.depends("sale_order_id.amount_total", "pos_order_id.amount_total")
     def _compute_amount_total(self):
@@ -187,19 +205,21 @@ class EvBundle(models.Model):
         """Traceability rows (CQC: vehicle model and code, battery maker/model/code, sale date, buyer …)."""
         header = [_("Bundle"), _("Store"), _("Sale Date"), _("Vehicle Model"), _("Vehicle Code"), _("Motor Code"),
                   _("Product Certificate No."), _("Battery Maker"), _("Battery Model"), _("Battery Code"),
-                  _("Charger Model"), _("Charger Code"), _("Buyer"), _("Buyer Mobile"), _("Division Code"),
+                  _("Charger Model"), _("Charger Code"), _("Buyer"), _("Buyer Mobile"), _("Buyer ID Number"),
+                  _("Division Code"),
                   _("Administrative Division"), _("Detailed Address"), _("Sales Order"), _("Status")]
         states = dict(self._fields["state"]._description_selection(self.env))
         rows = []
         for bundle in self:
             rows.append([
-                bundle.name, bundle.company_id.name,
+                bundle.name, bundle.store_id.name or bundle.company_id.name,
                 fields.Datetime.context_timestamp(bundle, bundle.date_bound).strftime("%Y-%m-%d %H:%M"),
                 bundle.vehicle_product_id.display_name or "", bundle.vehicle_lot_id.name or "",
                 bundle.vehicle_lot_id.ev_motor_code or "", bundle.vehicle_lot_id.ev_certificate_no or "",
                 bundle.battery_lot_id.ev_battery_maker or "", bundle.battery_product_id.display_name or "",
                 bundle.battery_lot_id.name or "", bundle.charger_product_id.display_name or "",
                 bundle.charger_lot_id.name or "", bundle.buyer_name or "", bundle.buyer_mobile or "",
+                bundle._ev_buyer_id_number_for_export(),
                 bundle.division_id.code or "", bundle.division_id._ev_full_name() if bundle.division_id else "",
                 bundle.address or "", bundle.sale_order_id.name or "", states.get(bundle.state, bundle.state),
             ])

@@ -1,14 +1,18 @@
 """The bundle sale and trade-in paths of the cashier (收银台): every check and the submission are the bundle
 wizard's (``ev.bundle.wizard``), run on a wizard rebuilt from the cashier's draft."""
+import base64
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.mimetypes import guess_mimetype
 
+from odoo.addons.ev_bundle_sale.models.ev_tradein import PHOTO_KINDS
 from odoo.addons.ev_bundle_sale.models.ev_tradein_subsidy_rule import OLD_BATTERY_TYPES
 
 ROLES = ("vehicle", "battery", "charger")
 WIZARD_CHARS = ("vehicle_code", "vehicle_certificate_no", "vehicle_certificate_model", "vehicle_motor_code",
                 "battery_code", "charger_code", "buyer_name", "buyer_mobile", "address",
-                "old_brand", "old_code", "old_plate")
+                "buyer_id_number", "old_brand", "old_code", "old_plate")
 WIZARD_IDS = ("colour_product_id", "province_id", "city_id", "county_id", "approval_manager_id")
 WIZARD_BOOLS = ("plate_collected", "battery_collected", "charger_collected")
 
@@ -22,16 +26,24 @@ class EvCashierSession(models.Model):
     @api.model
     def _ev_cashier_paths(self):
         bundle_steps = ["vehicle", "parts", "buyer", "confirm", "pay", "invoice"]
+        next_labels = {"vehicle": _("Start Binding")}
         return super()._ev_cashier_paths() + [
             {"mode": "sale", "label": _("Bundle Sale"), "icon": "fa-motorcycle", "sequence": 10,
              "help": _("Scan the vehicle, battery and charger codes, bind them to the buyer, collect."),
-             "steps": bundle_steps},
+             "steps": bundle_steps, "next_labels": next_labels},
             {"mode": "trade_in", "label": _("Trade-in"), "icon": "fa-refresh", "sequence": 20,
              "help": _("A bundle sale that takes the buyer's old e-bike back, with the trade-in subsidy."),
-             "steps": bundle_steps[:3] + ["tradein"] + bundle_steps[3:],
+             "steps": bundle_steps[:3] + ["tradein"] + bundle_steps[3:], "next_labels": next_labels,
              "old_battery_types": self.env["ev.bundle.wizard"]._fields["old_battery_type"]
              ._description_selection(self.env)},
         ]
+
+    # The trade-in photos taken with the phone's camera, kept here (as attachments) until the sale is submitted.
+    ev_photo_front = fields.Image(string="Photo: Front", attachment=True, max_width=1920, max_height=1920)
+    ev_photo_side = fields.Image(string="Photo: Side", attachment=True, max_width=1920, max_height=1920)
+    ev_photo_frame_code = fields.Image(string="Photo: Frame Code", attachment=True, max_width=1920,
+                                       max_height=1920)
+    ev_photo_plate = fields.Image(string="Photo: Licence Plate", attachment=True, max_width=1920, max_height=1920)
 
     @api.model
     def _ev_cashier_step_labels(self):
@@ -157,9 +169,12 @@ class EvCashierSession(models.Model):
         wizard = self._ev_cashier_bundle_wizard()
         wizard._ev_validate_confirm()  # the submission re-runs every check
 
-    def _ev_cashier_create_order_bundle(self):
+    def _ev_cashier_create_order_bundle(self, wizard_values=None):
         """The bundle wizard's submission: order, delivery of the scanned serials, binding, and its QR codes."""
-        action = self._ev_cashier_bundle_wizard().action_submit()
+        wizard = self._ev_cashier_bundle_wizard()
+        if wizard_values:
+            wizard.write(wizard_values)
+        action = wizard.action_submit()
         order_id = (action.get("params") or {}).get("order_id") or action.get("res_id")
         return self.env["sale.order"].browse(order_id)
 
@@ -167,7 +182,47 @@ class EvCashierSession(models.Model):
         return self._ev_cashier_create_order_bundle()
 
     def _ev_cashier_create_order_trade_in(self):
-        return self._ev_cashier_create_order_bundle()
+        order = self._ev_cashier_create_order_bundle(
+            {f"photo_{kind}": self[f"ev_photo_{kind}"] for kind in PHOTO_KINDS})
+        self._ev_cashier_clear_photos()
+        return order
+
+    # ------------------------------------------------------------------------------------------------ photos
+    @api.model
+    def ev_cashier_tradein_photo(self, kind, data, values=None):
+        """A photo of the old vehicle (``kind``: front, side, frame_code, plate) from the phone's camera, base64;
+        ``values``: what was typed on the screen meanwhile (kept in the draft first)."""
+        if kind not in PHOTO_KINDS:
+            raise UserError(_("Unknown photo %(kind)s.", kind=kind))
+        session = self._ev_cashier_session()
+        if values:
+            session._ev_cashier_merge(values)
+        try:
+            raw = base64.b64decode(data or "", validate=True)
+        except ValueError:
+            raw = b""
+        if not guess_mimetype(raw).startswith("image/"):
+            return session._ev_cashier_state(error=_("This file is not a photo: take the photo again."))
+        session[f"ev_photo_{kind}"] = data
+        photos = dict((session.draft or {}).get("tradein_photos") or {})
+        photos[kind] = fields.Datetime.to_string(fields.Datetime.now())  # also refreshes the thumbnail's URL
+        session._ev_cashier_merge({"tradein_photos": photos})
+        return session._ev_cashier_state()
+
+    def _ev_cashier_clear_photos(self):
+        self.write({f"ev_photo_{kind}": False for kind in PHOTO_KINDS})
+
+    @api.model
+    def ev_cashier_start(self, mode):
+        # EXTENDS ev_pay_invoice: a new sale starts without the photos of the last one.
+        self._ev_cashier_session()._ev_cashier_clear_photos()
+        return super().ev_cashier_start(mode)
+
+    @api.model
+    def ev_cashier_reset(self):
+        # EXTENDS ev_pay_invoice: forgetting the draft forgets its photos.
+        self._ev_cashier_session()._ev_cashier_clear_photos()
+        return super().ev_cashier_reset()
 
     # ------------------------------------------------------------------------------------------------ lookups
     @api.model

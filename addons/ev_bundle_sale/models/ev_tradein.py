@@ -6,6 +6,9 @@ from odoo.addons.ev_bundle_sale.tools import code_rules
 
 from .ev_tradein_subsidy_rule import OLD_BATTERY_TYPES
 
+# The photos a subsidy audit asks for, in the order they are taken (fields photo_<kind>).
+PHOTO_KINDS = ("front", "side", "frame_code", "plate")
+
 
 class EvTradein(models.Model):
     """The old vehicle taken back in a trade-in (以旧换新), the subsidy granted and who pays it."""
@@ -54,11 +57,47 @@ class EvTradein(models.Model):
         string="Subsidy Status", compute="_compute_subsidy_balance", store=True)
     old_lot_id = fields.Many2one("stock.lot", string="Old Vehicle", readonly=True, check_company=True)
     receipt_picking_id = fields.Many2one("stock.picking", string="Receipt", readonly=True, check_company=True)
+    # Evidence for the subsidy audit: the photos (stored as attachments), the hand-over to a registered recycler.
+    photo_front = fields.Image(string="Photo: Front", attachment=True, max_width=1920, max_height=1920)
+    photo_side = fields.Image(string="Photo: Side", attachment=True, max_width=1920, max_height=1920)
+    photo_frame_code = fields.Image(string="Photo: Frame Code", attachment=True, max_width=1920, max_height=1920)
+    photo_plate = fields.Image(string="Photo: Licence Plate", attachment=True, max_width=1920, max_height=1920)
+    photos_missing = fields.Char(string="Missing Photos", compute="_compute_photos_missing")
+    recycler_id = fields.Many2one("res.partner", string="Recycler", readonly=True, index="btree_not_null",
+                                  help="The registered recycler the old vehicle was handed over to.")
+    handover_picking_id = fields.Many2one("stock.picking", string="Hand-over", readonly=True, copy=False,
+                                          check_company=True)
+    recycling_certificate_id = fields.Many2one(
+        "ir.attachment", string="Recycling Certificate", readonly=True, copy=False,
+        help="回收证明 issued by the recycler for the hand-over (attached to the hand-over transfer).")
+    recycling_state = fields.Selection(
+        [("in_store", "In the store"), ("handed_over", "Handed over")], string="Old Vehicle Status",
+        compute="_compute_recycling_state", store=True)
 
     @api.depends("old_brand", "old_code")
     def _compute_name(self):
         for tradein in self:
             tradein.name = f"{tradein.old_brand or ''} {tradein.old_code or ''}".strip()
+
+    def _compute_photos_missing(self):
+        labels = dict(self._ev_photo_kinds())
+        for tradein in self:
+            # bin_size: whether a photo is there, without reading it.
+            sized = tradein.with_context(bin_size=True)
+            tradein.photos_missing = ", ".join(
+                labels[kind] for kind in PHOTO_KINDS if not sized[f"photo_{kind}"]) or False
+
+    @api.depends("handover_picking_id.state")
+    def _compute_recycling_state(self):
+        for tradein in self:
+            done = tradein.handover_picking_id.state == "done"
+            tradein.recycling_state = "handed_over" if done else "in_store"
+
+    @api.model
+    def _ev_photo_kinds(self):
+        """[(kind, translated label)] of the audit photos."""
+        return [("front", _("Front")), ("side", _("Side")), ("frame_code", _("Frame Code")),
+                ("plate", _("Licence Plate"))]
 
     @api.model
     def _ev_tradein_location(self, company):
@@ -245,3 +284,109 @@ class EvTradein(models.Model):
             .credit_move_id.move_id | self.subsidy_line_ids.matched_debit_ids.debit_move_id.move_id
         return {"type": "ir.actions.act_window", "name": _("Subsidy Entries"), "res_model": "account.move",
                 "view_mode": "list,form", "domain": [("id", "in", moves.ids)]}
+
+    # ------------------------------------------------------------------------------------------------ hand-over
+    def _ev_hand_over(self, recycler, certificate_data, certificate_name):
+        """Hand the old vehicles over to ``recycler`` (a registered recycler): one transfer out of the Trade-in
+        location, validated, with the recycling certificate (回收证明) attached to it. Returns the transfer."""
+        if not recycler.ev_is_recycler:
+            raise UserError(_("%(partner)s is not a registered recycler: only a registered recycler may take back "
+                              "old vehicles of a trade-in (mark the partner as recycler first).",
+                              partner=recycler.display_name))
+        if not certificate_data:
+            raise UserError(_("Attach the recycling certificate (回收证明) the recycler issued for these vehicles."))
+        if len(self.company_id) != 1:
+            raise UserError(_("Hand over the old vehicles of one store at a time."))
+        done = self.filtered(lambda t: t.recycling_state == "handed_over")
+        if done:
+            raise UserError(_("Already handed over: %(vehicles)s.", vehicles=", ".join(done.mapped("name"))))
+        missing = self.filtered(lambda t: not t.old_lot_id)
+        if missing:
+            raise UserError(_("No old vehicle was received in stock for %(vehicles)s.",
+                              vehicles=", ".join(missing.mapped("name"))))
+        company = self.company_id
+        location = self._ev_tradein_location(company)
+        quants = self.env["stock.quant"].sudo().search(
+            [("lot_id", "in", self.old_lot_id.ids), ("location_id", "=", location.id), ("quantity", ">", 0)])
+        absent = self.filtered(lambda t: t.old_lot_id not in quants.lot_id)
+        if absent:
+            raise UserError(_("Not in the Trade-in location any more: %(vehicles)s.",
+                              vehicles=", ".join(absent.mapped("name"))))
+        warehouse = self.env["stock.warehouse"].sudo().search([("company_id", "=", company.id)], limit=1)
+        destination = self.env.ref("stock.stock_location_customers")
+        picking = self.env["stock.picking"].sudo().with_company(company).create({
+            "picking_type_id": warehouse.out_type_id.id, "partner_id": recycler.id,
+            "location_id": location.id, "location_dest_id": destination.id,
+            "origin": _("Trade-in recycling"),
+            "move_ids": [Command.create({
+                "name": _("Trade-in: %(vehicle)s", vehicle=tradein.name),
+                "product_id": tradein.old_lot_id.product_id.id, "product_uom_qty": 1,
+                "product_uom": tradein.old_lot_id.product_id.uom_id.id,
+                "location_id": location.id, "location_dest_id": destination.id, "company_id": company.id,
+            }) for tradein in self],
+        })
+        picking.action_confirm()  # the moves of one product may be merged into one: a line per vehicle
+        picking.move_ids.move_line_ids.unlink()
+        for tradein in self:
+            move = picking.move_ids.filtered(lambda m, t=tradein: m.product_id == t.old_lot_id.product_id)[:1]
+            self.env["stock.move.line"].sudo().create({
+                "move_id": move.id, "picking_id": picking.id, "product_id": move.product_id.id,
+                "lot_id": tradein.old_lot_id.id, "quantity": 1, "product_uom_id": move.product_uom.id,
+                "location_id": location.id, "location_dest_id": destination.id, "company_id": company.id,
+            })
+        picking.move_ids.picked = True
+        picking._action_done()
+        certificate = self.env["ir.attachment"].sudo().create({
+            "name": certificate_name or _("Recycling certificate.pdf"), "datas": certificate_data,
+            "res_model": "stock.picking", "res_id": picking.id, "company_id": company.id,
+        })
+        self.sudo().write({"recycler_id": recycler.id, "handover_picking_id": picking.id,
+                           "recycling_certificate_id": certificate.id})
+        for tradein in self:
+            tradein._ev_log(_("Old vehicle handed over to %(recycler)s (%(picking)s), recycling certificate "
+                              "attached.", recycler=recycler.name, picking=picking._get_html_link()))
+        return picking
+
+    def action_ev_hand_over(self):
+        return {
+            "type": "ir.actions.act_window", "name": _("Hand Over to a Recycler"), "res_model": "ev.tradein.handover",
+            "view_mode": "form", "target": "new", "context": {"default_tradein_ids": self.ids},
+        }
+
+    def action_ev_print_registration(self):
+        return self.env.ref("ev_bundle_sale.action_report_ev_tradein_registration").report_action(self)
+
+    # ------------------------------------------------------------------------------------------------ report
+    def _ev_registration_values(self):
+        """What the trade-in registration form (以旧换新登记表) prints, read as superuser (a salesperson prints it
+        for the buyer to sign)."""
+        self.ensure_one()
+        tradein = self.sudo()
+        bundle = tradein.bundle_id
+        order = tradein.sale_order_id
+        invoice = order.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")[-1:]
+        batteries = dict(self._fields["old_battery_type"]._description_selection(self.env))
+        return {
+            "store": bundle.store_id.name or tradein.company_id.name,
+            "buyer": tradein.partner_id.name or bundle.buyer_name or "",
+            "mobile": bundle.buyer_mobile or tradein.partner_id.mobile or "",
+            "id_number": bundle.buyer_id_number_masked or "",
+            "address": " ".join(filter(None, [bundle.division_id._ev_full_name() if bundle.division_id else "",
+                                              bundle.address or ""])),
+            "date": fields.Datetime.context_timestamp(self, bundle.date_bound or tradein.create_date)
+            .strftime("%Y-%m-%d"),
+            "order": order.name or "", "invoice": invoice.ev_einvoice_number or invoice.name or "",
+            "amount": order.amount_total, "currency": tradein.currency_id,
+            "new_model": bundle.vehicle_product_id.display_name or "", "new_code": bundle.vehicle_lot_id.name or "",
+            "motor_code": bundle.motor_code or "", "certificate_no": bundle.certificate_no or "",
+            "battery": " ".join(filter(None, [bundle.battery_product_id.display_name, bundle.battery_lot_id.name])),
+            "charger": " ".join(filter(None, [bundle.charger_product_id.display_name, bundle.charger_lot_id.name])),
+            "old_brand": tradein.old_brand or "", "old_code": tradein.old_code or "",
+            "old_plate": tradein.old_plate or "", "old_battery": batteries.get(tradein.old_battery_type, ""),
+            "collected": [label for flag, label in ((tradein.plate_collected, "号牌"), (tradein.battery_collected,
+                                                    "电池"), (tradein.charger_collected, "充电器")) if flag],
+            "subsidy": tradein.subsidy_amount, "programme": tradein.subsidy_partner_id.name or "",
+            "to_pay": order.amount_total - tradein.subsidy_amount,
+            "recycler": tradein.recycler_id.name or "",
+            "handover": tradein.handover_picking_id.name or "",
+        }

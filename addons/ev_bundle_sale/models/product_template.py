@@ -9,6 +9,10 @@ BATTERY_CHEMISTRIES = [
     ("lithium_iron_phosphate", "Lithium iron phosphate"),
     ("sodium_ion", "Sodium-ion"),
 ]
+CCC_STANDARDS = [
+    ("gb17761_2018", "GB 17761-2018 (old)"),
+    ("gb17761_2024", "GB 17761-2024"),
+]
 # Fields of a vehicle model whose change rebuilds its bundle (combo) product.
 _COMBO_FIELDS = {"ev_role", "ev_compatible_battery_ids", "ev_compatible_charger_ids", "ev_bundle_price", "name",
                  "list_price", "company_id", "active", "attribute_line_ids", "available_in_pos"}
@@ -42,6 +46,15 @@ class ProductTemplate(models.Model):
         string="Certified Model",
         help="车辆型号 as printed on the product certificate (合格证), e.g. TDT1234Z: a scanned certificate must name "
         "this model.")
+    # CCC (China Compulsory Certification) of the model; a serial may carry its own number (stock.lot.ev_ccc_no).
+    ev_ccc_no = fields.Char(
+        string="CCC Certificate No.",
+        help="The CCC certificate number of this model. Since 2025-11-01 a lithium battery or a charger without one "
+        "may not be sold.")
+    ev_ccc_standard = fields.Selection(
+        CCC_STANDARDS, string="Certified to Standard",
+        help="The standard this vehicle model was certified (CCC) to. Since 2025-12-01 a vehicle certified to "
+        "GB 17761-2018 may no longer be sold.")
     ev_motor_model = fields.Char(string="Motor Model", help="电机型号, printed in the remarks of a trade-in e-invoice.")
     ev_combo_product_id = fields.Many2one(
         "product.template", string="Bundle Product", readonly=True, copy=False, index="btree_not_null",

@@ -1,7 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 
-from odoo.addons.ev_bundle_sale.tools import certificate_qr, code_rules
+from odoo.addons.ev_bundle_sale.tools import ccc_rules, certificate_qr, code_rules
 
 from .product_template import BATTERY_CHEMISTRIES, SERIAL_ROLES
 
@@ -31,6 +32,13 @@ class StockLot(models.Model):
         string="Capacity (Ah)", compute="_compute_ev_battery", store=True, readonly=False, precompute=True)
     ev_battery_voltage = fields.Float(
         string="Voltage (V)", compute="_compute_ev_battery", store=True, readonly=False, precompute=True)
+    # The model's CCC data, stored on the serial so that the scan's check reads no other table.
+    ev_ccc_standard = fields.Selection(related="product_id.product_tmpl_id.ev_ccc_standard", store=True)
+    ev_model_ccc_no = fields.Char(related="product_id.product_tmpl_id.ev_ccc_no", store=True,
+                                  string="Model CCC Certificate No.")
+    ev_sale_block = fields.Char(
+        string="Cannot Be Sold Because", compute="_compute_ev_sale_block", search="_search_ev_sale_block",
+        help="Why this unit may no longer be sold under the CCC rules (old vehicle standard, no CCC certificate).")
     ev_bundle_id = fields.Many2one(
         "ev.bundle", string="Bound in Bundle", readonly=True, copy=False, index="btree_not_null",
         help="The bundle sale this code is currently bound to. Empty once the bundle is unbound.")
@@ -53,6 +61,47 @@ class StockLot(models.Model):
             else:
                 lot.ev_battery_maker = lot.ev_battery_chemistry = False
                 lot.ev_battery_capacity = lot.ev_battery_voltage = 0
+
+    # ------------------------------------------------------------------------------------------------ CCC
+    def _ev_sale_block_reason(self, on_date=None):
+        """Why this unit may not be sold on ``on_date`` (default: today) under the CCC rules, or None."""
+        self.ensure_one()
+        return ccc_rules.sale_block(
+            self.ev_role or "", on_date or fields.Date.context_today(self), standard=self.ev_ccc_standard,
+            ccc_no=self.ev_ccc_no or self.ev_model_ccc_no, chemistry=self.ev_battery_chemistry)
+
+    def _ev_sale_block_message(self, reason):
+        self.ensure_one()
+        template = self.product_id.product_tmpl_id
+        params = {"role": self._ev_role_label(self.ev_role), "code": self.name, "product": template.display_name}
+        if reason == ccc_rules.SaleBlock.OLD_STANDARD:
+            return _("%(role)s %(code)s (%(product)s) is certified to the old standard GB 17761-2018: since "
+                     "2025-12-01 such vehicles may no longer be sold (CCC certificates cancelled).", **params)
+        return _("%(role)s %(code)s (%(product)s) has no CCC certificate: since 2025-11-01 lithium batteries and "
+                 "chargers for e-bikes may only be sold with CCC. A store manager records the CCC certificate "
+                 "number on the product.", **params)
+
+    @api.depends("ev_role", "ev_ccc_standard", "ev_model_ccc_no", "ev_ccc_no", "ev_battery_chemistry")
+    @api.depends_context("tz")
+    def _compute_ev_sale_block(self):
+        for lot in self:
+            reason = lot._ev_sale_block_reason() if lot.ev_role else None
+            lot.ev_sale_block = lot._ev_sale_block_message(reason) if reason else False
+
+    def _search_ev_sale_block(self, operator, value):
+        """Only ``!= False`` / ``= False``: units that can (not) be sold today."""
+        if operator not in ("=", "!=") or value not in (False, None, ""):
+            raise UserError(_("Search the units that cannot be sold with “is set” or “is not set”."))
+        today = fields.Date.context_today(self)
+        blocked = []
+        if today >= ccc_rules.OLD_VEHICLE_STANDARD_BANNED_FROM:
+            blocked.append([("ev_role", "=", "vehicle"), ("ev_ccc_standard", "=", ccc_rules.OLD_VEHICLE_STANDARD)])
+        if today >= ccc_rules.PART_CCC_REQUIRED_FROM:
+            blocked.append(["&", "&", "|", ("ev_role", "=", "charger"), "&", ("ev_role", "=", "battery"),
+                            ("ev_battery_chemistry", "in", list(ccc_rules.LITHIUM_CHEMISTRIES)),
+                            ("ev_ccc_no", "in", (False, "")), ("ev_model_ccc_no", "in", (False, ""))])
+        domain = expression.OR(blocked) if blocked else expression.FALSE_DOMAIN
+        return domain if operator == "!=" else ["!", *domain]
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -188,6 +237,9 @@ class StockLot(models.Model):
         error = self._ev_format_error(role, code, patterns, chemistry)
         if error:
             raise error
+        block = lot.sudo()._ev_sale_block_reason()
+        if block:
+            raise EvCodeError(lot.sudo()._ev_sale_block_message(block), role, code, block.value)
         if lot.ev_bundle_id and lot.ev_bundle_id.state == "bound":
             bundle = lot.ev_bundle_id
             raise EvCodeError(_(

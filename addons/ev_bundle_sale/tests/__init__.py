@@ -6,9 +6,8 @@ from . import test_concurrency
 from . import test_security
 from . import test_ui
 from . import test_pos
-from . import test_cashier
 from . import test_chinese_labels
-from . import test_tradein_payment
-from . import test_demo
-from . import test_pos_checkout
 from . import test_compliance
+from . import test_ccc
+from . import test_registration_export
+from . import test_tradein_evidence

@@ -41,16 +41,19 @@ def setup_bundle_catalogue(env, company=None, prefix="", codes=None, inventory=T
     })
     other_battery = env["product.template"].create({
         "name": f"{prefix}CW 60V20Ah", "ev_role": "battery", "list_price": 900, "ev_battery_maker": "超威",
-        "ev_battery_chemistry": "lithium_ion", **common,
+        "ev_battery_chemistry": "lithium_ion", "ev_ccc_no": "2025011119000021", **common,
     })
     charger = env["product.template"].create({
-        "name": f"{prefix}48V 3A charger", "ev_role": "charger", "list_price": 100, **common,
+        "name": f"{prefix}48V 3A charger", "ev_role": "charger", "list_price": 100, "ev_ccc_no": "2025011119000031",
+        **common,
     })
     other_charger = env["product.template"].create({
-        "name": f"{prefix}60V 4A charger", "ev_role": "charger", "list_price": 150, **common,
+        "name": f"{prefix}60V 4A charger", "ev_role": "charger", "list_price": 150, "ev_ccc_no": "2025011119000032",
+        **common,
     })
     vehicle = env["product.template"].create({
-        "name": f"{prefix}GX-60", "ev_role": "vehicle", "list_price": 2200, "ev_bundle_price": 2900, **common,
+        "name": f"{prefix}GX-60", "ev_role": "vehicle", "list_price": 2200, "ev_bundle_price": 2900,
+        "ev_ccc_no": "2025011119000011", "ev_ccc_standard": "gb17761_2024", **common,
         "ev_compatible_battery_ids": [Command.set(battery.ids)],
         "ev_compatible_charger_ids": [Command.set(charger.ids)],
         "attribute_line_ids": [Command.create({"attribute_id": colour.id,

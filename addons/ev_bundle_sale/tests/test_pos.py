@@ -65,6 +65,18 @@ class TestPosBundle(TestPointOfSaleHttpCommon):
         self.assertEqual([item["lot_name"] for item in result["items"]],
                          [vehicle, battery, POS_CODES["charger"][0]])
 
+    def test_scan_refuses_what_ccc_no_longer_allows(self):
+        # The same check as the backend wizard and the cashier (stock.lot._ev_sale_block_reason).
+        vehicle = POS_CODES["white"][0]
+        self.vehicle.ev_ccc_standard = "gb17761_2018"
+        result = self._scan("vehicle", vehicle, entry_product_id=self.combo.id)
+        self.assertEqual(result["reason"], "ccc_old_standard")
+        self.assertIn("GB 17761-2018", result["message"])
+        self.vehicle.ev_ccc_standard = "gb17761_2024"
+        self.catalogue["charger"].ev_ccc_no = False
+        result = self._scan("charger", POS_CODES["charger"][0], vehicle_code=vehicle)
+        self.assertEqual(result["reason"], "ccc_missing")
+
     # ------------------------------------------------------------------------------------------------ orders
     def _order_data(self, session, items, partner=None):
         """What the POS sends for a paid order of one bundle (``items``: [(product, lot name, price)])."""

@@ -4,9 +4,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessDenied, UserError
 from odoo.fields import Command
 
+from odoo.addons.ev_bundle_sale.models.ev_tradein import PHOTO_KINDS
 from odoo.addons.ev_bundle_sale.models.ev_tradein_subsidy_rule import OLD_BATTERY_TYPES
 from odoo.addons.ev_bundle_sale.models.stock_lot import EvCodeError
-from odoo.addons.ev_bundle_sale.tools import certificate_qr, code_rules, sale_amount
+from odoo.addons.ev_bundle_sale.tools import certificate_qr, code_rules, id_number, sale_amount
 
 STEPS = [("start", "Start"), ("vehicle", "Vehicle"), ("parts", "Battery and Charger"), ("buyer", "Buyer"),
          ("tradein", "Old Vehicle"), ("confirm", "Confirm")]
@@ -58,12 +59,20 @@ class EvBundleWizard(models.TransientModel):
     city_id = fields.Many2one("ev.division", string="City", domain="[('parent_id', '=', province_id)]")
     county_id = fields.Many2one("ev.division", string="County", domain="[('parent_id', '=', city_id)]")
     address = fields.Char(string="Detailed Address")
+    buyer_id_number = fields.Char(
+        string="ID Number", help="The buyer's resident ID number (身份证号), when the registration platform asks for "
+        "it. Optional; once saved only store managers can read it.")
     # Trade-in
     old_brand = fields.Char(string="Old Vehicle Brand")
     old_code = fields.Char(string="Old Vehicle Code or Plate")
     old_plate = fields.Char(string="Licence Plate")
     old_battery_type = fields.Selection(OLD_BATTERY_TYPES, string="Old Battery", default="lead_acid")
     photo_ids = fields.Many2many("ir.attachment", string="Photos")
+    # The audit photos of the old vehicle (ev.tradein.photo_<kind>).
+    photo_front = fields.Image(string="Photo: Front", max_width=1920, max_height=1920)
+    photo_side = fields.Image(string="Photo: Side", max_width=1920, max_height=1920)
+    photo_frame_code = fields.Image(string="Photo: Frame Code", max_width=1920, max_height=1920)
+    photo_plate = fields.Image(string="Photo: Licence Plate", max_width=1920, max_height=1920)
     plate_collected = fields.Boolean(string="Plate Collected")
     battery_collected = fields.Boolean(string="Battery Collected")
     charger_collected = fields.Boolean(string="Charger Collected")
@@ -348,6 +357,13 @@ class EvBundleWizard(models.TransientModel):
             raise UserError(_("%(county)s is not in %(city)s.", county=self.county_id.name, city=self.city_id.name))
         if not (self.address or "").strip():
             raise UserError(_("Enter the buyer's detailed address (street, building, room)."))
+        if self.buyer_id_number:
+            self.buyer_id_number = id_number.normalize(self.buyer_id_number)
+            if not id_number.is_valid(self.buyer_id_number, fields.Date.context_today(self)):
+                raise UserError(_(
+                    "ID number %(number)s is not valid: a resident ID number has 18 characters (17 digits, then a "
+                    "digit or X) and its last character must match the others. Check it or leave it empty.",
+                    number=self.buyer_id_number))
 
     def _ev_validate_tradein(self):
         if not (self.old_brand or "").strip() or not (self.old_code or "").strip():
@@ -423,6 +439,7 @@ class EvBundleWizard(models.TransientModel):
                     "buyer_mobile": self.buyer_mobile,
                     "division_id": (self.county_id or self.city_id or self.province_id).id,
                     "province_id": self.province_id.id, "address": self.address,
+                    "buyer_id_number": self.buyer_id_number or False,
                     **{f"{role}_lot_id": lot.id for role, lot in lots.items()},
                     **{f"{role}_product_id": lot.product_id.id for role, lot in lots.items()},
                 })
@@ -570,6 +587,7 @@ class EvBundleWizard(models.TransientModel):
             "partner_id": partner.id, "old_brand": self.old_brand, "old_code": self.old_code,
             "old_plate": self.old_plate, "old_battery_type": self.old_battery_type,
             "photo_ids": [Command.set(self.photo_ids.ids)], "plate_collected": self.plate_collected,
+            **{f"photo_{kind}": self[f"photo_{kind}"] for kind in PHOTO_KINDS},
             "battery_collected": self.battery_collected, "charger_collected": self.charger_collected,
             "subsidy_amount": self.subsidy_amount, "subsidy_rule_ids": [Command.set(rules.ids)],
             "subsidy_partner_id": rules.payer_id[:1].id,

@@ -11,7 +11,6 @@ from odoo import _, http
 from odoo.exceptions import UserError
 from odoo.http import request
 
-from ..models.ev_pay_sandbox_order_jsapi import JSAPI_SHEET_PATH
 from .main import landing_order, render_landing
 
 
@@ -49,8 +48,7 @@ class EvPayCollectionJsapiController(http.Controller):
             "params_json": json.dumps(params),
             "reference": tx.reference,
             "state_url": "%s/state" % landing_url,
-            # Test state: no real WeChat knows this merchant, so the page offers the simulated payment sheet.
-            "sandbox_pay_url": JSAPI_SHEET_PATH if provider.state == "test" else False,
+            **provider._ev_jsapi_landing_values(),
         }
         return render_landing(collection, jsapi=jsapi)
 

@@ -308,15 +308,15 @@ class AccountMove(models.Model):
         return Decimal(f"{self.currency_id.round(amount):.2f}")
 
     def _ev_einvoice_line_serials(self, line):
-        """Serial codes delivered on the line's sale order lines, by role: {'vehicle': [...], ...}."""
-        lots = line.sale_line_ids.move_ids.filtered(lambda m: m.state == "done").lot_ids \
-            if "sale_line_ids" in line._fields else self.env["stock.lot"]
-        serials = {}
-        for lot in lots:
-            template = lot.product_id.product_tmpl_id
-            role = template.ev_role if "ev_role" in template._fields else False
-            serials.setdefault(role or "other", []).append(lot.name)
-        return serials
+        """Serial codes sold on ``line``, grouped by kind: ``{kind: [code, ...]}``. Hook: this addon knows no
+        serials (it does not deliver); an addon that delivers tracked products overrides it and
+        ``_ev_einvoice_serial_remarks``."""
+        return {}
+
+    def _ev_einvoice_serial_remarks(self, serials):
+        """Remark parts (备注) naming ``serials`` (all lines' ``_ev_einvoice_line_serials`` merged). Hook."""
+        codes = [code for kind_codes in serials.values() for code in kind_codes]
+        return ["序列号：" + "、".join(codes)] if codes else []
 
     def _ev_einvoice_invoice_line_type(self):
         self.ensure_one()
@@ -415,12 +415,12 @@ class AccountMove(models.Model):
         """The ``BlueInvoice`` of this customer invoice (protocols.nuonuo), amounts tax-inclusive."""
         self.ensure_one()
         company_partner = self.company_id.partner_id
-        lines, remark_codes = [], {}
+        lines, serials_by_kind = [], {}
         for line, amounts in self._ev_einvoice_line_amounts().items():
             template = line.product_id.product_tmpl_id
             serials = self._ev_einvoice_line_serials(line)
-            for role, codes in serials.items():
-                remark_codes.setdefault(role, []).extend(codes)
+            for kind, codes in serials.items():
+                serials_by_kind.setdefault(kind, []).extend(codes)
             spec = "、".join(code for codes in serials.values() for code in codes)
             quantity = Decimal(str(line.quantity)) if line.quantity else None
             lines.append(nuonuo.BillingLine(
@@ -433,15 +433,7 @@ class AccountMove(models.Model):
                 unit=(line.product_uom_id.name or "")[:20],
                 spec_type=spec if len(spec) <= 40 else "",
             ))
-        remark_parts = [self.ev_einvoice_remark or ""]
-        codes_remark = nuonuo.vehicle_remark(
-            vehicle_code="、".join(remark_codes.get("vehicle", [])),
-            battery_codes=remark_codes.get("battery", []),
-            charger_codes=remark_codes.get("charger", []),
-        ) if any(remark_codes.get(r) for r in ("vehicle", "battery", "charger")) else ""
-        remark_parts.append(codes_remark)
-        if remark_codes.get("other"):
-            remark_parts.append("序列号：" + "、".join(remark_codes["other"]))
+        remark_parts = [self.ev_einvoice_remark or "", *self._ev_einvoice_serial_remarks(serials_by_kind)]
         remark = "；".join(p for p in remark_parts if p)
         store = self._ev_store()
         return nuonuo.BlueInvoice(
@@ -461,7 +453,7 @@ class AccountMove(models.Model):
             lines=lines,
             invoice_line=self._ev_einvoice_invoice_line_type(),
             remark=remark[:200],
-            callback_url=provider._ev_callback_url() if provider.kind == "nuonuo" else "",
+            callback_url=provider._ev_callback_url(),
             extension_number=provider.extension_number or "",
             survey_answer_type="3" if store and store.taxpayer_kind == "small_scale" else "",
         )
@@ -491,7 +483,7 @@ class AccountMove(models.Model):
             buyer_tax_num=(origin.ev_einvoice_buyer_tax_id or "").strip(),
             reason=reason,
             order_no=order_no,
-            callback_url=provider._ev_callback_url() if provider.kind == "nuonuo" else "",
+            callback_url=provider._ev_callback_url(),
             extension_number=provider.extension_number or "",
             buyer_has_booked=self.ev_einvoice_red_buyer_booked,
             lines=red_lines,
@@ -569,7 +561,3 @@ class AccountMove(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("ev_pay_invoice.action_ev_order_invoices")
         action["domain"] = [("id", "in", related.ids)]
         return action
-
-    def _can_commit(self):
-        # The demo history runs the flows inside the module's installation: nothing may commit it half-way.
-        return super()._can_commit() and not self.env.context.get("ev_sandbox_in_process")

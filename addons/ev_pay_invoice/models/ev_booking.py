@@ -3,7 +3,7 @@
 A store books a service provider; its field staff visit within 5-10 Chinese working days, collect the materials,
 submit the sub-merchant application (WeChat Pay applyment4sub, Alipay ISV authorisation; protocols/onboarding.py)
 and follow its review. On approval the store's own payment providers get their sub_mchid / app_auth_token and
-are switched on (test state in the sandbox, enabled live).
+are switched on (``_ev_activation_state``: enabled).
 
 Access: salespeople of the store see bookings and their stages; the application data (ID card, bank account) and
 the material attachments only the store's managers and the provider's field staff. Field staff work for many
@@ -15,7 +15,6 @@ import base64
 import datetime
 import json
 import logging
-import secrets
 
 import pytz
 
@@ -23,7 +22,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
 
-from ..protocols import alipay, keys, onboarding, uscc, wechatpay
+from ..protocols import onboarding, uscc, wechatpay
 
 _logger = logging.getLogger(__name__)
 
@@ -34,7 +33,6 @@ EV_PROVIDER_CODES = ("wechatpay", "alipay")
 STORE_TZ = "Asia/Shanghai"
 VISIT_MIN_WORKING_DAYS = 5
 VISIT_MAX_WORKING_DAYS = 10
-SANDBOX_REJECT_MARK = "REJECT"
 
 STATES = [
     ("submitted", "Submitted"),
@@ -132,11 +130,6 @@ class EvBooking(models.Model):
                                      compute_sudo=True)
 
     # Application and review --------------------------------------------------------------------------------
-    sandbox = fields.Boolean(
-        default=lambda self: self._default_sandbox(), tracking=True,
-        help="The review is simulated and the store's providers are switched on in test mode. Unticked: the "
-        "application goes to the real platforms and the providers are enabled.",
-    )
     application_submitted_on = fields.Datetime(readonly=True, copy=False)
     wechat_business_code = fields.Char(string="WeChat Business Code", readonly=True, copy=False)
     wechat_applyment_id = fields.Char(string="WeChat Application ID", copy=False)
@@ -156,15 +149,6 @@ class EvBooking(models.Model):
     activated_providers = fields.Char(string="Providers Switched On", readonly=True, copy=False)
 
     # === DEFAULTS / COMPUTE === #
-
-    @api.model
-    def _default_sandbox(self):
-        """Live only when the service provider's own WeChat Pay / Alipay accounts are live (enabled)."""
-        for xmlid in ("ev_pay_invoice.payment_provider_wechatpay", "ev_pay_invoice.payment_provider_alipay"):
-            template = self.env.ref(xmlid, raise_if_not_found=False)
-            if template and template.sudo().state == "enabled":
-                return False
-        return True
 
     @api.depends("store_id", "company_id")
     def _compute_store_contact(self):
@@ -386,16 +370,6 @@ class EvBooking(models.Model):
             booking.sudo()._ev_send_application()
         self._ev_plan_next_activity()
 
-    def action_sandbox_advance(self):
-        """Sandbox: the platforms' review takes its next step (submitted → under review → approved/rejected)."""
-        self._ev_check_processor()
-        self._ev_check_state(REVIEW_STATES, _("Advance the review"))
-        for booking in self:
-            if not booking.sandbox:
-                raise UserError(_("The booking %(booking)s is live: its review happens on the platforms.",
-                                  booking=booking.name))
-            booking.sudo()._ev_sandbox_review_step()
-
     def action_mark_under_review(self):
         """Live: the platform has taken the application (WeChat Pay APPLYMENT_STATE_AUDITING)."""
         self._ev_check_processor()
@@ -436,9 +410,9 @@ class EvBooking(models.Model):
             ("company_id", "=", self.company_id.id), ("code", "in", EV_PROVIDER_CODES)])
 
     def _ev_media_id(self, line):
-        """The media id of an uploaded image. Sandbox: derived from the bytes; live uploads are not automated."""
+        """The media id of an uploaded image: derived from the bytes (live uploads are not automated)."""
         content = base64.b64decode(line.file or b"")
-        return onboarding.sandbox_media_id(content)
+        return onboarding.content_media_id(content)
 
     def _ev_applyment_data(self):
         self.ensure_one()
@@ -481,11 +455,9 @@ class EvBooking(models.Model):
         }
 
     def _ev_encryption_key(self):
-        """WeChat Pay's public key the sensitive fields are sealed with (a throw-away one in the sandbox)."""
+        """WeChat Pay's public key the sensitive fields are sealed with."""
         wechat = self._ev_store_providers().filtered(lambda p: p.code == "wechatpay")[:1]
         key = wechat and "wechatpay_public_key" in wechat._fields and wechat.wechatpay_public_key
-        if not key and self.sandbox:
-            key = keys.public_key_pem(keys.generate_rsa_keypair()[0])
         if not key:
             raise UserError(_("The WeChat Pay provider of %(company)s has no WeChat Pay public key to encrypt the "
                               "application with.", company=self.company_id.name))
@@ -510,55 +482,18 @@ class EvBooking(models.Model):
                 onboarding.redact(body), ensure_ascii=False, indent=1)),
             "review_note": False,
         }
-        if self.sandbox:
-            values["wechat_applyment_id"] = str(2000000000000000 + secrets.randbelow(10 ** 15))
-            self._ev_transition(values)
-            self.message_post(body=_("Application submitted to the sandbox (WeChat Pay application %(id)s, business "
-                                     "code %(code)s); the dealer is asked to authorise our Alipay application.",
-                                     id=values["wechat_applyment_id"], code=data["business_code"]))
-        else:
-            # Sending live applications (image upload + applyment4sub) is done on the platforms for now: the
-            # request above is built and checked, the field staff submit it there and record the answers here.
-            self._ev_transition(values)
-            self.message_post(body=_("Application built (business code %(code)s): submit it on the WeChat Pay and "
-                                     "Alipay platforms, then record the sub-merchant ID and the Alipay "
-                                     "authorisation here.", code=data["business_code"]))
+        self._ev_submit_application(values, data)
 
-    def _ev_sandbox_review_step(self):
-        """One step of the simulated review, answered the way the platforms answer (wechatpay.md#onboarding,
-        alipay.md#isv-mode)."""
+    def _ev_submit_application(self, values, data):
+        """Transport hook: hand the built, checked application to the platforms. Sending live applications (image
+        upload + applyment4sub) is done on the platforms for now: the field staff submit it there and record the
+        answers here."""
         self.ensure_one()
-        if self.state == "application_submitted":
-            state, _sub_mchid, _reasons = onboarding.parse_applyment_state({
-                "applyment_state": "APPLYMENT_STATE_AUDITING", "applyment_id": self.wechat_applyment_id,
-                "business_code": self.wechat_business_code})
-            self._ev_transition({"state": "under_review", "wechat_applyment_state": state})
-            self._ev_plan_next_activity()
-            return
-        if SANDBOX_REJECT_MARK in (self.merchant_shortname or "").upper():
-            state, _sub_mchid, reasons = onboarding.parse_applyment_state({
-                "applyment_state": "APPLYMENT_STATE_REJECTED", "applyment_state_msg": "驳回",
-                "audit_detail": [{"field": "merchant_shortname", "field_name": "商户简称",
-                                  "reject_reason": "商户简称不符合规范"}]})
-            self._ev_transition({"state": "rejected", "wechat_applyment_state": state, "review_note": reasons})
-            self._ev_plan_next_activity()
-            return
-        state, sub_mchid, _reasons = onboarding.parse_applyment_state({
-            "applyment_state": "APPLYMENT_STATE_FINISHED", "business_code": self.wechat_business_code,
-            "applyment_id": self.wechat_applyment_id, "sub_mchid": str(1600000000 + secrets.randbelow(10 ** 8))})
-        token = onboarding.parse_auth_token({
-            "code": alipay.SUCCESS_CODE, "msg": "Success",
-            "app_auth_token": "202611BB%s" % secrets.token_hex(16), "app_refresh_token": secrets.token_hex(16),
-            "user_id": "2088%012d" % secrets.randbelow(10 ** 12),
-            "auth_app_id": "2021%012d" % secrets.randbelow(10 ** 12),
-            "expires_in": 31536000, "re_expires_in": 32140800})
-        self.write({
-            "wechat_applyment_state": state, "wechat_sub_mchid": sub_mchid,
-            "alipay_app_auth_token": token["app_auth_token"], "alipay_app_refresh_token": token["app_refresh_token"],
-            "alipay_user_id": token["user_id"], "alipay_auth_app_id": token["auth_app_id"],
-            "alipay_authorized": True,
-        })
-        self._ev_activate()
+        self._ev_transition(values)
+        self.message_post(body=_("Application built (business code %(code)s): submit it on the WeChat Pay and "
+                                 "Alipay platforms, then record the sub-merchant ID and the Alipay "
+                                 "authorisation here.", code=data["business_code"]))
+
 
     def _ev_template_provider(self, code):
         return self.env.ref("ev_pay_invoice.payment_provider_%s" % code, raise_if_not_found=False)
@@ -585,7 +520,7 @@ class EvBooking(models.Model):
                 raise UserError(_("There is no %(code)s payment provider to set up for %(company)s.",
                                   code=code, company=self.company_id.name))
             providers |= template.sudo().copy({"company_id": self.company_id.id, "state": "disabled"})
-        target_state = "test" if self.sandbox else "enabled"
+        target_state = self._ev_activation_state()
         for provider in providers:
             values = {"state": target_state}
             if provider.code == "wechatpay":
@@ -606,6 +541,11 @@ class EvBooking(models.Model):
         self._ev_plan_next_activity()
         return providers
 
+    def _ev_activation_state(self):
+        """Hook: the state the store's providers are switched to on activation."""
+        self.ensure_one()
+        return "enabled"
+
     # === CRONS === #
 
     @api.model
@@ -624,16 +564,3 @@ class EvBooking(models.Model):
                                ("visit_date_to", ">=", today)])
         cleared.write({"is_overdue": False})
         return late
-
-    @api.model
-    def _cron_sandbox_review(self):
-        """Sandbox: advance each application under review by one step, one booking at a time."""
-        for booking in self.search([("sandbox", "=", True), ("state", "in", REVIEW_STATES)]):
-            try:
-                with self.env.cr.savepoint():
-                    booking._ev_sandbox_review_step()
-            except (UserError, ValidationError) as error:
-                _logger.info("Sandbox review of booking %s stopped: %s", booking.id, error)
-                booking.message_post(body=_("The simulated review stopped: %(error)s", error=error))
-            except Exception:
-                _logger.exception("Sandbox review of booking %s failed", booking.id)

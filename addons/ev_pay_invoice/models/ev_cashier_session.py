@@ -41,7 +41,8 @@ class EvCashierSession(models.Model):
     # ------------------------------------------------------------------------------------------------ paths
     @api.model
     def _ev_cashier_paths(self):
-        """The paths offered on the first screen, in order. Other addons add theirs."""
+        """The paths offered on the first screen, in order. Other addons add theirs. A path may name the label of
+        a step's "next" button (``next_labels``: {step: label}); the default is "Next Step"."""
         return [{
             "mode": "collect", "label": _("Plain Collection"), "icon": "fa-qrcode", "sequence": 30,
             "help": _("Amount, invoice title, what was sold: collect with one QR code."),
@@ -230,6 +231,7 @@ class EvCashierSession(models.Model):
             "step": self.step or "start",
             "steps": [{"key": key, "label": labels.get(key, key)} for key in (path["steps"] if path else [])],
             "path_label": path["label"] if path else "",
+            "next_label": path.get("next_labels", {}).get(self.step, False) if path else False,
             "draft": self.draft or {},
             "error": error or False,
             "paths": sorted(self._ev_cashier_paths(), key=lambda p: p.get("sequence", 50)),

@@ -1,14 +1,9 @@
-import hashlib
-import hmac
 import logging
-import secrets
 import time
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import requests
-from werkzeug.datastructures import Headers
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -18,11 +13,6 @@ from ..protocols.uscc import validate_taxpayer_id
 
 _logger = logging.getLogger(__name__)
 
-SANDBOX_PREFIX = "/ev_pay/sandbox/nuonuo"
-SANDBOX_SERVICES_PATH = SANDBOX_PREFIX + nuonuo.SERVICES_PATH
-SANDBOX_TOKEN_PATH = SANDBOX_PREFIX + "/accessToken"
-SANDBOX_FILES_PATH = SANDBOX_PREFIX + "/files"
-SANDBOX_TOKEN_LIFETIME = 24 * 3600
 TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
 
 
@@ -37,8 +27,9 @@ class EInvoiceUnavailable(Exception):
 
 
 class EvEinvoiceProvider(models.Model):
-    """An e-invoice (数电票) provider account of one company: Nuonuo's open platform, or the local sandbox tax
-    platform served by this Odoo that speaks Nuonuo's protocol (signature, envelopes, asynchronous issuing)."""
+    """An e-invoice (数电票) provider account of one company on Nuonuo's open platform. Where its calls go is one
+    transport hook (``_ev_services_url``, ``_ev_token_url``, ``_ev_request``): Nuonuo's official endpoints, or the
+    API base URL an administrator set (a proxy, a private gateway, a test double)."""
 
     _name = "ev.einvoice.provider"
     _description = "E-invoice Provider"
@@ -51,15 +42,16 @@ class EvEinvoiceProvider(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, index=True, ondelete="cascade",
     )
     kind = fields.Selection(
-        [("sandbox", "Sandbox tax platform (simulator)"), ("nuonuo", "Nuonuo open platform (诺诺)")],
-        required=True, default="sandbox", tracking=True,
-        help="The sandbox is a simulated tax platform served by this Odoo; it speaks Nuonuo's protocol exactly, "
-             "issues 20-digit numbers and returns PDF and XML files, but its invoices have no legal value.",
+        [("nuonuo", "Nuonuo open platform (诺诺)")], required=True, default="nuonuo", tracking=True,
     )
     state = fields.Selection(
         [("disabled", "Disabled"), ("test", "Test"), ("enabled", "Enabled")],
         string="Status", required=True, default="test", tracking=True,
-        help="Test: Nuonuo's sandbox endpoint (or the local simulator). Enabled: live invoices.",
+        help="Test: Nuonuo's test environment. Enabled: live invoices.",
+    )
+    api_base_url = fields.Char(
+        string="API Base URL", tracking=True,
+        help="Leave empty for Nuonuo's official endpoints. Set it to go through a proxy or a private gateway.",
     )
     app_key = fields.Char(string="App Key", groups="base.group_system")
     app_secret = fields.Char(string="App Secret", groups="base.group_system")
@@ -81,28 +73,13 @@ class EvEinvoiceProvider(models.Model):
              "says otherwise.",
     )
     timeout = fields.Integer(string="Timeout (s)", default=15, help="Seconds to wait for the provider's answer.")
-    sandbox_base_url = fields.Char(
-        string="Simulator URL",
-        help="Address of this Odoo as the server reaches it (default: the web.base.url parameter).",
-    )
-    sandbox_mode = fields.Selection(
-        [("normal", "Normal"), ("outage", "Platform down"), ("login_expired", "Drawer's tax-bureau login expired")],
-        string="Simulated Condition", default="normal", required=True, tracking=True,
-        help="Lets tests and demos see how outages and an expired tax-bureau login are handled.",
-    )
-    sandbox_latency_ms = fields.Integer(string="Simulated Latency (ms)", default=0)
-    sandbox_issue_delay = fields.Float(
-        string="Simulated Issuing Time (s)", default=2.0,
-        help="How long the simulated bureau takes to issue and sign an invoice once it was accepted.",
-    )
-    sandbox_seller_name = fields.Char(related="company_id.name", string="Seller Name")
     invoice_count = fields.Integer(compute="_compute_invoice_count")
 
     @api.constrains("seller_tax_id", "kind", "state")
     def _check_seller_tax_id(self):
         for provider in self:
             tax_id = (provider.seller_tax_id or "").strip().upper()
-            if tax_id == nuonuo.SANDBOX_SELLER_TAX_NUM:
+            if tax_id == nuonuo.TEST_SELLER_TAX_NUM:
                 continue
             check = validate_taxpayer_id(tax_id, organisation=True)
             if not check:
@@ -123,13 +100,17 @@ class EvEinvoiceProvider(models.Model):
                     company=provider.company_id.name,
                 ))
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("kind", "sandbox") == "sandbox":
-                vals.setdefault("app_key", "sandbox" + secrets.token_hex(8))
-                vals.setdefault("app_secret", secrets.token_hex(16))
-        return super().create(vals_list)
+    @api.constrains("state", "api_base_url")
+    def _check_live_endpoint(self):
+        """A live provider sends real 数电票: over HTTPS, to a platform that is not this server (what this server
+        answers itself can only be a simulator)."""
+        for provider in self.filtered(lambda p: p.state == "enabled"):
+            url = provider._ev_services_url()
+            if urlsplit(url).scheme != "https" or urlsplit(url).netloc == urlsplit(provider.get_base_url()).netloc:
+                raise ValidationError(_(
+                    "The e-invoice provider %(name)s cannot be enabled: its API base URL %(url)s is not a platform "
+                    "reached over HTTPS. Clear it to use Nuonuo's official endpoints.", name=provider.name, url=url,
+                ))
 
     def _compute_invoice_count(self):
         groups = self.env["ev.einvoice.submission"]._read_group(
@@ -152,17 +133,25 @@ class EvEinvoiceProvider(models.Model):
 
     def _ev_base_url(self):
         self.ensure_one()
-        return (self.sandbox_base_url or self.get_base_url()).rstrip("/")
+        return self.get_base_url().rstrip("/")
 
     def _ev_services_url(self):
+        """Transport hook: the URL of the signed services calls."""
         self.ensure_one()
-        if self.kind == "sandbox":
-            return self._ev_base_url() + SANDBOX_SERVICES_PATH
-        return nuonuo.SANDBOX_URL if self.state == "test" else nuonuo.PRODUCTION_URL
+        if self.api_base_url:
+            return self.api_base_url.rstrip("/") + nuonuo.SERVICES_PATH
+        return nuonuo.TEST_URL if self.state == "test" else nuonuo.PRODUCTION_URL
 
     def _ev_token_url(self):
+        """Transport hook: the URL of the access-token call."""
         self.ensure_one()
-        return self._ev_base_url() + SANDBOX_TOKEN_PATH if self.kind == "sandbox" else nuonuo.TOKEN_URL
+        if self.api_base_url:
+            return self.api_base_url.rstrip("/") + "/accessToken"
+        return nuonuo.TOKEN_URL
+
+    def _ev_poll_delay(self):
+        """Seconds to wait before asking for the result of an accepted submission."""
+        return 5.0
 
     def _ev_callback_url(self):
         self.ensure_one()
@@ -173,26 +162,8 @@ class EvEinvoiceProvider(models.Model):
     # ------------------------------------------------------------------------------------------------------------
 
     def _ev_request(self, method, url, params=None, data=None, headers=None):
-        """One HTTP call to the platform. With ``ev_sandbox_in_process`` in the context (the demo data, built
-        while no HTTP server runs), a sandbox provider's calls are answered by the simulator's own code in this
-        transaction, byte for byte what its HTTP face would answer."""
-        if self.kind == "sandbox" and self.env.context.get("ev_sandbox_in_process"):
-            return self._ev_sandbox_answer(method, url, params or {}, data or b"", headers or {})
+        """Transport hook: one HTTP call to the platform."""
         return requests.request(method, url, params=params, data=data, headers=headers, timeout=self.timeout or 15)
-
-    def _ev_sandbox_answer(self, method, url, params, body, headers):
-        Sandbox = self.env["ev.einvoice.sandbox"].sudo()
-        path = urlsplit(url).path
-        status, content = 404, b""
-        if method == "POST" and path == SANDBOX_TOKEN_PATH:
-            status, _type, content = Sandbox._serve_token(dict(parse_qsl(body.decode())))
-        elif method == "POST" and path == SANDBOX_SERVICES_PATH:
-            status, _type, content = Sandbox._serve_services(params, Headers(headers), body, path)
-        elif method == "GET" and path.startswith(SANDBOX_FILES_PATH + "/"):
-            account, _sep, filename = path[len(SANDBOX_FILES_PATH) + 1:].partition("/")
-            found = Sandbox._serve_file(account, filename)
-            status, content = (200, found[0]) if found else (404, b"")
-        return SimpleNamespace(status_code=status, content=content)
 
     def _ev_store_token(self, token, expires_at):
         """Keep the token even if the current transaction rolls back: Nuonuo limits token calls (070306)."""
@@ -214,9 +185,9 @@ class EvEinvoiceProvider(models.Model):
         if not provider.app_key or not provider.app_secret:
             raise UserError(_("The e-invoice provider %(name)s has no App Key or App Secret.", name=self.name))
         token_request = nuonuo.token_request_self_use(provider.app_key, provider.app_secret)
-        url = self._ev_token_url() if self.kind == "sandbox" else token_request.url
         try:
-            response = self._ev_request("POST", url, data=token_request.body, headers=dict(token_request.headers))
+            response = self._ev_request("POST", self._ev_token_url(), data=token_request.body,
+                                        headers=dict(token_request.headers))
         except requests.RequestException as error:
             raise EInvoiceUnavailable(_("The e-invoice platform cannot be reached: %(error)s", error=error)) from None
         if response.status_code >= 500:
@@ -231,9 +202,8 @@ class EvEinvoiceProvider(models.Model):
         """One signed services call → ``NuonuoResponse``. Network and HTTP errors raise ``EInvoiceUnavailable``;
         an invalid token is refreshed once."""
         self.ensure_one()
-        if self.kind == "sandbox":
-            # The simulator reads this database from another transaction: let it see what we changed.
-            self.env.flush_all()
+        # A platform double on this database reads it from another transaction: let it see what we changed.
+        self.env.flush_all()
         for attempt in (1, 2):
             credentials = nuonuo.Credentials(
                 self.sudo().app_key, self.sudo().app_secret, self._ev_get_token(force=attempt == 2),
@@ -272,31 +242,6 @@ class EvEinvoiceProvider(models.Model):
         if response.status_code != 200:
             raise EInvoiceUnavailable(_("The e-invoice file answered HTTP %(status)s.", status=response.status_code))
         return response.content
-
-    # ------------------------------------------------------------------------------------------------------------
-    # Sandbox credentials (the simulator's side of the same account)
-    # ------------------------------------------------------------------------------------------------------------
-
-    @api.model
-    def _ev_sandbox_for_app_key(self, app_key):
-        if not app_key:
-            return self.browse()
-        return self.sudo().search([("kind", "=", "sandbox"), ("app_key", "=", app_key)], limit=1)
-
-    def _ev_sandbox_issue_token(self, expires_at=None):
-        """A stateless token: ``<expiry>.<HMAC(app secret)>``, so the simulator never writes while answering."""
-        self.ensure_one()
-        expiry = int(expires_at or time.time() + SANDBOX_TOKEN_LIFETIME)
-        mac = hmac.new(self.sudo().app_secret.encode(), f"token|{self.sudo().app_key}|{expiry}".encode(),
-                       hashlib.sha256).hexdigest()[:32]
-        return f"{expiry}.{mac}"
-
-    def _ev_sandbox_token_valid(self, token):
-        self.ensure_one()
-        expiry, _sep, _mac = (token or "").partition(".")
-        if not expiry.isdigit() or int(expiry) < time.time():
-            return False
-        return hmac.compare_digest(self._ev_sandbox_issue_token(int(expiry)), token)
 
     # ------------------------------------------------------------------------------------------------------------
     # Actions

@@ -527,7 +527,7 @@ class EvEinvoiceSubmission(models.Model):
         return f"{prefix}{self.move_id.id}T{secrets.token_hex(4).upper()}"[:20]
 
     def _poll_later(self, provider):
-        delay = max(POLL_MIN_DELAY, provider.sandbox_issue_delay if provider.kind == "sandbox" else 5.0)
+        delay = max(POLL_MIN_DELAY, provider._ev_poll_delay())
         self.next_check = fields.Datetime.now() + timedelta(seconds=delay)
 
     def _retry(self):

@@ -2,10 +2,11 @@
 
 Import (``_ev_import_bill``): the bill is parsed whole by protocols/bills.py (a malformed or truncated file
 raises before anything is written); new lines only are added (``line_key``), so re-importing a file or an
-overlapping one changes nothing. The lines are inserted in SQL (a busy day has 10,000; ORM records of them all
-would cost ~50 MB) and matched to their payment.transaction in SQL (UPDATE … FROM payment_transaction) by our own
-numbers (out_trade_no for collections, out_refund_no for refunds; the platform number as a fallback); the
-differences are computed from light rows read in one query.
+overlapping one changes nothing. Each line is matched to its payment.transaction by our own numbers
+(out_trade_no for collections, out_refund_no for refunds; the platform number as a fallback) in a few searches,
+then created through the ORM in batches of LINE_BATCH with the cache emptied between them (a busy day has 10,000
+lines; ORM records of them all at once would cost ~50 MB). The differences are computed from light rows read in
+one query (``_ev_line_rows``, the one bulk read in SQL). Only public ORM APIs write: no raw INSERT or UPDATE.
 
 Posting (``action_post``): one entry per settlement — the clearing account credited with what our payments
 booked on it, the part of the bill matched to no payment credited apart (left open for the accountant), the fees
@@ -33,29 +34,29 @@ import logging
 from collections import Counter, namedtuple
 from decimal import ROUND_HALF_UP, Decimal
 
-from psycopg2.extras import execute_values
-
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
 from ..protocols import bills
-from .ev_settlement_bill import BILL_TYPES
+from .ev_settlement_bill import BILL_TYPES, FUND_BILL_TYPES
 from .ev_settlement_line import CHANNELS
 from .payment_provider import EV_PROVIDER_CODES
 
 _logger = logging.getLogger(__name__)
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
-BILL_CHANNEL = {"wechat_trade": "wechatpay", "wechat_fundflow": "wechatpay", "alipay_trade": "alipay"}
+BILL_CHANNEL = {"wechat_trade": "wechatpay", "wechat_fundflow": "wechatpay", "alipay_trade": "alipay",
+                "alipay_fundflow": "alipay"}
+BILL_PARSERS = {"wechat_trade": bills.parse_wechat_trade_bill, "wechat_fundflow": bills.parse_wechat_fundflow_bill,
+                "alipay_trade": bills.parse_alipay_trade_bill, "alipay_fundflow": bills.parse_alipay_account_bill}
 PAYOUT_KEYWORDS = {"wechatpay": ("微信", "财付通", "tenpay", "wechat"), "alipay": ("支付宝", "alipay")}
-FEE_BUSINESS_TYPES = ("扣除交易手续费", "退还交易手续费")
+FEE_BUSINESS_TYPES = ("扣除交易手续费", "退还交易手续费", "收费")  # WeChat fund flow; Alipay 账务明细 (service fee)
+TRADE_BUSINESS_NAMES = ("交易", "退款", "在线支付", "交易退款")  # fund movements of a trade: WeChat, Alipay
 TOLERANCE = 0.01  # one fen: fees are rounded per line by the platforms
 PAYOUT_SEARCH_DAYS = 7
-LINE_COLUMNS = ("settlement_id", "company_id", "channel", "line_key", "kind", "trade_time", "out_trade_no",
-                "platform_trade_no", "out_refund_no", "gross_amount", "refund_amount", "fee", "net_amount",
-                "flow_amount", "business_type", "fee_rate")
-RECONCILE_BATCH = 1000  # payments per reconcile() call and per line of the entry (see _ev_reconcile_in_batches)
+LINE_BATCH = 1000  # bill lines created per create() call
+RECONCILE_BATCH = 500  # payments per reconcile() call and per line of the entry (see _ev_reconcile_in_batches)
 LATE_PAYMENT_MINUTES = 10  # paid this close to midnight, a payment may be in the next day's bill
 
 
@@ -69,11 +70,7 @@ def _beijing_day_bounds(day):
 
 
 _LineRow = namedtuple("_LineRow", "id kind gross_amount refund_amount fee out_trade_no out_refund_no platform_trade_no "
-                                  "match_state tx_id tx_amount tx_state tx_payment_id tx_reference fee_rate")
-
-
-def _sql_value(value):
-    return None if value is False else value
+                                  "match_state tx_id tx_amount tx_state tx_payment_id tx_reference fee_rate raw_row")
 
 
 def _batches(items, size):
@@ -204,7 +201,11 @@ class EvSettlement(models.Model):
     @api.model
     def _ev_detect_bill_type(self, data):
         if data[:4] == b"PK\x03\x04":
-            return "alipay_trade"
+            try:
+                data = bills.extract_alipay_detail_csv(data)
+            except bills.BillFormatError as error:
+                raise UserError(_("The file cannot be read: %(error)s",
+                                  error=self._ev_bill_error_text(error))) from None
         try:
             head = bills._gunzip(data)[:4096]
         except bills.BillFormatError as error:
@@ -212,7 +213,7 @@ class EvSettlement(models.Model):
         text = head.decode("utf-8", "ignore") + "\n" + head.decode("gb18030", "ignore")
         first_line = text.lstrip("\ufeff").split("\n", 1)[0]
         if "支付宝" in text or first_line.startswith("#"):
-            return "alipay_trade"
+            return "alipay_fundflow" if "账务明细" in text or "账务流水号" in text else "alipay_trade"
         if "记账时间" in first_line:
             return "wechat_fundflow"
         if "交易时间" in first_line:
@@ -222,8 +223,7 @@ class EvSettlement(models.Model):
 
     @api.model
     def _ev_parse_bill(self, bill_type, data, filename):
-        parser = {"wechat_trade": bills.parse_wechat_trade_bill, "wechat_fundflow": bills.parse_wechat_fundflow_bill,
-                  "alipay_trade": bills.parse_alipay_trade_bill}[bill_type]
+        parser = BILL_PARSERS[bill_type]
         try:
             return parser(data)
         except bills.BillFormatError as error:
@@ -240,13 +240,25 @@ class EvSettlement(models.Model):
         return _("line %(line)s: %(detail)s", line=error.line_no, detail=detail) if error.line_no else detail
 
     @api.model
+    def _ev_layout_notes(self, parsed):
+        """What changed in the bill's layout (new columns, new totals), in the user's language; False if nothing."""
+        notes = []
+        for notice in parsed.notices:
+            if notice.kind is bills.NoticeKind.ROW_KIND:
+                continue  # kept on its line (raw_row) and listed as an unrecognised-row difference
+            detail = _(notice.template, **notice.params) if notice.params else _(notice.template)
+            notes.append(_("line %(line)s: %(detail)s", line=notice.line_no, detail=detail) if notice.line_no
+                         else detail)
+        return "\n".join(notes) or False
+
+    @api.model
     def _ev_bill_day(self, bill_type, parsed, bill_date):
         if bill_date:
             return bill_date
-        if bill_type == "alipay_trade" and parsed.period_start:
+        if bill_type.startswith("alipay") and parsed.period_start:
             return parsed.period_start.date()
-        days = Counter((line.trade_time if bill_type != "wechat_fundflow" else line.booked_at).date()
-                       for line in parsed.lines)
+        moments = (line.booked_at if bill_type in FUND_BILL_TYPES else line.trade_time for line in parsed.lines)
+        days = Counter(moment.date() for moment in moments if moment)
         if not days:
             raise UserError(_("The bill has no lines and tells no date: give the day of the bill."))
         return days.most_common(1)[0][0]
@@ -270,7 +282,7 @@ class EvSettlement(models.Model):
                     "Nothing was imported: download or upload the bill of this merchant account.",
                     file=filename, found=found, provider=provider.name,
                     ours=" / ".join(filter(None, [mchid, sub_mchid]))))
-        elif bill_type == "alipay_trade":
+        elif bill_type.startswith("alipay"):
             pid = provider.alipay_seller_id
             if pid and parsed.partner_id and parsed.partner_id != pid:
                 raise UserError(_(
@@ -308,11 +320,11 @@ class EvSettlement(models.Model):
         bill_vals = {
             "name": filename, "company_id": company.id, "provider_id": provider.id, "bill_type": bill_type,
             "bill_date": day, "sha256": sha256, "file": base64.b64encode(data), "line_count": len(parsed.lines),
-            "origin": origin,
+            "origin": origin, "layout_notes": self._ev_layout_notes(parsed),
         }
         settlement = self._ev_find(provider, day)
-        if bill_type == "wechat_fundflow" and not settlement and not any(
-                line.business_name in ("交易", "退款") for line in parsed.lines):
+        if bill_type in FUND_BILL_TYPES and not settlement and not any(
+                line.business_name in TRADE_BUSINESS_NAMES for line in parsed.lines):
             # No trade that day: the withdrawals it lists still pay earlier days out; no empty settlement is made.
             self._ev_apply_withdrawals(provider, [self._ev_fund_line_vals(line, provider) for line in parsed.lines],
                                        day)
@@ -320,35 +332,18 @@ class EvSettlement(models.Model):
         if not parsed.lines:
             return Bill.create(dict(bill_vals, new_line_count=0, settlement_id=settlement.id)), True
         settlement = settlement or self._ev_get_or_create(provider, day)
-        line_vals = settlement._ev_fund_line_vals if bill_type == "wechat_fundflow" else settlement._ev_trade_line_vals
-        # Rows as tuples (LINE_COLUMNS), inserted in SQL: no ORM record is built for the lines of a busy day.
-        rows = [tuple(_sql_value(vals.get(column)) for column in LINE_COLUMNS) for vals in map(line_vals, parsed.lines)]
-        line_count = len(rows)
+        line_count = len(parsed.lines)
+        bill = Bill.create(dict(bill_vals, settlement_id=settlement.id))
+        lines = settlement._ev_add_bill_lines(bill, parsed.lines, fund=bill_type in FUND_BILL_TYPES)
         del parsed
-        key_index = LINE_COLUMNS.index("line_key")
-        self.env["ev.settlement.line"].flush_model()
-        self.env.cr.execute("SELECT line_key FROM ev_settlement_line WHERE company_id = %s AND channel = %s "
-                            "AND line_key = ANY(%s)", [company.id, provider.code, [row[key_index] for row in rows]])
-        existing_keys = {key for key, in self.env.cr.fetchall()}
-        seen = set()
-        new_rows = []
-        for row in rows:
-            if row[key_index] not in existing_keys and row[key_index] not in seen:
-                seen.add(row[key_index])
-                new_rows.append(row)
-        del rows, seen, existing_keys
-        new_trade = sum(1 for row in new_rows if row[LINE_COLUMNS.index("kind")] != "fund")
-        bill = Bill.create(dict(bill_vals, settlement_id=settlement.id, new_line_count=len(new_rows)))
-        new_count = len(new_rows)
-        line_ids = settlement._ev_insert_lines(bill, new_rows)
-        del new_rows
-        if bill_type == "wechat_fundflow":
-            settlement._ev_apply_fund_flow(self.env["ev.settlement.line"].browse(line_ids))
-        else:
-            settlement._ev_match_bill_lines(bill)
-        self.env.cr.execute("SELECT DISTINCT transaction_id FROM ev_settlement_line WHERE bill_id = %s "
-                            "AND transaction_id IS NOT NULL", [bill.id])
-        matched_ids = [row[0] for row in self.env.cr.fetchall()]
+        new_count = len(lines)
+        bill.new_line_count = new_count
+        Line = self.env["ev.settlement.line"]
+        new_trade = bool(lines) and bill_type not in FUND_BILL_TYPES
+        if bill_type in FUND_BILL_TYPES:
+            settlement._ev_apply_fund_flow(lines)
+        matched = Line._read_group([("bill_id", "=", bill.id), ("transaction_id", "!=", False)], ["transaction_id"])
+        matched_ids = [transaction.id for transaction, in matched]
         if matched_ids:
             self.env["ev.settlement.difference"].search([
                 ("kind", "=", "missing"), ("state", "=", "open"), ("transaction_id", "in", matched_ids),
@@ -375,51 +370,46 @@ class EvSettlement(models.Model):
         return settlement or self.create({"company_id": provider.company_id.id, "provider_id": provider.id,
                                           "channel": provider.code, "date": day})
 
-    def _ev_insert_lines(self, bill, rows):
-        """Insert bill lines (tuples in LINE_COLUMNS order) of ``bill`` in SQL; returns their ids. Trade lines
-        start unmatched (``unknown``), fund movements ``none``; the settlement's totals are marked to recompute."""
+    def _ev_add_bill_lines(self, bill, parsed_lines, fund=False):
+        """Create the lines of ``bill`` that no earlier file brought (``line_key``), matched to their transactions
+        (trade bills); returns them. A busy day has 10,000 lines: they are read, matched and created LINE_BATCH at a
+        time, the cache emptied between batches, so that memory holds one batch of values and records."""
         self.ensure_one()
-        if not rows:
-            return []
         Line = self.env["ev.settlement.line"]
-        kind_index = LINE_COLUMNS.index("kind")
-        columns = LINE_COLUMNS + ("bill_id", "match_state", "create_uid", "write_uid", "create_date", "write_date")
-        uid = self.env.uid
-        ids = []
-        for batch in _batches(rows, 1000):
-            values = [row + (bill.id, "none" if row[kind_index] == "fund" else "unknown", uid, uid) for row in batch]
-            ids += [row[0] for row in execute_values(
-                self.env.cr._obj,
-                "INSERT INTO ev_settlement_line (%s) VALUES %%s RETURNING id" % ", ".join(columns), values,
-                template="(%s, (now() at time zone 'UTC'), (now() at time zone 'UTC'))" % ", ".join(
-                    ["%s"] * (len(columns) - 2)),
-                page_size=1000, fetch=True)]
-        Line.invalidate_model()
-        self.invalidate_recordset(["line_ids", "fund_line_ids"])
-        self.modified(["line_ids", "fund_line_ids"])
-        return ids
-
-    def _ev_match_bill_lines(self, bill):
-        """Match the trade lines of ``bill`` to their transactions in SQL (UPDATE … FROM payment_transaction): our
-        own numbers first (out_trade_no, out_refund_no), then the platform's number for collections."""
-        self.ensure_one()
-        _Tx, providers = self._ev_channel_transactions()
-        self.env["payment.transaction"].flush_model(["provider_id", "operation", "reference", "provider_reference"])
-        params = {"bill": bill.id, "providers": providers.ids}
-        for condition in (
-            "l.kind != 'refund' AND tx.operation != 'refund' AND tx.reference = l.out_trade_no",
-            "l.kind != 'refund' AND tx.operation != 'refund' AND tx.provider_reference = l.platform_trade_no",
-            "l.kind = 'refund' AND tx.operation = 'refund' AND tx.reference = l.out_refund_no",
-        ):
-            self.env.cr.execute("UPDATE ev_settlement_line l SET transaction_id = tx.id, match_state = 'matched' "
-                                "FROM payment_transaction tx WHERE l.bill_id = %(bill)s AND l.transaction_id IS NULL "
-                                "AND tx.provider_id = ANY(%(providers)s) AND " + condition, params)
-        self.env["ev.settlement.line"].invalidate_model(["transaction_id", "match_state"])
+        line_vals = self._ev_fund_line_vals if fund else self._ev_trade_line_vals
+        line_ids = []
+        for batch in _batches(parsed_lines, LINE_BATCH):
+            vals_list = [line_vals(line) for line in batch]
+            # Lines of an earlier file, or of an earlier batch of this one, are in the database already.
+            known = set(Line.search_fetch([("company_id", "=", self.company_id.id), ("channel", "=", self.channel),
+                                           ("line_key", "in", [vals["line_key"] for vals in vals_list])],
+                                          ["line_key"]).mapped("line_key"))
+            new_vals = []
+            for vals in vals_list:
+                if vals["line_key"] not in known:
+                    known.add(vals["line_key"])
+                    new_vals.append(vals)
+            if not fund:
+                self._ev_match_vals(new_vals)
+            for vals in new_vals:
+                vals.update(bill_id=bill.id, match_state="none" if vals["kind"] in ("fund", "unrecognised") else
+                            "matched" if vals.get("transaction_id") else "unknown")
+            line_ids += Line.create(new_vals).ids
+            Line.env.flush_all()
+            Line.invalidate_model()
+            self.env["payment.transaction"].invalidate_model(["reference", "provider_reference"])
+        return Line.browse(line_ids)
 
     def _ev_trade_line_vals(self, line):
         kind = line.kind.value
         platform_no = line.transaction_id or line.out_trade_no
-        if kind == "refund":
+        raw_row = False
+        if kind == "unrecognised":
+            # Its row as printed is what the accountant reads; the key is the row itself (the same row in a later
+            # file adds nothing, two different rows of one order are both kept).
+            raw_row = "\n".join("%s: %s" % (name, value) for name, value in line.raw.items())
+            key = "U:%s:%s" % (platform_no, hashlib.sha1(raw_row.encode()).hexdigest()[:16])
+        elif kind == "refund":
             key = "R:%s:%s" % (platform_no, line.refund_id or line.out_refund_no)
         else:
             key = "%s:%s" % ("P" if kind == "payment" else "V", platform_no)
@@ -429,7 +419,7 @@ class EvSettlement(models.Model):
             "platform_trade_no": line.transaction_id, "out_refund_no": line.out_refund_no,
             "gross_amount": float(line.gross_amount), "refund_amount": float(line.refund_amount),
             "fee": float(line.fee), "net_amount": float(line.net_amount), "business_type": line.status,
-            "fee_rate": line.fee_rate or False,
+            "fee_rate": line.fee_rate or False, "raw_row": raw_row,
         }
 
     def _ev_fund_line_vals(self, line, provider=None):
@@ -452,6 +442,9 @@ class EvSettlement(models.Model):
         """Find the transaction of each trade line (in a few queries) and write it into the values."""
         self.ensure_one()
         Tx, providers = self._ev_channel_transactions()
+        for vals in vals_list:
+            vals.update(transaction_id=False, match_state="none" if vals["kind"] == "unrecognised" else "unknown")
+        vals_list = [vals for vals in vals_list if vals["kind"] != "unrecognised"]  # not a payment nor a refund
         base = [("provider_id", "in", providers.ids)]
         payment_refs = {v["out_trade_no"] for v in vals_list if v["kind"] != "refund" and v["out_trade_no"]}
         refund_refs = {v["out_refund_no"] for v in vals_list if v["kind"] == "refund" and v["out_refund_no"]}
@@ -516,6 +509,10 @@ class EvSettlement(models.Model):
             to_state = {"matched": [], "mismatch": []}
             for line in settlement._ev_line_rows():
                 billed = line.gross_amount - line.refund_amount
+                if line.kind == "unrecognised":
+                    found.append({"kind": "unrecognised", "line_id": line.id, "expected": 0.0, "actual": 0.0,
+                                  "reference": line.out_trade_no or line.platform_trade_no, "detail": line.raw_row})
+                    continue
                 if not line.tx_id:
                     found.append({"kind": "unknown", "line_id": line.id, "expected": 0.0, "actual": billed,
                                   "reference": line.out_refund_no or line.out_trade_no or line.platform_trade_no})
@@ -548,12 +545,12 @@ class EvSettlement(models.Model):
                 new_state = "mismatch" if mismatch else "matched"
                 if line.match_state != new_state:
                     to_state[new_state].append(line.id)
+            Line = self.env["ev.settlement.line"]
             for state, line_ids in to_state.items():
                 if line_ids:
-                    self.env.cr.execute("UPDATE ev_settlement_line SET match_state = %s, write_uid = %s, "
-                                        "write_date = (now() at time zone 'UTC') WHERE id = ANY(%s)",
-                                        [state, self.env.uid, line_ids])
-            self.env["ev.settlement.line"].invalidate_model(["match_state", "write_uid", "write_date"])
+                    Line.browse(line_ids).write({"match_state": state})
+            Line.env.flush_all()
+            Line.invalidate_model()
             missing = settlement._ev_missing_from_bill()
             found += missing
             if settlement.fund_line_ids and settlement.line_ids and \
@@ -566,56 +563,66 @@ class EvSettlement(models.Model):
             if settlement._ev_payout_overdue():
                 found.append({"kind": "no_payout", "expected": settlement.net_amount, "actual": 0.0,
                               "reference": settlement.name})
+            for bill in settlement.bill_ids.filtered("layout_notes"):
+                found.append({"kind": "bill_layout", "bill_id": bill.id, "expected": 0.0, "actual": 0.0,
+                              "reference": bill.name, "detail": bill.layout_notes})
             current = Difference.search([("settlement_id", "=", settlement.id)])
-            resolved = {(d.kind, d.transaction_id.id, d.line_id.id) for d in current if d.state == "resolved"}
+            resolved = {(d.kind, d.transaction_id.id, d.line_id.id, d.bill_id.id) for d in current
+                        if d.state == "resolved"}
             current.filtered(lambda d: d.state == "open").unlink()
             Difference.create([
                 dict(values, settlement_id=settlement.id) for values in found
-                if (values["kind"], values.get("transaction_id", False), values.get("line_id", False)) not in resolved
+                if (values["kind"], values.get("transaction_id", False), values.get("line_id", False),
+                    values.get("bill_id", False)) not in resolved
             ])
 
     def _ev_line_rows(self):
-        """The bill lines (not fund movements) with their transaction, as light rows read in one query."""
+        """The bill lines (not fund movements) with their transaction, as light rows read in one query.
+
+        The settlement's one bulk read in SQL: a busy day has 10,000 lines, and ORM records of the lines and their
+        transactions would cost tens of MB for six columns. It reads the lines of this settlement only, once the
+        user's access to it (record rules: the user's companies) is checked, and their transactions as the
+        settlement's other steps do (sudo)."""
         self.ensure_one()
+        self.check_access("read")
         self.env["ev.settlement.line"].flush_model()
         self.env["payment.transaction"].flush_model(["amount", "state", "payment_id", "reference"])
         self.env.cr.execute("""
             SELECT l.id, l.kind, COALESCE(l.gross_amount, 0), COALESCE(l.refund_amount, 0), COALESCE(l.fee, 0),
                    l.out_trade_no, l.out_refund_no, l.platform_trade_no, l.match_state,
-                   tx.id, tx.amount, tx.state, tx.payment_id, tx.reference, l.fee_rate
+                   tx.id, tx.amount, tx.state, tx.payment_id, tx.reference, l.fee_rate, l.raw_row
               FROM ev_settlement_line l
          LEFT JOIN payment_transaction tx ON tx.id = l.transaction_id
-             WHERE l.settlement_id = %s AND l.kind != 'fund'
-          ORDER BY l.trade_time, l.id""", [self.id])
+             WHERE l.settlement_id = %s AND l.company_id = %s AND l.kind != 'fund'
+          ORDER BY l.trade_time, l.id""", [self.id, self.company_id.id])
         for row in self.env.cr.fetchall():
             yield _LineRow(*row)
 
     def _ev_missing_from_bill(self):
         """Transactions done on the settlement's day (Beijing) that no bill line lists."""
         self.ensure_one()
-        if not self.bill_ids.filtered(lambda b: b.bill_type != "wechat_fundflow"):
-            self.env["ev.settlement.line"].flush_model(["settlement_id", "kind"])
-            self.env.cr.execute("SELECT 1 FROM ev_settlement_line WHERE settlement_id = %s AND kind != 'fund' LIMIT 1",
-                                [self.id])
-            if not self.env.cr.rowcount:
-                return []
-        _Tx, _providers = self._ev_channel_transactions()
+        Line = self.env["ev.settlement.line"]
+        if not self.bill_ids.filtered(lambda b: b.bill_type not in FUND_BILL_TYPES) and not Line.search_count(
+                [("settlement_id", "=", self.id), ("kind", "!=", "fund")], limit=1):
+            return []
+        Tx, _providers = self._ev_channel_transactions()
         start, end = _beijing_day_bounds(self.date)
         late = end - datetime.timedelta(minutes=LATE_PAYMENT_MINUTES)
         in_fund_flow = {line.out_trade_no for line in self.fund_line_ids if line.out_trade_no}
-        self.env["payment.transaction"].flush_model()
-        self.env["ev.settlement.line"].flush_model(["transaction_id"])
-        self.env.cr.execute("""
-            SELECT tx.id, tx.amount, tx.reference, tx.last_state_change, tx.provider_reference
-              FROM payment_transaction tx
-             WHERE tx.provider_id = %s AND tx.state = 'done'
-               AND tx.operation IN ('online_redirect', 'online_direct', 'online_token', 'offline', 'refund')
-               AND tx.last_state_change >= %s AND tx.last_state_change < %s
-               AND NOT EXISTS (SELECT 1 FROM ev_settlement_line l WHERE l.transaction_id = tx.id)
-          ORDER BY tx.id""", [self.provider_id.id, start, end])
-        return [{"kind": "missing", "transaction_id": tx_id, "expected": amount, "actual": 0.0, "reference": reference,
-                 "cause": "late" if moment >= late else "incomplete_bill" if platform_no in in_fund_flow else False}
-                for tx_id, amount, reference, moment, platform_no in self.env.cr.fetchall()]
+        done = Tx.search_fetch([
+            ("provider_id", "=", self.provider_id.id), ("state", "=", "done"),
+            ("operation", "in", ("online_redirect", "online_direct", "online_token", "offline", "refund")),
+            ("last_state_change", ">=", start), ("last_state_change", "<", end),
+        ], ["amount", "reference", "last_state_change", "provider_reference"], order="id")
+        billed = {transaction.id for transaction, in Line._read_group([("transaction_id", "in", done.ids)],
+                                                                      ["transaction_id"])}
+        missing = [{"kind": "missing", "transaction_id": tx.id, "expected": tx.amount, "actual": 0.0,
+                    "reference": tx.reference,
+                    "cause": "late" if tx.last_state_change >= late
+                    else "incomplete_bill" if tx.provider_reference in in_fund_flow else False}
+                   for tx in done if tx.id not in billed]
+        Tx.invalidate_model(["amount", "reference", "last_state_change", "provider_reference"])
+        return missing
 
     def _ev_trades_only_in_fund_flow(self):
         """Does the fund-flow bill list trades that the trade bill of the day lacks?"""
@@ -647,38 +654,40 @@ class EvSettlement(models.Model):
             provider.ev_settlement_journal_id
 
     def _ev_clearing_lines(self, transactions):
-        """Open clearing-account lines of the payments of ``transactions`` (two queries, nothing prefetched)."""
+        """Open clearing-account lines of the payments of ``transactions`` (only the fields needed are read)."""
         clearing = self.provider_id.sudo().ev_clearing_account_id
         if not transactions:
             return self.env["account.move.line"]
-        self.env["payment.transaction"].flush_model(["payment_id"])
-        self.env.cr.execute("SELECT DISTINCT payment_id FROM payment_transaction WHERE id = ANY(%s) "
-                            "AND payment_id IS NOT NULL", [list(transactions.ids)])
-        payment_ids = [row[0] for row in self.env.cr.fetchall()]
-        if not payment_ids:
+        payments = transactions.search_fetch([("id", "in", transactions.ids), ("payment_id", "!=", False)],
+                                             ["payment_id"]).payment_id
+        if not payments:
             return self.env["account.move.line"]
         return self.env["account.move.line"].sudo().search([
-            ("payment_id", "in", payment_ids), ("account_id", "=", clearing.id), ("reconciled", "=", False),
+            ("payment_id", "in", payments.ids), ("account_id", "=", clearing.id), ("reconciled", "=", False),
             ("parent_state", "=", "posted"),
         ], order="id")
 
-    def _ev_matched_transactions(self):
-        """Transactions matched by the bill lines not booked yet (ids read in SQL: the lines are not loaded)."""
+    def _ev_unbooked_lines(self):
+        """The bill lines (not fund movements) that no entry has booked yet."""
         self.ensure_one()
-        self.env["ev.settlement.line"].flush_model(["settlement_id", "kind", "transaction_id", "move_id"])
-        self.env.cr.execute("SELECT DISTINCT transaction_id FROM ev_settlement_line WHERE settlement_id = %s "
-                            "AND kind != 'fund' AND transaction_id IS NOT NULL AND move_id IS NULL "
-                            "ORDER BY transaction_id", [self.id])
-        return self.env["payment.transaction"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        return self.env["ev.settlement.line"].search([("settlement_id", "=", self.id), ("kind", "!=", "fund"),
+                                                      ("move_id", "=", False)])
+
+    def _ev_matched_transactions(self):
+        """Transactions matched by the bill lines not booked yet (grouped in the database: no line is loaded)."""
+        self.ensure_one()
+        groups = self.env["ev.settlement.line"]._read_group(
+            [("settlement_id", "=", self.id), ("kind", "!=", "fund"), ("transaction_id", "!=", False),
+             ("move_id", "=", False)], ["transaction_id"])
+        return self.env["payment.transaction"].sudo().browse(sorted(transaction.id for transaction, in groups))
 
     def _ev_unbooked_totals(self):
         """(collected, refunded, fees) of the bill lines no entry has booked yet."""
         self.ensure_one()
-        self.env["ev.settlement.line"].flush_model()
-        self.env.cr.execute("SELECT COALESCE(SUM(gross_amount), 0), COALESCE(SUM(refund_amount), 0), "
-                            "COALESCE(SUM(fee), 0) FROM ev_settlement_line WHERE settlement_id = %s "
-                            "AND kind != 'fund' AND move_id IS NULL", [self.id])
-        return self.env.cr.fetchone()
+        [(gross, refunded, fees)] = self.env["ev.settlement.line"]._read_group(
+            [("settlement_id", "=", self.id), ("kind", "!=", "fund"), ("move_id", "=", False)], [],
+            ["gross_amount:sum", "refund_amount:sum", "fee:sum"])
+        return gross or 0.0, refunded or 0.0, fees or 0.0
 
     def action_post(self):
         """Book the settlement entry and reconcile the clearing account in batches of RECONCILE_BATCH payments."""
@@ -702,16 +711,14 @@ class EvSettlement(models.Model):
         clearing, payout, fee_account, journal = settlement._ev_accounts()
         transactions = settlement._ev_matched_transactions()
         if transactions:
-            self.env.cr.execute("SELECT id FROM payment_transaction WHERE id = ANY(%s) AND state = 'done' "
-                                "AND payment_id IS NULL", [list(transactions.ids)])
-            unbooked = transactions.browse([row[0] for row in self.env.cr.fetchall()])
+            unbooked = transactions.search([("id", "in", transactions.ids), ("state", "=", "done"),
+                                            ("payment_id", "=", False)])
             if unbooked:
                 unbooked._ev_post_process_locked()
-        clearing_ids = settlement._ev_clearing_lines(transactions).ids
-        self.env["account.move.line"].flush_model(["balance"])
-        self.env.cr.execute("SELECT id, balance FROM account_move_line WHERE id = ANY(%s) ORDER BY id",
-                            [clearing_ids])
-        balances = self.env.cr.fetchall()
+        clearing_lines = settlement._ev_clearing_lines(transactions)
+        balances = [(aml.id, aml.balance) for aml in clearing_lines.with_context(prefetch_fields=False)]
+        del clearing_lines
+        self.env["account.move.line"].invalidate_model()
         currency = settlement.currency_id
         gross, refunded_billed, fees = settlement._ev_unbooked_totals()
         # Batches of payments: each batch gets its own line in the settlement entry, so each reconcile() call
@@ -732,21 +739,20 @@ class EvSettlement(models.Model):
 
         def line(account, balance, name, role):
             return Command.create({"account_id": account.id, "name": name, "debit": max(balance, 0.0),
-                                   "credit": max(-balance, 0.0), "sequence": role})
+                                   "credit": max(-balance, 0.0), "ev_settlement_role": role})
 
-        # Roles (kept in `sequence`) find the lines back: 1 collections, 2 refunds, 3 unmatched, 4 fees, 5 net.
         # (No comprehension around _(): it finds the language in the calling frame.)
         amounts = []
         for batch in collected_batches:
-            amounts.append((1, clearing, -currency.round(sum(bal for _id, bal in batch)),
+            amounts.append(("collections", clearing, -currency.round(sum(bal for _id, bal in batch)),
                             _("%(label)s: %(count)s collections", label=label, count=len(batch))))
         for batch in refunded_batches:
-            amounts.append((2, clearing, -currency.round(sum(bal for _id, bal in batch)),
+            amounts.append(("refunds", clearing, -currency.round(sum(bal for _id, bal in batch)),
                             _("%(label)s: %(count)s refunds", label=label, count=len(batch))))
         amounts += [
-            (3, clearing, -unmatched, _("%(label)s: amounts not matched to a payment", label=label)),
-            (4, fee_account, currency.round(fees), _("%(label)s: fees", label=label)),
-            (5, payout, net, _("%(label)s: payout", label=label)),
+            ("unmatched", clearing, -unmatched, _("%(label)s: amounts not matched to a payment", label=label)),
+            ("fees", fee_account, currency.round(fees), _("%(label)s: fees", label=label)),
+            ("payout", payout, net, _("%(label)s: payout", label=label)),
         ]
         line_commands = [line(account, balance, name, role) for role, account, balance, name in amounts
                          if not currency.is_zero(balance)]
@@ -757,16 +763,18 @@ class EvSettlement(models.Model):
                 "company_id": settlement.company_id.id, "line_ids": line_commands,
             })
             move.action_post()
-            # The settlement lines of roles 1 and 2 are in the order of the batches (same order as the commands).
-            batch_lines = [(ln.id, ln.sequence) for ln in move.line_ids.sorted("id") if ln.sequence in (1, 2)]
+            # The collections and refunds lines are in the order of the batches (same order as the commands).
+            batch_lines = [(ln.id, ln.ev_settlement_role) for ln in move.line_ids.sorted("id")
+                           if ln.ev_settlement_role in ("collections", "refunds")]
             batches = [batch for batch in collected_batches + refunded_batches
                        if not currency.is_zero(sum(bal for _id, bal in batch))]
             move_id = move.id
+            self.env.invalidate_all()  # nothing read so far is needed by the reconciliation: memory for one batch
             settlement._ev_reconcile_in_batches(list(zip([line_id for line_id, _role in batch_lines], batches)))
             move = self.env["account.move"].sudo().browse(move_id)
-        self.env.cr.execute("UPDATE ev_settlement_line SET move_id = %s WHERE settlement_id = %s AND kind != 'fund' "
-                            "AND move_id IS NULL", [move.id or None, settlement.id])
-        self.env["ev.settlement.line"].invalidate_model(["move_id"])
+        if move:
+            settlement._ev_unbooked_lines().write({"move_id": move.id})
+            self.env["ev.settlement.line"].invalidate_model()
         if move:
             values = {"move_ids": [Command.link(move.id)]}
             if not adjustment:
@@ -790,7 +798,8 @@ class EvSettlement(models.Model):
         the earlier batches to their payment moves and payments, and recompute them (payment state, due date, signed
         amounts…). Three things keep that walk small:
         - those batches are fully reconciled and nothing of theirs changes any more: their moves and payments are
-          protected from the recomputation (one id set shared by all the protected fields);
+          protected from the recomputation (Environment.protecting(); it keeps a set of their ids per field,
+          about 0.5 MB per field on a busy day, which is why batches are of RECONCILE_BATCH = 500);
         - the walk reads only the columns it follows (``prefetch_fields=False``), not every column of 10,000 lines,
           partials and moves (about 40 MB on a busy day); the batch's own moves are still read whole;
         - no chatter tracking (see below).
@@ -812,10 +821,8 @@ class EvSettlement(models.Model):
         settled_move_ids, settled_payment_ids = [], []
         for settlement_line_id, batch in pairs:
             batch_line_ids = [aml_id for aml_id, _bal in batch]
-            # Recordsets over a frozenset of ids: protecting() takes frozenset() of it for each field, which is that
-            # same set, so the 17 fields share it (instead of a set of 10,000 ids, ~0.5 MB, for each of them).
-            settled_moves = AccountMove.__class__(self.env, frozenset(settled_move_ids), ())
-            settled_payments = AccountPayment.__class__(self.env, frozenset(settled_payment_ids), ())
+            settled_moves = AccountMove.browse(settled_move_ids)
+            settled_payments = AccountPayment.browse(settled_payment_ids)
             with self.env.protecting(move_fields, settled_moves), \
                     self.env.protecting(payment_fields, settled_payments):
                 batch_lines = AccountMoveLine.browse([settlement_line_id] + batch_line_ids)
@@ -824,12 +831,11 @@ class EvSettlement(models.Model):
                 batch_lines.reconcile()
                 AccountMoveLine.env.flush_all()
             if len(pairs) > 1:
-                self.env.cr.execute("SELECT DISTINCT move_id, payment_id FROM account_move_line WHERE id = ANY(%s)",
-                                    [batch_line_ids])
-                for move_id, payment_id in self.env.cr.fetchall():
-                    settled_move_ids.append(move_id)
-                    if payment_id:
-                        settled_payment_ids.append(payment_id)
+                for move, payment in AccountMoveLine._read_group([("id", "in", batch_line_ids)],
+                                                                 ["move_id", "payment_id"]):
+                    settled_move_ids.append(move.id)
+                    if payment:
+                        settled_payment_ids.append(payment.id)
                 self.env.invalidate_all()
 
     def action_reset_to_draft(self):
@@ -851,10 +857,9 @@ class EvSettlement(models.Model):
                     defaults.append({"date": entry.date,
                                      "ref": _("Reversal of: %(entry)s", entry=entry.ref or entry.name)})
                 reversals = entries._reverse_moves(defaults, cancel=True)
-            self.env["ev.settlement.line"].flush_model()
-            self.env.cr.execute("UPDATE ev_settlement_line SET move_id = NULL WHERE settlement_id = %s",
-                                [settlement.id])
-            self.env["ev.settlement.line"].invalidate_model(["move_id"])
+            self.env["ev.settlement.line"].search([("settlement_id", "=", settlement.id),
+                                                   ("move_id", "!=", False)]).write({"move_id": False})
+            self.env["ev.settlement.line"].invalidate_model()
             settlement.write({"state": "draft", "move_id": False, "payout_date": False,
                               "move_ids": [Command.link(move.id) for move in reversals]})
             if reversals:
@@ -952,11 +957,15 @@ class EvSettlement(models.Model):
         payout = self.provider_id.sudo().ev_payout_account_id
         counterparts = self.env["account.move.line"]
         for st_line in st_lines:
-            st_line.with_context(force_delete=True, skip_readonly_check=True).write({
-                "line_ids": [Command.clear()] + [Command.create(vals) for vals in
-                                                 st_line._prepare_move_line_default_vals(payout.id)],
-            })
-            counterparts |= st_line.move_id.line_ids.filtered(lambda ln: ln.account_id == payout)
+            # The bank line's entry waits on the journal's suspense account: it is reset to draft, its suspense
+            # line moved to the payout account and posted again, as an accountant would do by hand.
+            suspense_account = st_line.journal_id.suspense_account_id
+            entry = st_line.move_id
+            suspense = entry.line_ids.filtered(lambda ln, account=suspense_account: ln.account_id == account)
+            entry.button_draft()
+            entry.write({"line_ids": [Command.update(line.id, {"account_id": payout.id}) for line in suspense]})
+            entry.action_post()
+            counterparts |= entry.line_ids.filtered(lambda ln: ln.account_id == payout)
         (counterparts | self._ev_payout_lines()).reconcile()
         for settlement in self:
             settlement.write({"statement_line_ids": [Command.link(line.id) for line in st_lines],

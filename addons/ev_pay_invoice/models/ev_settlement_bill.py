@@ -4,7 +4,9 @@ BILL_TYPES = [
     ("wechat_trade", "WeChat Pay trade bill"),
     ("wechat_fundflow", "WeChat Pay fund-flow bill"),
     ("alipay_trade", "Alipay business detail bill"),
+    ("alipay_fundflow", "Alipay account detail bill"),
 ]
+FUND_BILL_TYPES = ("wechat_fundflow", "alipay_fundflow")
 
 
 class EvSettlementBill(models.Model):
@@ -28,6 +30,9 @@ class EvSettlementBill(models.Model):
     line_count = fields.Integer(string="Lines in File", readonly=True)
     new_line_count = fields.Integer(string="New Lines", readonly=True,
                                     help="Lines not already imported from another file of the same day.")
+    layout_notes = fields.Text(
+        string="Layout Changes", readonly=True,
+        help="What the provider changed in this bill's layout (new columns or totals): the file was read all the same.")
     origin = fields.Selection([("upload", "Uploaded"), ("download", "Downloaded")], string="Source", default="upload",
                               required=True, readonly=True)
 

@@ -7,6 +7,8 @@ DIFFERENCE_KINDS = [
     ("fee", "Fee mismatch"),
     ("unbooked", "Payment not booked"),
     ("no_payout", "No payout"),
+    ("unrecognised", "Unrecognised bill row"),
+    ("bill_layout", "Bill layout changed"),
 ]
 
 
@@ -25,6 +27,8 @@ class EvSettlementDifference(models.Model):
     transaction_id = fields.Many2one("payment.transaction", string="Transaction", ondelete="cascade",
                                      index="btree_not_null")
     line_id = fields.Many2one("ev.settlement.line", string="Bill Line", ondelete="cascade")
+    bill_id = fields.Many2one("ev.settlement.bill", string="Bill", ondelete="cascade")
+    detail = fields.Text(help="The bill row as printed (unrecognised row), or what changed in the bill's layout.")
     reference = fields.Char(help="Order or refund number concerned.")
     currency_id = fields.Many2one(related="settlement_id.currency_id")
     expected = fields.Monetary(string="In the Books")
@@ -66,6 +70,15 @@ class EvSettlementDifference(models.Model):
                            "bank statement; if the money is not there, check the withdrawals in the provider's "
                            "fund-flow bill and the settlement bank account at the provider, then click Match "
                            "Payout."),
+            "unrecognised": _("The bill has a row of a kind this version does not know (see the row as printed): it "
+                              "was imported without an amount. Look the order up in the merchant platform to see what "
+                              "the row is (a frozen payment, a split, a new refund state…); if it moved money, record "
+                              "it in Odoo (payment, refund or a manual entry), then mark the difference resolved. "
+                              "Tell your IT provider, so that the next version reads such rows."),
+            "bill_layout": _("The provider changed the layout of this bill (see what changed): the day was imported "
+                             "with the columns this version knows, and its totals were checked. Nothing is to be "
+                             "booked; tell your IT provider so that the new columns are read, then mark the "
+                             "difference resolved."),
         }
         for difference in self:
             difference.advice = difference._ev_cause_advice() or advice.get(difference.kind, "")

@@ -5,6 +5,7 @@ LINE_KINDS = [
     ("payment", "Collection"),
     ("refund", "Refund"),
     ("revoked", "Revoked"),
+    ("unrecognised", "Unrecognised"),
     ("fund", "Fund movement"),
 ]
 
@@ -41,6 +42,8 @@ class EvSettlementLine(models.Model):
     flow_amount = fields.Monetary(string="Movement", help="Fund-flow bill: income positive, expense negative.")
     business_type = fields.Char(help="Bill status / 业务类型 as printed.")
     fee_rate = fields.Char(help="Fee rate as printed in the bill (e.g. 0.60%).")
+    raw_row = fields.Text(string="Row as Printed",
+                          help="An unrecognised row: every column of the bill row, as the provider printed it.")
     move_id = fields.Many2one("account.move", string="Posted In", readonly=True, index="btree_not_null",
                               ondelete="set null",
                               help="The settlement entry (or adjustment) that booked this line; empty until posted.")

@@ -1,19 +1,18 @@
 """WeChat Pay (API v3) and Alipay (open platform) as providers of Odoo's payment framework.
 
 The wire protocols (signing, verification, AES-GCM, request builders) live in ``protocols/``; this model only
-holds the credentials, sends the prepared requests and turns protocol errors into user errors. In state
-'test' (sandbox) the API base URL points to the simulators served by this same Odoo (controllers/sandbox.py).
+holds the credentials, sends the prepared requests and turns protocol errors into user errors. Where the
+calls go and how they travel is one transport hook (``_ev_api_base`` and ``_ev_send``): the official gateways, or
+the API base URL an administrator set (a proxy, a private gateway, a test double).
 """
 import json
 import logging
-import secrets
 from urllib.parse import urlencode, urlsplit
 
 import requests
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.http import request as http_request
 
 from ..protocols import alipay, keys, wechatpay
 from ..protocols.transport import request_may_have_arrived
@@ -21,7 +20,6 @@ from ..protocols.transport import request_may_have_arrived
 _logger = logging.getLogger(__name__)
 
 EV_PROVIDER_CODES = ("wechatpay", "alipay")
-SANDBOX_PREFIX = "/ev_pay/sandbox"
 REQUEST_TIMEOUT = 10
 
 
@@ -85,16 +83,11 @@ class PaymentProvider(models.Model):
 
     # Both -------------------------------------------------------------------------------------------------
     ev_api_base_url = fields.Char(
-        string="API Base URL", help="Leave empty: the official gateway when enabled, this server's simulator "
-        "in test mode.",
+        string="API Base URL", help="Leave empty for the official gateway. Set it to go through a proxy or a "
+        "private gateway.",
     )
     ev_qr_timeout_minutes = fields.Integer(string="QR Validity (minutes)", default=15,
                                            help="The collection QR expires and the order is closed after this.")
-
-    # Simulator side of the sandbox (what WeChat Pay / Alipay would know about us) -------------------------
-    ev_sandbox_platform_private_key = fields.Text(groups="base.group_system", copy=False)
-    ev_sandbox_merchant_public_key = fields.Text(groups="base.group_system", copy=False)
-    ev_sandbox_api_v3_key = fields.Char(groups="base.group_system", copy=False)
 
     # === COMPUTE / CRUD === #
 
@@ -102,18 +95,6 @@ class PaymentProvider(models.Model):
         """Override of `payment`: both channels refund partially."""
         super()._compute_feature_support_fields()
         self.filtered(lambda p: p.code in EV_PROVIDER_CODES).update({"support_refund": "partial"})
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        providers = super().create(vals_list)
-        providers.filtered(lambda p: p.state == "test" and p.code in EV_PROVIDER_CODES)._ev_ensure_sandbox_credentials()
-        return providers
-
-    def write(self, vals):
-        res = super().write(vals)
-        if vals.get("state") == "test" or {"code", "wechatpay_mode", "wechatpay_verify_mode"} & set(vals):
-            self.filtered(lambda p: p.state == "test" and p.code in EV_PROVIDER_CODES)._ev_ensure_sandbox_credentials()
-        return res
 
     @api.constrains("state", "code", "wechatpay_api_v3_key")
     def _ev_check_api_v3_key(self):
@@ -123,8 +104,9 @@ class PaymentProvider(models.Model):
                 raise ValidationError(_("The WeChat Pay API v3 key of %(provider)s must be 32 characters, "
                                         "it has %(length)s.", provider=provider.name, length=len(key)))
 
-    @api.constrains("state", "code")
+    @api.constrains("state", "code", "ev_api_base_url")
     def _ev_check_credentials_when_enabled(self):
+        self.sudo()._ev_check_live_endpoint()
         for provider in self.sudo().filtered(lambda p: p.state == "enabled" and p.code in EV_PROVIDER_CODES):
             missing = provider._ev_missing_credentials()
             if missing:
@@ -177,12 +159,10 @@ class PaymentProvider(models.Model):
         return self.get_base_url().rstrip("/")
 
     def _ev_api_base(self):
-        """Where API calls go: the override, the simulator of this server in test mode, else the real gateway."""
+        """Transport hook: where API calls go. The administrator's override, else the official gateway."""
         self.ensure_one()
         if self.ev_api_base_url:
             return self.ev_api_base_url.rstrip("/")
-        if self.state == "test":
-            return "%s%s/%s" % (self._ev_base_url(), SANDBOX_PREFIX, self.code)
         return wechatpay.API_HOST if self.code == "wechatpay" else alipay.GATEWAY_URL
 
     def _ev_alipay_gateway(self):
@@ -192,9 +172,15 @@ class PaymentProvider(models.Model):
     def _ev_notify_url(self):
         return "%s/payment/%s/webhook" % (self._ev_base_url(), self.code)
 
-    def _ev_is_sandboxed(self):
-        self.ensure_one()
-        return self.state == "test" and self._ev_api_base().startswith(self._ev_base_url() + SANDBOX_PREFIX)
+    def _ev_check_live_endpoint(self):
+        """An enabled provider talks to a real platform: its API base URL must be HTTPS and not this server (what
+        this server answers itself can only be a simulator)."""
+        for provider in self.filtered(lambda p: p.state == "enabled" and p.code in EV_PROVIDER_CODES):
+            base = provider._ev_api_base()
+            if urlsplit(base).scheme != "https" or urlsplit(base).netloc == urlsplit(provider._ev_base_url()).netloc:
+                raise ValidationError(_("%(provider)s cannot be enabled: its API base URL %(url)s is not a platform "
+                                        "reached over HTTPS. Clear it to use the official gateway.",
+                                        provider=provider.name, url=base))
 
     # === Credentials === #
 
@@ -234,88 +220,11 @@ class PaymentProvider(models.Model):
         return alipay.AlipayApp(app_id=provider.alipay_app_id, private_key_pem=provider.alipay_private_key,
                                 alipay_public_key_pem=provider.alipay_public_key)
 
-    def _ev_ensure_sandbox_credentials(self):
-        """Give a test-mode provider working credentials and the simulator its own keys, once.
-
-        Like a sandbox account on the real platforms: our merchant key pair and certificate serial, the API v3
-        key, and the platform's key pair whose public half we verify with. Nothing here is logged.
-        """
-        for provider in self.sudo():
-            if provider.state != "test":
-                continue
-            values = {}
-            if provider.code == "wechatpay":
-                if not (provider.wechatpay_private_key and provider.wechatpay_serial_no):
-                    private_pem, _public_pem = keys.generate_rsa_keypair()
-                    cert_pem, serial = keys.generate_self_signed_certificate(private_pem, "EV sandbox merchant")
-                    values.update(wechatpay_private_key=private_pem, wechatpay_serial_no=serial,
-                                  ev_sandbox_merchant_public_key=cert_pem)
-                if not provider.wechatpay_api_v3_key:
-                    values["wechatpay_api_v3_key"] = secrets.token_hex(16)
-                platform_pem = provider.ev_sandbox_platform_private_key
-                if not platform_pem:
-                    platform_pem, _platform_public = keys.generate_rsa_keypair()
-                    values["ev_sandbox_platform_private_key"] = platform_pem
-                if provider.wechatpay_verify_mode == "public_key" and (
-                        not provider.wechatpay_public_key or "ev_sandbox_platform_private_key" in values):
-                    values.update(wechatpay_public_key=keys.public_key_pem(platform_pem),
-                                  wechatpay_public_key_id=provider.wechatpay_public_key_id
-                                  or "PUB_KEY_ID_%s" % secrets.randbelow(10 ** 20))
-                if provider.wechatpay_verify_mode == "certificate" and (
-                        not provider.wechatpay_platform_certificate or "ev_sandbox_platform_private_key" in values):
-                    # Also when an existing provider is switched to certificate verification.
-                    cert_pem, _serial = keys.generate_self_signed_certificate(platform_pem, "EV sandbox WeChat Pay")
-                    values["wechatpay_platform_certificate"] = cert_pem
-                values.setdefault("wechatpay_appid", provider.wechatpay_appid or "wx%016d" % provider.id)
-                values.setdefault("wechatpay_mchid", provider.wechatpay_mchid or str(1900000000 + provider.id))
-                if provider.wechatpay_mode == "partner":
-                    values.setdefault("wechatpay_sub_mchid",
-                                      provider.wechatpay_sub_mchid or str(1600000000 + provider.id))
-            elif provider.code == "alipay":
-                if not provider.alipay_private_key:
-                    app_pem, app_public = keys.generate_rsa_keypair()
-                    values.update(alipay_private_key=app_pem, ev_sandbox_merchant_public_key=app_public)
-                if not provider.ev_sandbox_platform_private_key:
-                    platform_pem, platform_public = keys.generate_rsa_keypair()
-                    values.update(ev_sandbox_platform_private_key=platform_pem, alipay_public_key=platform_public)
-                values.setdefault("alipay_app_id", provider.alipay_app_id or "90210%011d" % provider.id)
-            values = {name: value for name, value in values.items() if value != provider[name]}
-            if values:
-                # Written with super() to skip our write() hook and the state handling of `payment`.
-                super(PaymentProvider, provider).write(values)
-            if provider.code == "wechatpay" and not provider.ev_sandbox_api_v3_key:
-                super(PaymentProvider, provider).write({"ev_sandbox_api_v3_key": provider.wechatpay_api_v3_key})
-
-    def action_ev_reset_sandbox_credentials(self):
-        """Throw away the sandbox keys and make new ones (test mode only)."""
-        for provider in self:
-            if provider.state != "test":
-                raise UserError(_("%(provider)s is not in test mode: its credentials come from the platform.",
-                                  provider=provider.name))
-        self.sudo().write({
-            "wechatpay_private_key": False, "wechatpay_serial_no": False, "wechatpay_api_v3_key": False,
-            "wechatpay_public_key": False, "wechatpay_public_key_id": False, "wechatpay_platform_certificate": False,
-            "alipay_private_key": False, "alipay_public_key": False, "ev_sandbox_platform_private_key": False,
-            "ev_sandbox_merchant_public_key": False, "ev_sandbox_api_v3_key": False,
-        })
-        self._ev_ensure_sandbox_credentials()
-
     # === Transport === #
 
     def _ev_send(self, method, url, headers, body):
-        """Send one HTTP request; return (status, headers dict, body bytes).
-
-        Sandbox calls made while this server is answering an HTTP request are served in-process by the same
-        simulator code (same signed bytes in and out): calling ourselves over HTTP from inside a request would
-        hold one worker waiting for another, and deadlocks a single-worker server (and Odoo's test server). So
-        are all sandbox calls under ``ev_sandbox_in_process`` (the demo data, built while no HTTP server runs).
-        """
+        """Transport hook: send one HTTP request; return (status, headers dict, body bytes)."""
         self.ensure_one()
-        if self._ev_is_sandboxed() and (http_request or self.env.context.get("ev_sandbox_in_process")):
-            path = url[len(self._ev_base_url()):]
-            status, answer_headers, answer_body = self.env["ev.pay.sandbox.order"].sudo()._ev_dispatch(
-                method, path, headers, body)
-            return status, answer_headers, answer_body
         try:
             response = self._ev_http(method, url, headers=headers, data=body)
         except requests.exceptions.RequestException as error:
@@ -332,8 +241,8 @@ class PaymentProvider(models.Model):
 
     @api.model
     def _ev_http(self, method, url, **kwargs):
-        """One outgoing HTTP request. Pending writes are flushed first, so that a sandbox running on this same
-        database (and Odoo's test server, which shares the test transaction) sees them."""
+        """One outgoing HTTP request. Pending writes are flushed first, so that a platform double running on this
+        same database (and Odoo's test server, which shares the test transaction) sees them."""
         self.env.flush_all()
         try:
             return requests.request(method, url, timeout=REQUEST_TIMEOUT, **kwargs)

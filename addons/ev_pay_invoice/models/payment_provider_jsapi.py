@@ -3,28 +3,24 @@
 Opened in WeChat's own browser, the one-QR landing page cannot open the Native ``weixin://`` code; it pays with
 the JSAPI payment sheet instead, which needs the buyer's openid under the official account bound to the merchant.
 That openid comes from the account's silent web authorisation (snsapi_base): the landing page sends the buyer to
-WeChat, WeChat comes back to us with a code, and the code is exchanged with the AppSecret. In test state the
-authorisation page and the token endpoint are this server's simulator (controllers/sandbox_jsapi.py).
+WeChat, WeChat comes back to us with a code, and the code is exchanged with the AppSecret. Where the
+authorisation page and the token endpoint are is the transport hook ``_ev_wechat_oauth_hosts``.
 """
 import logging
 import re
-import secrets
 import time
 
 import requests
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.http import request as http_request
 from odoo.tools import consteq
 from odoo.tools import hmac as hmac_tool
 
 from ..protocols import wechatpay
-from .payment_provider import SANDBOX_PREFIX
 
 _logger = logging.getLogger(__name__)
 
-WECHAT_OAUTH_SANDBOX_PREFIX = SANDBOX_PREFIX + "/wechat"  # stands for both open.weixin.qq.com and api.weixin.qq.com
 OAUTH_STATE_SCOPE = "ev_pay_invoice.wechat_oauth_state"
 OAUTH_STATE_SECONDS = 10 * 60
 _OAUTH_STATE_RE = re.compile(r"^(\d+)x(\d+)x(\d+)x([0-9a-f]{40})$")
@@ -42,10 +38,7 @@ class PaymentProvider(models.Model):
         "https://<your domain>/ as JSAPI payment directory (支付授权目录) of the merchant: the payment pages have "
         "a path per order, and WeChat on iOS checks the first page opened. Leave empty to keep the QR code only.",
     )
-    # What the simulated WeChat knows of the official account (test state only).
-    ev_sandbox_app_secret = fields.Char(groups="base.group_system", copy=False)
-
-    # === readiness and sandbox credentials === #
+    # === readiness === #
 
     def _ev_wechat_jsapi_ready(self):
         """True when the WeChat browser can pay in place (JSAPI): an AppSecret and the account's AppID."""
@@ -53,38 +46,18 @@ class PaymentProvider(models.Model):
         if self.code != "wechatpay" or self.state == "disabled":
             return False
         provider = self.sudo()
-        if provider.state == "test" and not provider.ev_sandbox_app_secret:
-            # A sandbox made before JSAPI existed. (An AppSecret cleared by hand stays cleared: QR only.)
-            provider._ev_ensure_sandbox_credentials()
         return bool(provider.wechatpay_app_secret and provider._ev_wechatpay_merchant().oauth_appid())
-
-    def _ev_ensure_sandbox_credentials(self):
-        """Override: the simulated official account gets an AppSecret too (32 characters, as the real ones)."""
-        super()._ev_ensure_sandbox_credentials()
-        for provider in self.sudo().filtered(lambda p: p.state == "test" and p.code == "wechatpay"):
-            values = {}
-            if not provider.wechatpay_app_secret:
-                values["wechatpay_app_secret"] = secrets.token_hex(16)
-            if not provider.ev_sandbox_app_secret:
-                values["ev_sandbox_app_secret"] = values.get("wechatpay_app_secret") or provider.wechatpay_app_secret
-            if values:
-                provider.write(values)
-
-    def action_ev_reset_sandbox_credentials(self):
-        """Override: a new sandbox also means a new simulated official account secret."""
-        if all(provider.state == "test" for provider in self):
-            self.sudo().write({"wechatpay_app_secret": False, "ev_sandbox_app_secret": False})
-        return super().action_ev_reset_sandbox_credentials()
 
     # === OAuth === #
 
     def _ev_wechat_oauth_hosts(self):
-        """(authorisation host, API host): WeChat's own, or this server's simulator in test state."""
+        """Transport hook: (authorisation host, API host) of WeChat's web OAuth."""
         self.ensure_one()
-        if self.state == "test":
-            sandbox = self._ev_base_url() + WECHAT_OAUTH_SANDBOX_PREFIX
-            return sandbox, sandbox
         return wechatpay.OAUTH_HOST, wechatpay.SNS_API_HOST
+
+    def _ev_jsapi_landing_values(self):
+        """Hook: more values for the WeChat in-app payment page (``collection_landing_page``)."""
+        return {}
 
     def _ev_wechat_oauth_appid(self):
         self.ensure_one()
@@ -135,18 +108,7 @@ class PaymentProvider(models.Model):
         _authorize_host, api_host = provider._ev_wechat_oauth_hosts()
         url = wechatpay.oauth_access_token_url(provider._ev_wechat_oauth_appid(), provider.wechatpay_app_secret or "",
                                                code, host=api_host)
-        local = provider._ev_base_url() + SANDBOX_PREFIX
-        if provider.state == "test" and http_request and url.startswith(local):
-            # Answered in-process, as provider._ev_send does: a request calling its own server would wait on itself.
-            _status, _headers, body = self.env["ev.pay.sandbox.order"].sudo()._ev_wechat_oauth_dispatch(
-                "GET", url[len(provider._ev_base_url()):])
-        else:
-            try:
-                body = self._ev_http("GET", url).content
-            except requests.exceptions.RequestException as error:
-                _logger.warning("WeChat OAuth of provider %s: cannot reach WeChat: %s", provider.id,
-                                type(error).__name__)
-                raise UserError(_("WeChat cannot be reached right now. Try again in a moment.")) from error
+        body = provider._ev_wechat_oauth_fetch(url)
         try:
             return wechatpay.parse_oauth_access_token(body)["openid"]
         except wechatpay.WechatOAuthError as error:
@@ -156,3 +118,12 @@ class PaymentProvider(models.Model):
                                   "the screen), then pay.")) from error
             raise UserError(_("WeChat could not tell who is paying (%(code)s %(message)s). Scan the code again.",
                               code=error.errcode, message=error.errmsg)) from error
+
+    def _ev_wechat_oauth_fetch(self, url):
+        """Transport hook: GET WeChat's OAuth token endpoint; the answer's body."""
+        self.ensure_one()
+        try:
+            return self._ev_http("GET", url).content
+        except requests.exceptions.RequestException as error:
+            _logger.warning("WeChat OAuth of provider %s: cannot reach WeChat: %s", self.id, type(error).__name__)
+            raise UserError(_("WeChat cannot be reached right now. Try again in a moment.")) from error

@@ -13,7 +13,6 @@ import requests
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.http import request as http_request
 
 from ..protocols import alipay, bills, wechatpay
 from .payment_provider import EV_PROVIDER_CODES
@@ -244,6 +243,8 @@ class PaymentProvider(models.Model):
     def _ev_download_bill(self, bill_type, bill_date):
         """Bytes of one bill (UTF-8 / GBK / zip, as served), or None when the provider has none for the day."""
         self.ensure_one()
+        if self.code == "wechatpay" and bill_type == "wechat_fundflow" and self.wechatpay_mode == "partner":
+            return self._ev_download_sub_merchant_fundflow(bill_date)
         if self.code == "wechatpay":
             if bill_type == "wechat_trade":
                 api_request = wechatpay.trade_bill_request(
@@ -256,17 +257,9 @@ class PaymentProvider(models.Model):
                                                                                   "STATEMENT_CREATING"))
             if status >= 300:
                 return None
-            download = wechatpay.bill_download_request(answer["download_url"])
-            parts = urlsplit(answer["download_url"])
-            prepared = wechatpay.prepare_request(download, self._ev_wechatpay_credentials(),
-                                                 host="%s://%s" % (parts.scheme, parts.netloc))
             # The download answer is not signed (bills.md#wechat-pay-trade-bill): the SHA1 of the uncompressed file is
             # checked instead.
-            status, _headers, body = self._ev_send_unsigned(prepared.method, prepared.url, prepared.headers)
-            if status >= 300:
-                raise UserError(_("WeChat Pay refused the bill download of %(date)s (HTTP %(status)s).",
-                                  date=bill_date, status=status))
-            uncompressed = bills._gunzip(body)
+            uncompressed = bills._gunzip(self._ev_wechatpay_download(answer["download_url"], bill_date))
             if not wechatpay.verify_bill_hash(uncompressed, answer.get("hash_type"), answer.get("hash_value")):
                 raise UserError(_("The WeChat Pay bill of %(date)s does not match its SHA1: it was damaged in "
                                   "transit; nothing was imported.", date=bill_date))
@@ -282,17 +275,46 @@ class PaymentProvider(models.Model):
                               date=bill_date, status=status))
         return body
 
+    def _ev_download_sub_merchant_fundflow(self, bill_date):
+        """Service-provider mode: the dealer's own (sub-merchant) fund-flow bill, whose withdrawals and fees are
+        the store's; our own account's bill would show the service provider's. The answer lists encrypted files:
+        each is downloaded (signed GET), decrypted with our merchant key, checked against its hash and joined in
+        sequence (bills.md#wechat-pay-sub-merchant-fund-flow-bill). None when there is no bill for the day."""
+        api_request = wechatpay.sub_merchant_fundflow_bill_request(self.wechatpay_sub_mchid, bill_date)
+        status, answer = self._ev_wechatpay_call(api_request, allowed_errors=("NO_STATEMENT_EXIST",
+                                                                              "STATEMENT_CREATING"))
+        if status >= 300:
+            return None
+        credentials = self._ev_wechatpay_credentials()
+        try:
+            parts = wechatpay.sub_merchant_bill_parts(answer)
+            files = [wechatpay.open_sub_merchant_bill_part(self._ev_wechatpay_download(part.download_url, bill_date),
+                                                           part, credentials.private_key_pem)
+                     for part in parts]
+        except wechatpay.WechatPayError as error:
+            _logger.warning("%s: sub-merchant fund-flow bill of %s refused: %s", self.name, bill_date, error)
+            raise UserError(_("The fund-flow bill of %(date)s of sub-merchant %(sub_mchid)s could not be opened "
+                              "(%(reason)s); nothing was imported. Check that the merchant API key of this provider "
+                              "is the one registered with WeChat Pay, then download the bills again.",
+                              date=bill_date, sub_mchid=self.wechatpay_sub_mchid, reason=error)) from error
+        return bills._gunzip(b"".join(files))
+
+    def _ev_wechatpay_download(self, download_url, bill_date):
+        """The body of a WeChat Pay bill link: a signed GET whose answer is not signed (the caller checks the hash)."""
+        parts = urlsplit(download_url)
+        prepared = wechatpay.prepare_request(wechatpay.bill_download_request(download_url),
+                                             self._ev_wechatpay_credentials(),
+                                             host="%s://%s" % (parts.scheme, parts.netloc))
+        status, _headers, body = self._ev_send_unsigned(prepared.method, prepared.url, prepared.headers)
+        if status >= 300:
+            raise UserError(_("WeChat Pay refused the bill download of %(date)s (HTTP %(status)s).",
+                              date=bill_date, status=status))
+        return body
+
     def _ev_send_unsigned(self, method, url, headers):
-        """GET a bill file over HTTP (the download answers are not signed; the simulator of this server serves
-        them too). Called from the cron, never while this server answers a request."""
+        """Transport hook: GET a bill file over HTTP (the download answers are not signed). Called from the cron,
+        never while this server answers a request."""
         self.ensure_one()
-        in_process = http_request or self.env.context.get("ev_sandbox_in_process")
-        if self._ev_is_sandboxed() and in_process and url.startswith(self._ev_base_url()):
-            # As _ev_send: the simulator's file, served in-process while this server answers a request (or while
-            # the demo data is built and no HTTP server runs).
-            answer = self.env["ev.pay.sandbox.order"].sudo()._ev_bill_file(url[len(self._ev_base_url()):])
-            if answer:
-                return answer
         try:
             response = self._ev_http(method, url, headers=headers)
         except requests.exceptions.RequestException as error:

@@ -23,7 +23,7 @@ from odoo.tools import float_repr
 from odoo.addons.payment import utils as payment_utils
 
 from ..protocols import alipay, wechatpay
-from ..protocols.wechatpay_platform import rfc3339_beijing
+from ..protocols.wechatpay import rfc3339_beijing
 from .payment_provider import EV_PROVIDER_CODES, EvPayAnswerLost
 
 _logger = logging.getLogger(__name__)
@@ -116,7 +116,8 @@ class PaymentTransaction(models.Model):
         names = orders.order_line.filtered(lambda line: not line.display_type).mapped("name")
         text = (names[0].split("\n")[0] if names else "") or self.reference
         store = self.company_id.name or ""
-        return ("%s-%s" % (store, text))[:120]
+        # Each request builder cuts it as its platform counts (WeChat Pay: UTF-8 bytes; Alipay: characters).
+        return "%s-%s" % (store, text)
 
     def _ev_request_qr(self):
         """Open the Native order (WeChat) / precreate the trade (Alipay); store the QR; set pending."""

@@ -14,7 +14,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..protocols import wechatpay
-from ..protocols.wechatpay_platform import rfc3339_beijing
+from ..protocols.wechatpay import rfc3339_beijing
 
 _logger = logging.getLogger(__name__)
 

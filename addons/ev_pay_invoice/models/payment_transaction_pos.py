@@ -128,6 +128,11 @@ class PaymentTransaction(models.Model):
         expired._ev_query_provider()
         expired.filtered(lambda t: t.state in ("draft", "pending"))._ev_close_at_provider()
 
+    def _ev_till_extra_values(self):
+        """Hook: more values of this transaction for the till (``pos.order.ev_pos_state``)."""
+        self.ensure_one()
+        return {}
+
     def _ev_close_at_provider(self):
         """Override: an unpaid WeChat pay-code order is reversed (撤销), which is how codepay is cancelled."""
         wechat_codepay = self.filtered(lambda t: t.ev_codepay and t.provider_code == "wechatpay"

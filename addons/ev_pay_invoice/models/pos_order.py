@@ -268,20 +268,14 @@ class PosOrder(models.Model):
     def ev_pos_state(self):
         self.ensure_one()
         txs = self._ev_pay_transactions()
-        sandbox = self.env["ev.pay.sandbox.order"].sudo()
         result = []
         for tx in txs.filtered(lambda t: t.state != "cancel" or t == txs[-1:]):
             provider = tx.provider_id
-            wallet_url = False
-            if provider._ev_is_sandboxed():
-                order = sandbox.search([("provider_id", "=", provider.id), ("out_trade_no", "=", tx.reference)],
-                                       limit=1)
-                wallet_url = order._wallet_url() if order else False
             result.append({
                 "id": tx.id, "reference": tx.reference, "provider_code": provider.code,
                 "provider_name": provider.name, "state": tx.state, "codepay": tx.ev_codepay,
                 "qr_content": False if tx.ev_codepay else tx.ev_qr_content, "message": tx.state_message or "",
-                "sandbox_wallet_url": wallet_url,
+                **tx._ev_till_extra_values(),
             })
         covered = self.state == "draft" and bool(self.payment_ids) and \
             self.currency_id.is_zero(self.get_amount_unpaid())

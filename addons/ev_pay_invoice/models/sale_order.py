@@ -143,7 +143,6 @@ class SaleOrder(models.Model):
             "paid_with": paid[:1].provider_id.name or "",
             "invoice_names": invoices.mapped("name"),
             "public_url": self._ev_public_landing_url(base_url),
-            "sandbox": any(tx.provider_id.state == "test" for tx in shown),
             "transactions": [
                 {
                     "id": tx.id,

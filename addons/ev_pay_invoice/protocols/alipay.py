@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from . import keys
 
 GATEWAY_URL = "https://openapi.alipay.com/gateway.do"
-SANDBOX_GATEWAY_URL = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
+TEST_GATEWAY_URL = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
 
 SIGN_TYPE = "RSA2"
 CHARSET = "utf-8"
@@ -189,6 +189,15 @@ def _trade_reference(out_trade_no, trade_no):
     return biz
 
 
+# alipay.md#subject-limit: ``subject`` is String(256), counted in characters (a Chinese character is one).
+SUBJECT_MAX_CHARS = 256
+
+
+def fit_subject(text):
+    """``text`` cut to Alipay's subject limit (256 characters, whatever their script)."""
+    return " ".join((text or "").split())[:SUBJECT_MAX_CHARS]
+
+
 def precreate_params(app, out_trade_no, total_amount, subject, notify_url=None, app_auth_token=None,
                      timeout_express=None, qr_code_timeout_express=None, store_id=None, extra=None, timestamp=None):
     """``alipay.trade.precreate`` — the merchant-shown QR (alipay.md#precreate). Answer: ``qr_code``.
@@ -197,7 +206,7 @@ def precreate_params(app, out_trade_no, total_amount, subject, notify_url=None, 
     ``extra`` merges further documented fields (body, operator_id, terminal_id, goods_detail,
     extend_params{sys_service_provider_id}…).
     """
-    biz = {"out_trade_no": out_trade_no, "total_amount": format_yuan(total_amount), "subject": subject,
+    biz = {"out_trade_no": out_trade_no, "total_amount": format_yuan(total_amount), "subject": fit_subject(subject),
            "product_code": "FACE_TO_FACE_PAYMENT"}
     for name, value in (("timeout_express", timeout_express), ("qr_code_timeout_express", qr_code_timeout_express),
                         ("store_id", store_id)):
@@ -219,7 +228,8 @@ def pay_params(app, out_trade_no, total_amount, subject, auth_code, notify_url=N
     if not auth_code:
         raise ValueError("auth_code (the scanned payment code) is required")
     biz = {"out_trade_no": out_trade_no, "scene": "bar_code", "auth_code": auth_code,
-           "product_code": "FACE_TO_FACE_PAYMENT", "subject": subject, "total_amount": format_yuan(total_amount)}
+           "product_code": "FACE_TO_FACE_PAYMENT", "subject": fit_subject(subject),
+           "total_amount": format_yuan(total_amount)}
     if store_id:
         biz["store_id"] = store_id
     biz.update(extra or {})

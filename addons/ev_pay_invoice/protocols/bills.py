@@ -13,6 +13,11 @@ Formats (bills.md#wechat-pay-trade-bill, bills.md#wechat-pay-fund-flow-bill, bil
 Every parser checks the bill's own summary against its lines (counts and totals). A file without its summary is
 truncated; any malformed line raises ``BillFormatError`` naming the line. Nothing partial is ever returned.
 
+What is well-formed but new to us never fails the day (bills.md#tolerant-reading): a row of an unknown kind (a new
+WeChat 交易状态, an Alipay 业务类型 other than 交易/退款) becomes an ``UNRECOGNISED`` line with no amount of its own
+and its raw row kept; a new header or summary column is read past. Each of them is listed in the bill's
+``notices`` for the accountant, saying what changed.
+
 Sign conventions of ``TradeLine`` (the same for both channels): ``gross_amount`` is what a payment line settles to
 the merchant, ``refund_amount`` what a refund line gives back (both ≥ 0), ``fee`` is the fee charged (> 0) or
 returned (< 0), and ``net_amount = gross − refund − fee`` is the line's effect on the merchant's balance.
@@ -63,6 +68,29 @@ class TradeKind(StrEnum):
     PAYMENT = "payment"
     REFUND = "refund"
     REVOKED = "revoked"  # WeChat 交易状态 REVOKED (撤销)
+    UNRECOGNISED = "unrecognised"  # a row kind this parser does not know: kept with its raw row, no amount
+
+
+class NoticeKind(StrEnum):
+    ROW_KIND = "row_kind"  # a row of an unknown kind, imported as unrecognised
+    NEW_COLUMNS = "new_columns"  # the header has columns the documented layout lacks
+    SUMMARY_COLUMNS = "summary_columns"  # the summary has totals we cannot check
+
+
+@dataclass(frozen=True)
+class BillNotice:
+    """Something well-formed the parser did not recognise; the bill is read all the same. ``template`` (English,
+    %-style, the translation key) and ``params`` say what changed; ``raw`` is the row concerned, as printed."""
+
+    kind: NoticeKind
+    template: str
+    params: Mapping[str, object]
+    line_no: int | None = None
+    raw: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def message(self) -> str:
+        return self.template % self.params if self.params else self.template
 
 
 class FlowDirection(StrEnum):
@@ -119,6 +147,7 @@ class TradeBill:
     partner_id: str | None = None  # Alipay: the 16-digit PID
     period_start: datetime | None = None  # Alipay: #起始日期
     period_end: datetime | None = None  # Alipay: 终止日期
+    notices: tuple[BillNotice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,6 +184,11 @@ class FundFlowSummary:
 class FundFlowBill:
     lines: tuple[FundFlowLine, ...]
     summary: FundFlowSummary
+    channel: Channel = Channel.WECHAT
+    account: str | None = None  # Alipay: #账号 (PID + "0156")
+    partner_id: str | None = None  # Alipay: the 16-digit PID
+    period_start: datetime | None = None  # Alipay: #起始日期
+    notices: tuple[BillNotice, ...] = ()
 
 
 class BillRow(Mapping):
@@ -290,8 +324,9 @@ def _header(line: str) -> list[str]:
     return [unicodedata.normalize("NFKC", name).strip().lstrip("`").strip() for name in line.split(",")]
 
 
-def _parse_wechat_sections(text: str, required: tuple[str, ...], summary_starts: tuple[str, ...], kind: str):
-    """Split a WeChat bill into (header, [(line_no, row dict)], summary dict, summary line number)."""
+def _parse_wechat_sections(text: str, required: tuple[str, ...], summary_starts: tuple[str, ...], kind: str,
+                           known=()):
+    """Split a WeChat bill into (header, [(line_no, row dict)], summary dict, summary line number, notices)."""
     lines = _numbered_lines(text)
     try:
         header_no, header_line = next(lines)
@@ -299,9 +334,11 @@ def _parse_wechat_sections(text: str, required: tuple[str, ...], summary_starts:
         raise BillFormatError(_lt("the %(kind)s is empty"), kind=kind) from None
     header = _header(header_line)
     missing = [name for name in required if name not in header]
+    _changed_header_error(header, missing, known, header_no)
     if missing:
         raise BillFormatError(_lt("not a WeChat %(kind)s header: missing column(s) %(columns)s"), header_no, kind=kind,
                               columns=", ".join(missing))
+    notices = [notice for notice in [_new_columns_notice(header, known, header_no)] if notice]
     rows, summary_header, last_no, make_row = [], None, header_no, _row_maker(header)
     for line_no, line in lines:
         last_no = line_no
@@ -327,7 +364,30 @@ def _parse_wechat_sections(text: str, required: tuple[str, ...], summary_starts:
                               values=len(totals), columns=len(summary_header))
     for extra_no, _ in lines:
         raise BillFormatError(_lt("unexpected content after the totals row"), extra_no)
-    return header, rows, dict(zip(summary_header, totals)), totals_no
+    return header, rows, dict(zip(summary_header, totals)), totals_no, notices
+
+
+def _row_kind_notice(line_no: int, column: str, value: str, row: BillRow) -> BillNotice:
+    return BillNotice(NoticeKind.ROW_KIND, _lt("%(column)s %(value)r is a kind of row this version does not know: "
+                                               "imported as unrecognised, with the row as printed"),
+                      {"column": column, "value": value}, line_no, raw=row)
+
+
+def _new_columns_notice(header: list[str], known, line_no: int) -> BillNotice | None:
+    new = [name for name in header if name and name not in known]
+    if not new:
+        return None
+    return BillNotice(NoticeKind.NEW_COLUMNS, _lt("the header has new column(s) %(columns)s: read past, their "
+                                                  "values are kept with each row"),
+                      {"columns": ", ".join(new)}, line_no)
+
+
+def _changed_header_error(header: list[str], missing: list[str], known, line_no: int, **params):
+    """Required columns are missing and new ones appeared (a renamed column shows as both): say both."""
+    new = [name for name in header if name and name not in known]
+    if missing and new:
+        raise BillFormatError(_lt("the bill's header changed: missing column(s) %(columns)s, new column(s) "
+                                  "%(new)s"), line_no, columns=", ".join(missing), new=", ".join(new))
 
 
 def _verify(reported, computed, what: str, line_no: int):
@@ -347,12 +407,36 @@ _WECHAT_TRADE_TOTALS = {
     "手续费总金额": "手续费", "订单总金额": "订单金额", "申请退款总金额": "申请退款金额",
 }
 _WECHAT_TRADE_KINDS = {"SUCCESS": TradeKind.PAYMENT, "REFUND": TradeKind.REFUND, "REVOKED": TradeKind.REVOKED}
+# Every column of the documented layouts (ALL, SUCCESS, REFUND, legacy): any other is reported as new.
+_WECHAT_TRADE_COLUMNS = frozenset((
+    "交易时间", "公众账号ID", "商户号", "特约商户号", "子商户号", "设备号", "微信订单号", "商户订单号",
+    "用户标识", "交易类型", "交易状态", "付款银行", "货币种类", "应结订单金额", "总金额", "代金券金额",
+    "企业红包金额", "微信退款单号", "商户退款单号", "退款金额", "充值券退款金额", "企业红包退款金额",
+    "退款类型", "退款状态", "商品名称", "商户数据包", "手续费", "费率", "订单金额", "申请退款金额",
+    "费率备注", "退款申请时间", "退款成功时间",
+))
+
+
+def _unrecognised_line(channel: Channel, line_no: int, row: BillRow, status: str, trade_time: datetime | None,
+                       transaction_id: str, out_trade_no: str) -> TradeLine:
+    """A row of an unknown kind: no amount of its own (its meaning is unknown), the row kept as printed."""
+    return TradeLine(channel=channel, line_no=line_no, kind=TradeKind.UNRECOGNISED, trade_time=trade_time,
+                     transaction_id=transaction_id, out_trade_no=out_trade_no, gross_amount=ZERO, refund_amount=ZERO,
+                     fee=ZERO, status=status, goods_name=row.get("商品名称", ""), raw=row)
+
+
+def _lenient_time(value: str) -> datetime | None:
+    try:
+        return _time(value, "", 0)
+    except BillFormatError:
+        return None
 
 
 def _wechat_trade_line(line_no: int, row: BillRow) -> TradeLine:
     status = row["交易状态"]
     if status not in _WECHAT_TRADE_KINDS:
-        raise BillFormatError(_lt("交易状态 %(status)r is not SUCCESS, REFUND or REVOKED"), line_no, status=status)
+        return _unrecognised_line(Channel.WECHAT, line_no, row, status, _lenient_time(row["交易时间"]),
+                                  row["微信订单号"], row["商户订单号"])
     amounts = {column: _amount(row[column], column, line_no)
                for column in _WECHAT_TRADE_TOTALS.values() if column and column in row}
     gross_column = "应结订单金额" if "应结订单金额" in row else "总金额"  # legacy layout has no 应结订单金额
@@ -386,16 +470,23 @@ def parse_wechat_trade_bill(data: bytes, *, sha1: str | None = None) -> TradeBil
     data = _gunzip(data)
     if sha1 is not None:
         check_sha1(data, sha1)
-    header, rows, totals, totals_no = _parse_wechat_sections(
+    header, rows, totals, totals_no, notices = _parse_wechat_sections(
         decode_bill_text(data), ("交易时间", "微信订单号", "商户订单号", "交易状态", "手续费"),
-        ("总交易单数", "总交易单"), "trade bill")
+        ("总交易单数", "总交易单"), "trade bill", known=_WECHAT_TRADE_COLUMNS)
     if "应结订单金额" not in header and "总金额" not in header:
         raise BillFormatError(_lt("the trade bill has neither 应结订单金额 nor 总金额"), 1)
     lines = tuple(_wechat_trade_line(line_no, row) for line_no, row in rows)
+    notices += [_row_kind_notice(line.line_no, "交易状态", line.status, line.raw) for line in lines
+                if line.kind is TradeKind.UNRECOGNISED]
+    unchecked = [name for name in totals if name not in _WECHAT_TRADE_TOTALS]
+    if unchecked:
+        notices.append(BillNotice(NoticeKind.SUMMARY_COLUMNS, _lt(
+            "the summary has new total(s) %(columns)s that this version cannot check; the other totals were "
+            "checked"), {"columns": ", ".join(unchecked)}, totals_no))
     reported = {}
     for name, value in totals.items():
         if name not in _WECHAT_TRADE_TOTALS:
-            raise BillFormatError(_lt("unknown summary column %(name)r: cannot check it"), totals_no, name=name)
+            continue
         column = _WECHAT_TRADE_TOTALS[name]
         if column is None:
             reported[name] = Decimal(_count(value, name, totals_no))
@@ -412,7 +503,7 @@ def parse_wechat_trade_bill(data: bytes, *, sha1: str | None = None) -> TradeBil
         _verify(reported[name], computed, name, totals_no)
     if not any(_WECHAT_TRADE_TOTALS[name] is None for name in totals):
         raise BillFormatError(_lt("the summary has no trade count (总交易单数)"), totals_no)
-    return TradeBill(Channel.WECHAT, lines, _trade_summary(lines, reported))
+    return TradeBill(Channel.WECHAT, lines, _trade_summary(lines, reported), notices=tuple(notices))
 
 
 def _trade_summary(lines: tuple[TradeLine, ...], reported: dict[str, Decimal]) -> TradeBillSummary:
@@ -430,6 +521,7 @@ def _trade_summary(lines: tuple[TradeLine, ...], reported: dict[str, Decimal]) -
 _FUND_COLUMNS = ("记账时间", "微信支付业务单号", "资金流水单号", "业务名称", "业务类型", "收支类型", "收支金额(元)",
                  "账户结余(元)")
 _FUND_DIRECTIONS = {"收入": FlowDirection.INCOME, "支出": FlowDirection.EXPENSE}
+_FUND_KNOWN = frozenset(_FUND_COLUMNS + ("资金变更提交申请人", "备注", "业务凭证号"))
 
 
 def _fund_line(line_no: int, row: BillRow) -> FundFlowLine:
@@ -465,8 +557,14 @@ def parse_wechat_fundflow_bill(data: bytes, *, sha1: str | None = None) -> FundF
     data = _gunzip(data)
     if sha1 is not None:
         check_sha1(data, sha1)
-    _, rows, totals, totals_no = _parse_wechat_sections(decode_bill_text(data), _FUND_COLUMNS, ("资金流水总笔数",),
-                                                        "fund-flow bill")
+    _, rows, totals, totals_no, notices = _parse_wechat_sections(
+        decode_bill_text(data), _FUND_COLUMNS, ("资金流水总笔数",), "fund-flow bill", known=_FUND_KNOWN)
+    checked = ("资金流水总笔数", "收入笔数", "收入金额", "支出笔数", "支出金额")
+    unchecked = [name for name in totals if name not in checked]
+    if unchecked:
+        notices.append(BillNotice(NoticeKind.SUMMARY_COLUMNS, _lt(
+            "the summary has new total(s) %(columns)s that this version cannot check; the other totals were "
+            "checked"), {"columns": ", ".join(unchecked)}, totals_no))
     lines = tuple(_fund_line(line_no, row) for line_no, row in rows)
     try:
         summary = FundFlowSummary(
@@ -485,7 +583,7 @@ def parse_wechat_fundflow_bill(data: bytes, *, sha1: str | None = None) -> FundF
     _verify(summary.income_total, sum((line.amount for line in incomes), ZERO), "收入金额", totals_no)
     _verify(summary.expense_count, len(expenses), "支出笔数", totals_no)
     _verify(summary.expense_total, sum((line.amount for line in expenses), ZERO), "支出金额", totals_no)
-    return FundFlowBill(lines, summary)
+    return FundFlowBill(lines, summary, notices=tuple(notices))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -495,6 +593,12 @@ def parse_wechat_fundflow_bill(data: bytes, *, sha1: str | None = None) -> FundF
 _ALIPAY_COLUMNS = ("支付宝交易号", "商户订单号", "业务类型", "完成时间", "订单金额(元)", "商家实收(元)", "商家优惠(元)",
                    "退款批次号/请求号", "服务费(元)")
 _ALIPAY_KINDS = {"交易": TradeKind.PAYMENT, "退款": TradeKind.REFUND}
+_ALIPAY_TRADE_KNOWN = frozenset((
+    "支付宝交易号", "商户订单号", "业务类型", "商品名称", "创建时间", "完成时间", "门店编号", "门店名称",
+    "操作员", "终端号", "对方账户", "订单金额(元)", "商家实收(元)", "支付宝红包(元)", "集分宝(元)",
+    "支付宝优惠(元)", "商家优惠(元)", "券核销金额(元)", "券名称", "商家红包消费金额(元)",
+    "卡消费金额(元)", "退款批次号/请求号", "服务费(元)", "分润(元)", "备注",
+))
 _ALIPAY_END = "业务明细列表结束"
 _ALIPAY_PAYMENTS = re.compile(r"#交易合计:(\d+)笔,商家实收共(-?[\d.]+)元,商家优惠共(-?[\d.]+)元")
 _ALIPAY_REFUNDS = re.compile(r"#退款合计:(\d+)笔,商家实收退款共(-?[\d.]+)元,商家优惠退款共(-?[\d.]+)元")
@@ -519,7 +623,7 @@ def extract_alipay_detail_csv(archive: bytes) -> bytes:
                         name = name.encode("cp437").decode("gbk")
                     except (UnicodeEncodeError, UnicodeDecodeError):
                         pass
-                if name.endswith("业务明细.csv") and "汇总" not in name:
+                if name.endswith(("业务明细.csv", "账务明细.csv")) and "汇总" not in name:
                     return zipped.read(info)
     except zipfile.BadZipFile as error:
         raise BillFormatError(_lt("the Alipay bill zip is damaged or cut short (%(error)s)"),
@@ -538,7 +642,9 @@ def _alipay_line(line_no: int, row: BillRow) -> TradeLine:
     business = row["业务类型"]
     kind = _ALIPAY_KINDS.get(business)
     if kind is None:
-        raise BillFormatError(_lt("业务类型 %(business)r is neither 交易 nor 退款"), line_no, business=business)
+        return _unrecognised_line(Channel.ALIPAY, line_no, row, business,
+                                  _lenient_time(row["完成时间"] or row.get("创建时间", "")), row["支付宝交易号"],
+                                  row["商户订单号"])
     received = _amount(row["商家实收(元)"], "商家实收(元)", line_no)
     # Refund rows are negative; a payment with a negative amount (or the reverse) is a damaged line.
     if (kind is TradeKind.PAYMENT and received < 0) or (kind is TradeKind.REFUND and received > 0):
@@ -563,8 +669,10 @@ def _alipay_line(line_no: int, row: BillRow) -> TradeLine:
     )
 
 
-def parse_alipay_trade_bill(data: bytes) -> TradeBill:
-    """Parse Alipay's ``trade`` business detail bill: the downloaded zip, or its ``…_业务明细.csv`` member."""
+def _alipay_sections(data: bytes, required: tuple[str, ...], known, end_marker: str):
+    """Split an Alipay CSV (the zip's detail member, or the member itself) into (preamble lines, header,
+    [(line_no, BillRow)], footer lines, last line number, notices). Raises when a required column is missing or the
+    end marker is absent (a truncated file)."""
     if data[:4] == b"PK\x03\x04":
         data = extract_alipay_detail_csv(data)
     numbered = list(_numbered_lines(decode_bill_text(data)))
@@ -576,11 +684,13 @@ def parse_alipay_trade_bill(data: bytes) -> TradeBill:
         raise BillFormatError(_lt("the Alipay bill has no header row"))
     header_no, header_line = numbered[index]
     header = [_fold(name).strip() for name in next(csv.reader([header_line]))]
-    missing = [name for name in _ALIPAY_COLUMNS if name not in header]
+    missing = [name for name in required if name not in header]
+    _changed_header_error(header, missing, known, header_no)
     if missing:
         raise BillFormatError(_lt("not an Alipay business detail header: missing %(columns)s"), header_no,
                               columns=", ".join(missing))
-    lines, footer, make_row = [], [], _row_maker(header)
+    notices = [notice for notice in [_new_columns_notice(header, known, header_no)] if notice]
+    rows, footer, make_row = [], [], _row_maker(header)
     for line_no, line in numbered[index + 1:]:
         if line.startswith("#") or footer:
             footer.append((line_no, _fold(line)))
@@ -589,15 +699,35 @@ def parse_alipay_trade_bill(data: bytes) -> TradeBill:
         if len(values) != len(header):
             raise BillFormatError(_lt("has %(values)s values, the header has %(columns)s columns"), line_no,
                                   values=len(values), columns=len(header))
-        lines.append(_alipay_line(line_no, make_row(values)))
+        rows.append((line_no, make_row(values)))
     last_no = numbered[-1][0]
     for line_no, line in footer:
         if not line.startswith("#"):
             raise BillFormatError(_lt("a detail row after the end of the detail list"), line_no)
     footer_text = [line for _, line in footer]
-    if not any(_ALIPAY_END in line for line in footer_text):
+    if not any(end_marker in line for line in footer_text):
         raise BillFormatError(_lt("the bill ends after line %(last)s without '%(end)s': the file is truncated"),
-                              last=last_no, end=_ALIPAY_END)
+                              last=last_no, end=end_marker)
+    return preamble, header, rows, footer_text, last_no, notices
+
+
+def _alipay_account(preamble: list[str]):
+    """(account, PID, period start, period end) from the '#' preamble."""
+    account = next((m[1] for m in map(_ALIPAY_ACCOUNT.match, preamble) if m), None)
+    period = next((m for m in map(_ALIPAY_PERIOD.match, preamble) if m), None)
+    # bills.md#alipay-bills: the account is the 16-digit PID followed by 0156.
+    partner_id = account[:16] if account and len(account) == 20 and account.endswith("0156") else account
+    return (account, partner_id, _alipay_time(period[1]) if period else None,
+            _alipay_time(period[2]) if period else None)
+
+
+def parse_alipay_trade_bill(data: bytes) -> TradeBill:
+    """Parse Alipay's ``trade`` business detail bill: the downloaded zip, or its ``…_业务明细.csv`` member."""
+    preamble, _header_row, rows, footer_text, last_no, notices = _alipay_sections(
+        data, _ALIPAY_COLUMNS, _ALIPAY_TRADE_KNOWN, _ALIPAY_END)
+    lines = [_alipay_line(line_no, row) for line_no, row in rows]
+    notices += [_row_kind_notice(line.line_no, "业务类型", line.status, line.raw) for line in lines
+                if line.kind is TradeKind.UNRECOGNISED]
     payments = next((m for m in map(_ALIPAY_PAYMENTS.match, footer_text) if m), None)
     refunds = next((m for m in map(_ALIPAY_REFUNDS.match, footer_text) if m), None)
     if not payments or not refunds:
@@ -621,12 +751,67 @@ def parse_alipay_trade_bill(data: bytes) -> TradeBill:
     _verify(reported["商家优惠退款"],
             sum((_amount(line.raw[discount], discount, line.line_no) for line in refunded), ZERO),
             "退款合计商家优惠退款", last_no)
-    account = next((m[1] for m in map(_ALIPAY_ACCOUNT.match, preamble) if m), None)
-    period = next((m for m in map(_ALIPAY_PERIOD.match, preamble) if m), None)
-    # bills.md#alipay-bills: the account is the 16-digit PID followed by 0156.
-    partner_id = account[:16] if account and len(account) == 20 and account.endswith("0156") else account
+    account, partner_id, period_start, period_end = _alipay_account(preamble)
     return TradeBill(
         Channel.ALIPAY, lines, _trade_summary(lines, reported), account=account, partner_id=partner_id,
-        period_start=_alipay_time(period[1]) if period else None,
-        period_end=_alipay_time(period[2]) if period else None,
+        period_start=period_start, period_end=period_end, notices=tuple(notices),
     )
+
+
+# Alipay signcustomer (账务明细) bill: the account's movements — collections, refunds, service fees, withdrawals
+# (bills.md#alipay-account-bill).
+_ALIPAY_ACCOUNT_COLUMNS = ("账务流水号", "业务流水号", "商户订单号", "发生时间", "收入金额(+元)", "支出金额(-元)",
+                           "账户余额(元)", "业务类型")
+_ALIPAY_ACCOUNT_KNOWN = frozenset(_ALIPAY_ACCOUNT_COLUMNS + ("商品名称", "对方账号", "交易渠道", "备注"))
+_ALIPAY_ACCOUNT_END = "账务明细列表结束"
+_ALIPAY_INCOME = re.compile(r"#收入合计:(\d+)笔,共(-?[\d.]+)元")
+_ALIPAY_EXPENSE = re.compile(r"#支出合计:(\d+)笔,共(-?[\d.]+)元")
+
+
+def _alipay_account_line(line_no: int, row: BillRow) -> FundFlowLine:
+    income = _amount(row["收入金额(+元)"] or "0", "收入金额(+元)", line_no)
+    expense = _amount(row["支出金额(-元)"] or "0", "支出金额(-元)", line_no)
+    if income and expense:
+        raise BillFormatError(_lt("a movement with both an income (%(income)s) and an expense (%(expense)s)"),
+                              line_no, income=income, expense=expense)
+    business_type = row["业务类型"]
+    return FundFlowLine(
+        line_no=line_no,
+        booked_at=_time(row["发生时间"], "发生时间", line_no),
+        business_id=row["业务流水号"],
+        flow_id=row["账务流水号"],
+        business_name=business_type,
+        business_type=business_type,
+        direction=FlowDirection.EXPENSE if expense else FlowDirection.INCOME,
+        amount=abs(expense) if expense else income,
+        balance=_amount(row["账户余额(元)"], "账户余额(元)", line_no),
+        remark=row.get("备注", ""),
+        voucher_no=row["商户订单号"],
+        raw=row,
+    )
+
+
+def parse_alipay_account_bill(data: bytes) -> FundFlowBill:
+    """Parse Alipay's ``signcustomer`` account detail bill (账务明细): the zip or its ``…_账务明细.csv`` member.
+
+    Its movements read like WeChat's fund flow: ``business_type`` is the printed 业务类型 (在线支付, 交易退款, 收费,
+    提现 …), ``voucher_no`` our order number. The 收入合计/支出合计 footer lines are checked when present."""
+    preamble, _header_row, rows, footer_text, last_no, notices = _alipay_sections(
+        data, _ALIPAY_ACCOUNT_COLUMNS, _ALIPAY_ACCOUNT_KNOWN, _ALIPAY_ACCOUNT_END)
+    lines = tuple(_alipay_account_line(line_no, row) for line_no, row in rows)
+    incomes = [line for line in lines if line.direction is FlowDirection.INCOME]
+    expenses = [line for line in lines if line.direction is FlowDirection.EXPENSE]
+    income_total = sum((line.amount for line in incomes), ZERO)
+    expense_total = sum((line.amount for line in expenses), ZERO)
+    income = next((m for m in map(_ALIPAY_INCOME.match, footer_text) if m), None)
+    expense = next((m for m in map(_ALIPAY_EXPENSE.match, footer_text) if m), None)
+    if income:
+        _verify(int(income[1]), len(incomes), "收入合计笔数", last_no)
+        _verify(Decimal(income[2]), income_total, "收入合计金额", last_no)
+    if expense:
+        _verify(int(expense[1]), len(expenses), "支出合计笔数", last_no)
+        _verify(abs(Decimal(expense[2])), expense_total, "支出合计金额", last_no)
+    account, partner_id, period_start, _period_end = _alipay_account(preamble)
+    summary = FundFlowSummary(len(lines), len(incomes), income_total, len(expenses), expense_total)
+    return FundFlowBill(lines, summary, channel=Channel.ALIPAY, account=account, partner_id=partner_id,
+                        period_start=period_start, notices=tuple(notices))

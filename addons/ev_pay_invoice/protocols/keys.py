@@ -3,7 +3,7 @@
 Both channels sign with SHA256withRSA, i.e. RSASSA-PKCS1-v1_5 over SHA-256, Base64 of the raw signature
 (docs/protocols/: wechatpay.md#signing, wechatpay.md#verifying, alipay.md#signing). This module loads
 keys in the shapes the two consoles hand out and signs/verifies; it also makes throw-away keys and self-signed
-certificates for the local sandbox simulator (README.md#simulators).
+certificates for test doubles of the platforms.
 
 Pure Python: stdlib + ``cryptography`` (written against the 3.4.8 API, hence the explicit ``backend=``).
 Nothing here logs or prints key material.
@@ -111,7 +111,7 @@ def rsa_sha256_verify(public_key_text, message, signature_b64):
 
 
 def public_key_pem(private_key_text):
-    """The SPKI PEM of the public half of a private key (what a sandbox gives out as 'the public key')."""
+    """The SPKI PEM of the public half of a private key (what a platform gives out as 'the public key')."""
     public_key = load_private_key(private_key_text).public_key()
     return public_key.public_bytes(serialization.Encoding.PEM,
                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
@@ -124,7 +124,7 @@ def bare_base64(pem_text):
 
 
 def generate_rsa_keypair(key_size=2048):
-    """A fresh RSA key pair as (private PKCS#8 PEM, public SPKI PEM) strings, for sandboxes and tests."""
+    """A fresh RSA key pair as (private PKCS#8 PEM, public SPKI PEM) strings, for test doubles and tests."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size, backend=default_backend())
     private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption()).decode("ascii")
@@ -151,7 +151,7 @@ def certificate_expiry(cert_pem):
 def generate_self_signed_certificate(private_key_text, common_name, serial_number=None, valid_days=1825, now=None):
     """A self-signed X.509 certificate for ``private_key_text``; returns (certificate PEM, serial hex).
 
-    Stands in for a merchant API certificate or a WeChat Pay platform certificate in the sandbox.
+    Stands in for a merchant API certificate or a WeChat Pay platform certificate in a test double.
     ``serial_number`` (int) makes the serial predictable in tests; otherwise it is random (160 bits max).
     """
     key = load_private_key(private_key_text)

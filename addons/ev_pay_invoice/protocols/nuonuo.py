@@ -35,14 +35,14 @@ from .uscc import TaxpayerIdKind, normalize_cn_mobile, validate_taxpayer_id
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 PRODUCTION_URL = "https://sdk.nuonuo.com/open/v1/services"
-# sandbox support for 100607 is UNCONFIRMED (nuonuo.md#transport-and-signature)
-SANDBOX_URL = "https://sandbox.nuonuocs.cn/open/v1/services"
+# support for 100607 in Nuonuo's test environment is UNCONFIRMED (nuonuo.md#transport-and-signature)
+TEST_URL = "https://sandbox.nuonuocs.cn/open/v1/services"
 SERVICES_PATH = "/open/v1/services"
 TOKEN_URL = "https://open.nuonuo.com/accessToken"
 AUTHORIZE_URL = "https://open.nuonuo.com/authorize"
-# einvoice.md#taxpayer-id/nuonuo.md#transport-and-signature: used as salerTaxNum and userTax in the sandbox; it is not a
-# valid USCC, so its check is skipped.
-SANDBOX_SELLER_TAX_NUM = "339902999999789113"
+# einvoice.md#taxpayer-id/nuonuo.md#transport-and-signature: used as salerTaxNum and userTax in the test
+# environment; it is not a valid USCC, so its check is skipped.
+TEST_SELLER_TAX_NUM = "339902999999789113"
 
 
 class ApiMethod:
@@ -242,8 +242,8 @@ class Credentials:
 
 
 def _path_parts(path: str) -> tuple[str, str, str]:
-    """p, l, a = the path's last three segments (``/open/v1/services``). A gateway mounted under a prefix (the
-    local sandbox at ``/ev_pay/sandbox/nuonuo/open/v1/services``) signs the same three segments."""
+    """p, l, a = the path's last three segments (``/open/v1/services``). A gateway mounted under a prefix (a proxy, a
+    private gateway or a test double at ``/<prefix>/open/v1/services``) signs the same three segments."""
     parts = [part for part in path.split("/") if part]
     if len(parts) < 3:
         raise ValueError(f"expected a /<p>/<l>/<a> services path, got {path!r}")
@@ -637,7 +637,7 @@ def build_billing_payload(invoice: BlueInvoice) -> dict:
     if invoice.extension_number and not (invoice.extension_number.isdigit() and len(invoice.extension_number) <= 5):
         problems.append("extension number (分机号) has at most 5 digits")
     seller_tax = (invoice.seller.tax_num or "").strip().upper()
-    if seller_tax != SANDBOX_SELLER_TAX_NUM:
+    if seller_tax != TEST_SELLER_TAX_NUM:
         check = validate_taxpayer_id(seller_tax, organisation=True)
         if not check:
             problems.append(f"seller taxpayer id: {check.detail}")
@@ -672,29 +672,6 @@ def build_billing_payload(invoice: BlueInvoice) -> dict:
     if problems:
         raise InvoiceDataError(problems)
     return {"order": order}
-
-
-def vehicle_remark(vehicle_code: str = "", battery_codes: Sequence[str] = (), charger_codes: Sequence[str] = (),
-                   extra: str = "") -> str:
-    """备注 text naming the bound vehicle, battery and charger codes (≤ 200 characters for 数电,
-    einvoice.md#content-and-amounts).
-
-    Police registration checks the sales invoice against the vehicle, so the codes go on the invoice face; the
-    remark is the only free field long enough for all of them (``specType`` holds 40).
-    """
-    parts = []
-    if vehicle_code:
-        parts.append(f"整车编码：{vehicle_code}")
-    if battery_codes:
-        parts.append(f"电池编码：{'、'.join(battery_codes)}")
-    if charger_codes:
-        parts.append(f"充电器编码：{'、'.join(charger_codes)}")
-    if extra:
-        parts.append(extra)
-    text = "；".join(parts)
-    if len(text) > _LIMITS["remark"]:
-        raise InvoiceDataError(f"remark has {len(text)} characters, at most {_LIMITS['remark']} allowed")
-    return text
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -89,9 +89,9 @@ def business_code(sp_mchid, reference):
     return "%s_%s" % (sp_mchid, reference) if sp_mchid else reference
 
 
-def sandbox_media_id(content):
-    """A stand-in ``media_id`` for an image in the sandbox: stable for the same bytes (like a real upload)."""
-    return "SANDBOX_MEDIA_" + hashlib.sha256(content or b"").hexdigest()[:32].upper()
+def content_media_id(content):
+    """A stand-in ``media_id`` for an image not uploaded (yet): stable for the same bytes (like a real upload)."""
+    return "LOCAL_MEDIA_" + hashlib.sha256(content or b"").hexdigest()[:32].upper()
 
 
 def _required(data, *names):

@@ -10,7 +10,7 @@ Rules (docs/protocols/einvoice.md#taxpayer-id, GB 32100-2015):
 * A 纳税人识别号 may also be a legacy 15/17/20-character id, or an ID-card number for individuals. The doc says to
   apply the USCC check only when the value has 18 characters and the buyer is an organisation, so the legacy
   lengths are accepted on their character set alone.
-* Nuonuo's sandbox seller number ``339902999999789113`` is not a valid USCC: callers skip the check in test mode.
+* Nuonuo's test seller number ``339902999999789113`` is not a valid USCC: callers skip the check in test mode.
 """
 import re
 import unicodedata

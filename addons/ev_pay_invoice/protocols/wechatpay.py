@@ -381,7 +381,7 @@ def aead_decrypt(api_v3_key, nonce, ciphertext_b64, associated_data=""):
 
 
 def aead_encrypt(api_v3_key, nonce, plaintext, associated_data=""):
-    """The inverse of :func:`aead_decrypt`: Base64 of ciphertext with the tag appended (used by the sandbox)."""
+    """The inverse of :func:`aead_decrypt`: Base64 of ciphertext with the tag appended (used by platform doubles)."""
     sealed = AESGCM(_api_v3_key_bytes(api_v3_key)).encrypt(_utf8(nonce), _utf8(plaintext), _utf8(associated_data))
     return base64.b64encode(sealed).decode("ascii")
 
@@ -531,6 +531,20 @@ def _optional(body, **values):
     return body
 
 
+# wechatpay.md#description-limit: ``description`` is string[1,127], counted in bytes of its UTF-8 form (a Chinese
+# character is 3 bytes: 42 of them fit), not in characters.
+DESCRIPTION_MAX_BYTES = 127
+
+
+def fit_description(text):
+    """``text`` cut to WeChat Pay's description limit (127 UTF-8 bytes), never inside a character."""
+    text = " ".join((text or "").split())
+    encoded = text.encode("utf-8")
+    if len(encoded) <= DESCRIPTION_MAX_BYTES:
+        return text
+    return encoded[:DESCRIPTION_MAX_BYTES].decode("utf-8", "ignore")
+
+
 def native_order_request(merchant, out_trade_no, description, total_fen, notify_url, time_expire=None,
                          attach=None, extra=None):
     """Native (merchant-shown QR) order: ``POST …/transactions/native`` → 200 ``{"code_url"}``
@@ -543,7 +557,7 @@ def native_order_request(merchant, out_trade_no, description, total_fen, notify_
     _check_fen("total_fen", total_fen)
     _check_notify_url(notify_url)
     body = merchant.order_identity()
-    body.update({"description": description, "out_trade_no": out_trade_no})
+    body.update({"description": fit_description(description), "out_trade_no": out_trade_no})
     _optional(body, time_expire=time_expire, attach=attach)
     body.update({"notify_url": notify_url, "amount": _amount(total_fen)})
     body.update(extra or {})
@@ -567,7 +581,7 @@ def codepay_request(merchant, out_trade_no, description, total_fen, auth_code, s
     if not auth_code:
         raise ValueError("auth_code (the scanned payment code) is required")
     body = merchant.order_identity()
-    body.update({"description": description, "out_trade_no": out_trade_no})
+    body.update({"description": fit_description(description), "out_trade_no": out_trade_no})
     _optional(body, attach=attach)
     scene_info = _optional({}, device_id=device_id, device_ip=device_ip)
     scene_info["store_info"] = {"out_id": store_out_id}
@@ -702,14 +716,48 @@ def decrypt_sub_merchant_bill(encrypted_bytes, encrypt_key_b64, nonce, private_k
     fields); the file itself is raw binary AES-GCM ciphertext+tag with the given ``nonce`` and an empty AAD.
     """
     private_key = keys.load_private_key(private_key_pem)
-    aes_key = private_key.decrypt(base64.b64decode(encrypt_key_b64),
-                                  padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(),
-                                               label=None))
+    try:
+        aes_key = private_key.decrypt(base64.b64decode(encrypt_key_b64),
+                                      padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(),
+                                                   label=None))
+    except ValueError as exc:  # sealed for another merchant key, or damaged
+        raise WechatPayDecryptError("sub-merchant bill key cannot be opened with our merchant key") from exc
     try:
         return AESGCM(aes_key).decrypt(_utf8(nonce), bytes(encrypted_bytes), b"")
     except (InvalidTag, ValueError) as exc:
         raise WechatPayDecryptError("sub-merchant bill decryption failed") from exc
 
+
+
+SubMerchantBillPart = namedtuple("SubMerchantBillPart",
+                                 "sequence download_url encrypt_key nonce hash_type hash_value")
+
+
+def sub_merchant_bill_parts(answer):
+    """The files of a ``/v3/bill/sub-merchant-fundflowbill`` answer, in ``bill_sequence`` order (1, 2, …)
+    (bills.md#wechat-pay-sub-merchant-fund-flow-bill). Raises WechatPayError when the list is empty or incomplete:
+    a bill missing a part would settle the day on half its movements."""
+    items = (answer or {}).get("download_bill_list") or []
+    try:
+        parts = sorted((SubMerchantBillPart(int(item["bill_sequence"]), item["download_url"], item["encrypt_key"],
+                                            item["nonce"], item.get("hash_type") or "SHA1", item.get("hash_value"))
+                        for item in items), key=lambda part: part.sequence)
+    except (KeyError, TypeError, ValueError) as error:
+        raise WechatPayError("malformed sub-merchant bill list", repr(error)) from None
+    count = (answer or {}).get("download_bill_count", len(parts))
+    if not parts or count != len(parts) or [part.sequence for part in parts] != list(range(1, len(parts) + 1)):
+        raise WechatPayError("incomplete sub-merchant bill list",
+                             "%s of %s parts: %s" % (len(parts), count, [part.sequence for part in parts]))
+    return parts
+
+
+def open_sub_merchant_bill_part(encrypted_bytes, part, private_key_pem):
+    """One downloaded part, decrypted with our merchant key and checked against its hash (taken over the decrypted
+    file, as for the plain bills' uncompressed file; UNCONFIRMED, bills.md#wechat-pay-sub-merchant-fund-flow-bill)."""
+    plain = decrypt_sub_merchant_bill(encrypted_bytes, part.encrypt_key, part.nonce, private_key_pem)
+    if part.hash_value and not verify_bill_hash(plain, part.hash_type, part.hash_value):
+        raise WechatPayError("sub-merchant bill hash mismatch", "part %s" % part.sequence)
+    return plain
 
 # --------------------------------------------------------------------------------------------------------------
 # JSAPI: paying inside WeChat's own browser (公众号支付), and the official-account OAuth that yields the openid
@@ -757,7 +805,7 @@ def jsapi_order_request(merchant, out_trade_no, description, total_fen, notify_u
     if not openid or not isinstance(openid, str):
         raise ValueError("openid of the payer is required for a JSAPI order")
     body = merchant.order_identity()
-    body.update({"description": description, "out_trade_no": out_trade_no})
+    body.update({"description": fit_description(description), "out_trade_no": out_trade_no})
     _optional(body, time_expire=time_expire, attach=attach)
     body.update({"notify_url": notify_url, "amount": _amount(total_fen), "payer": merchant.jsapi_payer(openid)})
     body.update(extra or {})
@@ -855,3 +903,14 @@ def parse_oauth_access_token(body):
     if not data.get("openid"):
         raise WechatOAuthError("invalid_answer", "no openid")
     return data
+
+
+_BEIJING = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def rfc3339_beijing(moment=None):
+    """``2015-05-20T13:29:35+08:00``, the time format of APIv3 payloads."""
+    moment = moment or datetime.datetime.now(_BEIJING)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(_BEIJING).replace(microsecond=0).isoformat()

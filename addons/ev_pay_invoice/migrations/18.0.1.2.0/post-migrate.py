@@ -6,6 +6,10 @@ one is linked to the blue submission of the invoice it reverses. The invoice kee
 of its current submission); the old columns are dropped. The issuing cron now runs on the submission model: the
 extra "lanes" (copies of it that a benchmark made) are removed.
 
+The simulated tax platform is no longer a kind of e-invoice provider (it lives in ev_pay_sandbox and answers a
+provider in test state): providers of the former kind "sandbox" become Nuonuo providers in test state, so none of
+them can go on issuing simulator invoices while marked enabled.
+
 Set-based SQL: a store's database holds tens of thousands of invoices, and the ORM would post chatter messages and
 recompute each invoice for values that do not change.
 """
@@ -43,6 +47,11 @@ def _columns(cr, table):
 
 
 def migrate(cr, version):
+    cr.execute("""
+        UPDATE ev_einvoice_provider
+           SET kind = 'nuonuo', state = CASE WHEN state = 'enabled' THEN 'test' ELSE state END
+         WHERE kind = 'sandbox'
+    """)
     move_columns = _columns(cr, "account_move")
     if "ev_einvoice_order_no" not in move_columns:
         return

@@ -15,8 +15,8 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 
 from odoo.addons.ev_bundle_sale.tests.common import BATTERY_CODES, CHARGER_CODES, CODES, BundleTestMixin
-from odoo.addons.ev_pay_invoice.tests.common_einvoice import BUYER_USCC, SELLER_USCC, TEST_TAX_CODE
-from odoo.addons.ev_pay_invoice.tests.payment_common import EvPaymentCommon
+from odoo.addons.ev_pay_sandbox.tests.common_einvoice import BUYER_USCC, SELLER_USCC, TEST_TAX_CODE
+from odoo.addons.ev_pay_sandbox.tests.payment_common import EvPaymentCommon
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
 
@@ -45,7 +45,7 @@ class TestDayInAStore(BundleTestMixin, EvPaymentCommon):
             "taxpayer_kind": "general",
         })
         cls.einvoice_provider = cls.env["ev.einvoice.provider"].create({
-            "name": "Sandbox", "company_id": company.id, "kind": "sandbox", "state": "test",
+            "name": "Sandbox", "company_id": company.id, "state": "test",
             "seller_tax_id": SELLER_USCC, "drawer": "王店长", "sandbox_base_url": cls.base_url(),
             "sandbox_issue_delay": 0, "timeout": 30,
         })

@@ -1,6 +1,7 @@
 /** @odoo-module **/
 // The bundle sale and trade-in steps of the cashier (收银台): scan the vehicle, its battery and charger, the
 // buyer, the old vehicle, confirm. Every scan and step is checked by the bundle wizard on the server.
+import { _t } from "@web/core/l10n/translation";
 import { onWillStart, useState } from "@odoo/owl";
 import { cashierSteps, EvCashierStep, EvScanInput } from "@ev_pay_invoice/cashier/cashier";
 
@@ -74,6 +75,39 @@ export class EvCashierBuyerStep extends EvCashierStep {
 
 export class EvCashierTradeinStep extends EvCashierStep {
     static template = "ev_bundle_sale.CashierTradeinStep";
+
+    /** The photos a subsidy audit asks for, taken with the phone's rear camera. */
+    get photoKinds() {
+        return [
+            { kind: "front", label: _t("Front") },
+            { kind: "side", label: _t("Side") },
+            { kind: "frame_code", label: _t("Frame Code") },
+            { kind: "plate", label: _t("Licence Plate") },
+        ];
+    }
+
+    photoTaken(kind) {
+        return Boolean((this.values.tradein_photos || {})[kind]);
+    }
+
+    photoUrl(kind) {
+        const unique = encodeURIComponent(this.values.tradein_photos[kind]);
+        return `/web/image/ev.cashier.session/${this.s.id}/ev_photo_${kind}/180x180?unique=${unique}`;
+    }
+
+    async onPhoto(kind, ev) {
+        const file = ev.target.files && ev.target.files[0];
+        if (!file) {
+            return;
+        }
+        const dataUrl = await new Promise((resolve, reject) => {
+            const reader = new FileReader();
+            reader.onload = () => resolve(reader.result);
+            reader.onerror = () => reject(reader.error);
+            reader.readAsDataURL(file);
+        });
+        await this.cashier.call("ev_cashier_tradein_photo", [kind, dataUrl.split(",")[1], this.values]);
+    }
 
     get batteryTypes() {
         const path = this.s.paths.find((p) => p.mode === "trade_in");

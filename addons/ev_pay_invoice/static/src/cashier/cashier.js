@@ -192,7 +192,7 @@ export class EvCashier extends Component {
         if (next === "pay") {
             return _t("Submit and Collect");
         }
-        return this.step === "vehicle" ? _t("Start Binding") : _t("Next Step");
+        return this.state.session.next_label || _t("Next Step");
     }
 
     start(mode) {

@@ -6,7 +6,6 @@ import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { deserializeDateTime } from "@web/core/l10n/dates";
-import { payInSandboxWallet } from "@ev_pay_invoice/sandbox/sandbox_wallet";
 
 const POLL_MS = 3000;
 
@@ -78,17 +77,6 @@ export class EvCollectionScreen extends Component {
         } finally {
             this.state.busy = false;
         }
-    }
-
-    async sandboxPay(tx) {
-        // The simulated wallet, reached by a button instead of a phone: pay, then relay the signed callback.
-        const payUrl = `${tx.qr_content}/pay`;
-        const error = await payInSandboxWallet(payUrl);
-        if (error) {
-            this.notification.add(error, { type: "danger" });
-            return;
-        }
-        await this.refresh();
     }
 
     openOrder() {

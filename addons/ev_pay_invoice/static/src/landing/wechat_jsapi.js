@@ -9,7 +9,8 @@
     }
     const params = JSON.parse(root.dataset.params);
     const stateUrl = `${root.dataset.stateUrl}?tx=${encodeURIComponent(root.dataset.reference)}`;
-    const sandboxPayUrl = root.dataset.sandboxPayUrl;
+    // A page that waits for the buyer's tap instead of opening the sheet by itself (data-manual-pay).
+    const manualPay = Boolean(root.dataset.manualPay);
     const POLL_MS = 2000;
     const POLL_LIMIT_MS = 20 * 60 * 1000;
     let status = "waiting";
@@ -71,33 +72,15 @@
         }
     }
 
-    async function paySandbox() {
-        const response = await fetch(sandboxPayUrl, {
-            method: "POST",
-            credentials: "same-origin",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify(params),
-        });
-        const data = await response.json();
-        if (data.notification) {
-            await window.evPaySandboxRelay(data.notification); // sandbox_relay.js
-        }
-        onResult(data.err_msg, data.error);
-    }
-
     function pay() {
         if (status === "confirming" || status === "paid" || status === "closed") {
-            return;
-        }
-        if (sandboxPayUrl) {
-            paySandbox().catch(() => onResult("get_brand_wcpay_request:fail"));
             return;
         }
         if (typeof window.WeixinJSBridge === "undefined") {
             document.addEventListener("WeixinJSBridgeReady", pay, { once: true });
             return;
         }
-        window.WeixinJSBridge.invoke("getBrandWCPayRequest", params, (res) => onResult(res.err_msg));
+        window.WeixinJSBridge.invoke("getBrandWCPayRequest", params, (res) => onResult(res.err_msg, res.err_desc));
     }
 
     for (const button of root.querySelectorAll(".o_ev_jsapi_pay")) {
@@ -109,7 +92,7 @@
     }
     show("waiting");
     poll(); // the cashier may cancel, or the buyer may pay the other way, while this page is open
-    if (!sandboxPayUrl) {
+    if (!manualPay) {
         pay(); // in WeChat the sheet opens by itself; the buttons are for a retry
     }
 })();

@@ -5,7 +5,6 @@ import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { usePos } from "@point_of_sale/app/store/pos_hook";
 import { qrCodeSrc } from "@point_of_sale/utils";
 import { OnlinePaymentPopup } from "@pos_online_payment/app/online_payment_popup/online_payment_popup";
-import { payInSandboxWallet } from "@ev_pay_invoice/sandbox/sandbox_wallet";
 
 const POLL_MS = 3000;
 
@@ -131,16 +130,5 @@ patch(OnlinePaymentPopup.prototype, {
         }
         await this.evCall("ev_pos_codepay", [code, this.evLine.get_amount()]);
         this.evState.authCode = "";
-    },
-
-    async evSandboxPay(tx) {
-        // Sandbox only: the simulated wallet, reached by a button instead of a phone; pays, then relays the
-        // platform's signed callback to our webhook (as the backend collection screen does).
-        const error = await payInSandboxWallet(`${tx.sandbox_wallet_url}/pay`);
-        if (error) {
-            this.evState.error = error;
-            return;
-        }
-        await this.evPoll();
     },
 });

@@ -1,0 +1,1 @@
+from . import ev_demo_history
