@@ -46,6 +46,7 @@ red-reversed through credit notes, and accountants reconcile the T+1 payouts.
         "views/ev_settlement_import_wizard_views.xml",
         "views/ev_settlement_views.xml",
         "views/ev_settlement_wizard_views.xml",
+        "views/payment_transaction_refund_views.xml",
         "report/ev_settlement_report.xml",
     ],
     "demo": [

@@ -1,5 +1,6 @@
 """WeChat Pay APIv3 merchant side (protocols.wechatpay), checked against docs/protocols/wechatpay.md."""
 import base64
+import datetime
 import json
 import re
 
@@ -9,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from protocols import keys
+from protocols import keys, wechatpay_platform
 from protocols import wechatpay as wp
 from protocols import wechatpay_platform as platform
 
@@ -440,3 +441,32 @@ def test_sensitive_field_encryption_and_sub_merchant_bill_decryption(merchant_ke
 def test_nonce_shape():
     assert re.fullmatch(r"[0-9A-F]{32}", wp.new_nonce())
     assert wp.new_nonce() != wp.new_nonce()
+
+
+# --- platform keys: serials with leading zeros, certificate bundles, expiry (issue #15 item 4) ---
+
+def test_serial_compared_without_leading_zeros_and_case():
+    private_pem, _public = keys.generate_rsa_keypair()
+    cert_pem, serial = keys.generate_self_signed_certificate(private_pem, "platform", serial_number=0xABC123)
+    assert serial == "ABC123"
+    assert wp.select_verification_key("0000000000000000000000000000000000abc123", {serial: cert_pem}) == cert_pem
+    assert wp.select_verification_key("00ABC124", {serial: cert_pem}) is None
+    assert wp.normalise_serial("PUB_KEY_ID_0001") == "PUB_KEY_ID_0001"
+
+
+def test_downloaded_certificates_announced_with_leading_zeros_are_accepted():
+    private_pem, _public = keys.generate_rsa_keypair()
+    cert_pem, serial = keys.generate_self_signed_certificate(private_pem, "platform", serial_number=0x5F)
+    key = "0123456789abcdefghijklmnopqrstuv"
+    answer = wechatpay_platform.build_certificates_answer(
+        [(serial.zfill(40), cert_pem, "2026-01-01T00:00:00+08:00", "2031-01-01T00:00:00+08:00")], key)
+    assert wp.decrypt_certificates(key, answer) == {serial.zfill(40): cert_pem}
+
+
+def test_certificate_bundle_and_expiry():
+    private_pem, _public = keys.generate_rsa_keypair()
+    now = datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)
+    old, _serial = keys.generate_self_signed_certificate(private_pem, "old", valid_days=20, now=now)
+    new, _serial = keys.generate_self_signed_certificate(private_pem, "new", valid_days=1825, now=now)
+    assert keys.certificate_bundle(old + "\n" + new) == [old.strip(), new.strip()]
+    assert keys.certificate_expiry(old) == now.replace(microsecond=0) + datetime.timedelta(days=20)

@@ -15,6 +15,7 @@ from . import payment_provider
 from . import payment_transaction
 from . import payment_provider_jsapi
 from . import payment_provider_dispatch
+from . import payment_provider_platform_keys
 from . import payment_transaction_jsapi
 from . import sale_order
 from . import account_move_payment_refund

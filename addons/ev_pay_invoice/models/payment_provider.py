@@ -15,11 +15,19 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..protocols import alipay, keys, wechatpay
+from ..protocols.transport import request_may_have_arrived
 
 _logger = logging.getLogger(__name__)
 
 EV_PROVIDER_CODES = ("wechatpay", "alipay")
 REQUEST_TIMEOUT = 10
+
+
+class EvPayAnswerLost(UserError):
+    """The request was sent but its answer never arrived (time-out, connection reset): the outcome is unknown.
+
+    Callers that can keep a record of the call (a pay-code payment, a refund) keep it pending as 查询中 and
+    query it by its order number at once; the others let it fall as any UserError ("try again")."""
 
 
 class PaymentProvider(models.Model):
@@ -55,7 +63,10 @@ class PaymentProvider(models.Model):
     )
     wechatpay_public_key_id = fields.Char(string="Public Key ID", help="PUB_KEY_ID_… of the WeChat Pay public key.")
     wechatpay_public_key = fields.Text(string="WeChat Pay Public Key", groups="base.group_system")
-    wechatpay_platform_certificate = fields.Text(string="Platform Certificate", groups="base.group_system")
+    wechatpay_platform_certificate = fields.Text(
+        string="Platform Certificate", groups="base.group_system",
+        help="Certificate mode: the WeChat Pay platform certificate(s), PEM; several during a rotation. Kept up to "
+        "date by \"Download Platform Certificates\" and a daily job.")
 
     # Alipay -----------------------------------------------------------------------------------------------
     alipay_app_id = fields.Char(string="Alipay App ID")
@@ -193,13 +204,14 @@ class PaymentProvider(models.Model):
         found = {}
         if provider.wechatpay_public_key_id and provider.wechatpay_public_key:
             found[provider.wechatpay_public_key_id] = provider.wechatpay_public_key
-        if provider.wechatpay_platform_certificate:
+        # One certificate, or several during a rotation (downloaded from /v3/certificates).
+        for cert_pem in keys.certificate_bundle(provider.wechatpay_platform_certificate):
             try:
-                serial = keys.certificate_serial_hex(provider.wechatpay_platform_certificate)
+                serial = keys.certificate_serial_hex(cert_pem)
             except ValueError:
-                _logger.warning("WeChat Pay provider %s: the platform certificate cannot be read", provider.id)
+                _logger.warning("WeChat Pay provider %s: a platform certificate cannot be read", provider.id)
             else:
-                found[serial] = provider.wechatpay_platform_certificate
+                found[serial] = cert_pem
         return found
 
     def _ev_alipay_app(self):
@@ -216,6 +228,12 @@ class PaymentProvider(models.Model):
         try:
             response = self._ev_http(method, url, headers=headers, data=body)
         except requests.exceptions.RequestException as error:
+            if request_may_have_arrived(error):
+                _logger.warning("%s: no answer from %s (%s): outcome unknown, to be queried", self.code,
+                                urlsplit(url).netloc, type(error).__name__)
+                raise EvPayAnswerLost(_(
+                    "%(provider)s did not answer (%(host)s): the outcome is being checked, nothing is charged "
+                    "twice.", provider=self.name, host=urlsplit(url).netloc)) from error
             _logger.warning("%s: cannot reach %s: %s", self.code, urlsplit(url).netloc, type(error).__name__)
             raise UserError(_("%(provider)s cannot be reached (%(host)s). Try again in a moment.",
                               provider=self.name, host=urlsplit(url).netloc)) from error

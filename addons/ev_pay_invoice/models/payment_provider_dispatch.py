@@ -35,13 +35,16 @@ class PaymentProvider(models.Model):
 
     @api.depends("wechatpay_platform_certificate")
     def _compute_wechatpay_platform_serial(self):
+        """The serials of the trusted certificates (several during a rotation), without leading zeros, space-
+        separated: callbacks are found by the serial they name, whichever certificate signed them."""
         for provider in self:
-            certificate = provider.sudo().wechatpay_platform_certificate
-            try:
-                provider.wechatpay_platform_serial = keys.certificate_serial_hex(certificate).upper() \
-                    if certificate else False
-            except ValueError:
-                provider.wechatpay_platform_serial = False
+            serials = []
+            for certificate in keys.certificate_bundle(provider.sudo().wechatpay_platform_certificate):
+                try:
+                    serials.append(wechatpay.normalise_serial(keys.certificate_serial_hex(certificate)))
+                except ValueError:
+                    continue
+            provider.wechatpay_platform_serial = " ".join(serials) or False
 
     def _ev_distinct_by(self, column_names):
         """One provider of ``self`` per distinct value of the given (trusted, internal) columns, smallest id first:
@@ -64,9 +67,12 @@ class PaymentProvider(models.Model):
             wechatpay.HEADER_SERIAL.lower()) or "").strip()
         if not serial:
             raise EvNotificationRefused(401, "signature: %s" % wechatpay.WechatPaySignatureError.MISSING_HEADER)
+        normalised = wechatpay.normalise_serial(serial)
         candidates = self.sudo().search([
             ("code", "=", "wechatpay"), ("state", "!=", "disabled"), ("wechatpay_api_v3_key", "!=", False),
-            "|", ("wechatpay_public_key_id", "=", serial), ("wechatpay_platform_serial", "=", serial.upper()),
+            "|", "|", "|", ("wechatpay_public_key_id", "=", serial), ("wechatpay_platform_serial", "=", normalised),
+            ("wechatpay_platform_serial", "=like", normalised + " %"),
+            ("wechatpay_platform_serial", "=like", "% " + normalised),
         ], order="id")
         if not candidates:
             raise EvNotificationRefused(401, "signature: %s %s" % (wechatpay.WechatPaySignatureError.UNKNOWN_SERIAL,

@@ -24,7 +24,7 @@ from odoo.addons.payment import utils as payment_utils
 
 from ..protocols import alipay, wechatpay
 from ..protocols.wechatpay import rfc3339_beijing
-from .payment_provider import EV_PROVIDER_CODES
+from .payment_provider import EV_PROVIDER_CODES, EvPayAnswerLost
 
 _logger = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ PAID, WAITING, CLOSED, FAILED = "paid", "waiting", "closed", "failed"
 WECHATPAY_STATUS = {"SUCCESS": PAID, "REFUND": PAID, "NOTPAY": WAITING, "USERPAYING": WAITING,
                     "CLOSED": CLOSED, "REVOKED": CLOSED, "PAYERROR": FAILED}
 WECHATPAY_REFUND_STATUS = {"SUCCESS": PAID, "PROCESSING": WAITING, "CLOSED": FAILED, "ABNORMAL": FAILED}
+# Refund answers that say nothing definite (the platforms ask to query, then retry under the same number).
+REFUND_UNKNOWN = ("SYSTEM_ERROR", "SYSTEMERROR", "ACQ.SYSTEM_ERROR", "isp.unknow-error", "aop.unknow-error")
 ALIPAY_STATUS = {"TRADE_SUCCESS": PAID, "TRADE_FINISHED": PAID, "WAIT_BUYER_PAY": WAITING, "TRADE_CLOSED": CLOSED}
 _REFERENCE_UNSAFE = re.compile(r"[^0-9A-Za-z_\-]")
 
@@ -123,21 +125,27 @@ class PaymentTransaction(models.Model):
         provider = self.provider_id.sudo()
         minutes = provider.ev_qr_timeout_minutes or 15
         expires_at = fields.Datetime.now() + datetime.timedelta(minutes=minutes)
-        if provider.code == "wechatpay":
-            api_request = wechatpay.native_order_request(
-                provider._ev_wechatpay_merchant(), out_trade_no=self.reference, description=self._ev_description(),
-                total_fen=self._ev_amount_fen(), notify_url=provider._ev_notify_url(),
-                time_expire=rfc3339_beijing(expires_at.replace(tzinfo=datetime.UTC)),
-            )
-            _status, payload = provider._ev_wechatpay_call(api_request)
-            qr_content = (payload or {}).get("code_url")
-        else:
-            params = alipay.precreate_params(
-                provider._ev_alipay_app(), out_trade_no=self.reference, total_amount=self._ev_amount_yuan(),
-                subject=self._ev_description(), notify_url=provider._ev_notify_url(),
-                app_auth_token=provider.alipay_app_auth_token or None, timeout_express="%dm" % minutes,
-            )
-            qr_content = provider._ev_alipay_call(params).get("qr_code")
+        try:
+            if provider.code == "wechatpay":
+                api_request = wechatpay.native_order_request(
+                    provider._ev_wechatpay_merchant(), out_trade_no=self.reference,
+                    description=self._ev_description(), total_fen=self._ev_amount_fen(),
+                    notify_url=provider._ev_notify_url(),
+                    time_expire=rfc3339_beijing(expires_at.replace(tzinfo=datetime.UTC)),
+                )
+                _status, payload = provider._ev_wechatpay_call(api_request)
+                qr_content = (payload or {}).get("code_url")
+            else:
+                params = alipay.precreate_params(
+                    provider._ev_alipay_app(), out_trade_no=self.reference, total_amount=self._ev_amount_yuan(),
+                    subject=self._ev_description(), notify_url=provider._ev_notify_url(),
+                    app_auth_token=provider.alipay_app_auth_token or None, timeout_express="%dm" % minutes,
+                )
+                qr_content = provider._ev_alipay_call(params).get("qr_code")
+        except EvPayAnswerLost as error:
+            # An order may have been opened, but its QR code never reached anyone: nobody can pay it.
+            raise UserError(_("%(provider)s did not answer while opening the QR code. No QR code was shown, so "
+                              "nothing can have been paid: try again.", provider=provider.name)) from error
         if not qr_content:
             raise UserError(_("%(provider)s answered without a QR code.", provider=provider.name))
         self.write({"ev_qr_content": qr_content, "ev_expires_at": expires_at})
@@ -293,26 +301,42 @@ class PaymentTransaction(models.Model):
 
     # === QUERY / CLOSE === #
 
+    def _ev_checking_message(self):
+        return _("Checking with %(provider)s (查询中): the answer did not arrive; the payment is queried by its "
+                 "order number. Do not collect again until it is settled.", provider=self.provider_id.name)
+
     def _ev_query_provider(self):
-        """Ask the provider for the state of the order and apply it (completes a lost callback)."""
+        """Ask the provider for the state of the order and apply it (completes a lost callback).
+
+        A query whose answer is lost too leaves the transaction as it is (pending, 查询中): the next poll or the
+        cron asks again."""
         for tx in self:
             provider = tx.provider_id.sudo()
-            if provider.code == "wechatpay":
-                status, payload = provider._ev_wechatpay_call(
-                    wechatpay.query_by_out_trade_no_request(provider._ev_wechatpay_merchant(), tx.reference),
-                    allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "RESOURCE_NOT_EXISTS"))
-                data = tx._ev_normalise_wechatpay(provider, payload) if status < 300 else None
-            else:
-                payload = provider._ev_alipay_call(
-                    alipay.query_params(provider._ev_alipay_app(), out_trade_no=tx.reference,
-                                        app_auth_token=provider.alipay_app_auth_token or None),
-                    allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
-                # Precreated but never scanned: the trade does not exist yet (alipay.md#precreate), i.e. still waiting.
-                data = tx._ev_normalise_alipay(provider, payload) if alipay.is_success(payload) else None
+            try:
+                if provider.code == "wechatpay":
+                    status, payload = provider._ev_wechatpay_call(
+                        wechatpay.query_by_out_trade_no_request(provider._ev_wechatpay_merchant(), tx.reference),
+                        allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "RESOURCE_NOT_EXISTS"))
+                    data = tx._ev_normalise_wechatpay(provider, payload) if status < 300 else None
+                else:
+                    payload = provider._ev_alipay_call(
+                        alipay.query_params(provider._ev_alipay_app(), out_trade_no=tx.reference,
+                                            app_auth_token=provider.alipay_app_auth_token or None),
+                        allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
+                    # Precreated but never scanned: the trade does not exist yet (alipay.md#precreate), i.e. still
+                    # waiting.
+                    data = tx._ev_normalise_alipay(provider, payload) if alipay.is_success(payload) else None
+            except EvPayAnswerLost:
+                _logger.info("query of %s: no answer, asked again later", tx.reference)
+                continue
             tx.ev_last_query_at = fields.Datetime.now()
             if data:
                 data["reference"] = tx.reference
                 self._ev_handle_verified_notification(provider.code, data)
+            if tx.state == "pending" and tx.state_message == tx._ev_checking_message():
+                # A definite answer arrived: no longer "checking".
+                tx.state_message = _("Waiting for the buyer to enter the wallet password.") if tx.ev_codepay \
+                    else False
 
     def _ev_close_at_provider(self):
         """Close the unpaid order at the provider and cancel the transaction (a paid one is recorded instead)."""
@@ -346,6 +370,7 @@ class PaymentTransaction(models.Model):
     @api.model
     def _cron_ev_query_pending(self, limit=200):
         """Query the pending QR transactions older than N minutes; close the expired ones; post-process.
+        Then the pending refunds (`_cron_ev_query_pending_refunds`).
 
         N is the system parameter ``ev_pay_invoice.query_after_minutes`` (default 2).
         """
@@ -366,6 +391,29 @@ class PaymentTransaction(models.Model):
                     self.env.cr.commit()
             except (UserError, ValidationError) as error:
                 _logger.warning("query of %s failed: %s", tx.reference, error)
+                if commit:
+                    self.env.cr.rollback()
+        self._cron_ev_query_pending_refunds(limit=limit)
+
+    @api.model
+    def _cron_ev_query_pending_refunds(self, limit=200):
+        """Query the refunds still pending after N minutes (a WeChat ``PROCESSING`` whose callback was lost, an
+        answer that never arrived) and settle them through the payment engine. Those still pending after a day
+        are listed for the accountant (menu 待核实退款)."""
+        minutes = int(self.env["ir.config_parameter"].sudo().get_param("ev_pay_invoice.query_after_minutes", 2))
+        refunds = self.sudo().search([
+            ("provider_id.code", "in", EV_PROVIDER_CODES), ("state", "in", ("draft", "pending")),
+            ("operation", "=", "refund"),
+            ("last_state_change", "<=", fields.Datetime.now() - datetime.timedelta(minutes=minutes)),
+        ], limit=limit, order="last_state_change")
+        commit = not self.env.registry.in_test_mode()
+        for refund in refunds:
+            try:
+                refund._ev_query_refund()
+                if commit:
+                    self.env.cr.commit()
+            except (UserError, ValidationError) as error:
+                _logger.warning("query of refund %s failed: %s", refund.reference, error)
                 if commit:
                     self.env.cr.rollback()
 
@@ -452,26 +500,91 @@ class PaymentTransaction(models.Model):
         refund_tx._ev_request_refund()
         return refund_tx
 
-    def _ev_request_refund(self):
+    def _ev_request_refund(self, query_when_lost=True):
+        """Send the refund (its reference is the idempotency key: sending it again never refunds twice).
+
+        A refund still processing (WeChat ``PROCESSING``) stays pending and is queried by the cron; one whose
+        answer never arrived stays pending as 查询中 and is queried at once."""
         self.ensure_one()
         source = self.source_transaction_id
         provider = self.provider_id.sudo()
-        if provider.code == "wechatpay":
-            api_request = wechatpay.refund_request(
-                provider._ev_wechatpay_merchant(), out_refund_no=self.reference, total_fen=source._ev_amount_fen(),
-                refund_fen=self._ev_amount_fen(), out_trade_no=source.reference, notify_url=provider._ev_notify_url())
-            _status, payload = provider._ev_wechatpay_call(api_request)
-            data = self._ev_normalise_wechatpay(provider, payload or {})
-        else:
-            params = alipay.refund_params(
-                provider._ev_alipay_app(), refund_amount=self._ev_amount_yuan(), out_request_no=self.reference,
-                out_trade_no=source.reference, app_auth_token=provider.alipay_app_auth_token or None)
-            payload = provider._ev_alipay_call(params)
-            data = {"kind": "refund", "status": PAID, "amount_fen": None, "provider_reference": payload.get("trade_no")}
+        try:
+            if provider.code == "wechatpay":
+                api_request = wechatpay.refund_request(
+                    provider._ev_wechatpay_merchant(), out_refund_no=self.reference,
+                    total_fen=source._ev_amount_fen(), refund_fen=self._ev_amount_fen(),
+                    out_trade_no=source.reference, notify_url=provider._ev_notify_url())
+                status, payload = provider._ev_wechatpay_call(api_request, allowed_errors=REFUND_UNKNOWN)
+                if status >= 300:
+                    raise EvPayAnswerLost(payload.get("message") or payload.get("code"))
+                data = self._ev_normalise_wechatpay(provider, payload or {})
+            else:
+                params = alipay.refund_params(
+                    provider._ev_alipay_app(), refund_amount=self._ev_amount_yuan(), out_request_no=self.reference,
+                    out_trade_no=source.reference, app_auth_token=provider.alipay_app_auth_token or None)
+                payload = provider._ev_alipay_call(params, allowed_sub_codes=REFUND_UNKNOWN)
+                if not alipay.is_success(payload):
+                    raise EvPayAnswerLost(payload.get("sub_msg") or payload.get("sub_code"))
+                data = {"kind": "refund", "status": PAID, "amount_fen": None,
+                        "provider_reference": payload.get("trade_no")}
+        except EvPayAnswerLost:
+            self._set_pending(state_message=self._ev_checking_message())
+            if query_when_lost:
+                self._ev_query_refund(resend=False)
+            return
         data.update(reference=self.reference, provider_id=provider.id, kind="refund")
         self._ev_handle_verified_notification(provider.code, data)
         if self.state == "done":
             self._ev_post_process_locked()
+
+    def _ev_query_refund(self, resend=True):
+        """Ask the provider about pending refunds (a lost callback, an answer that never arrived) and settle them.
+
+        WeChat ``GET /v3/refund/domestic/refunds/{out_refund_no}``; Alipay ``alipay.trade.fastpay.refund.query``,
+        whose answer with data and an empty or ``REFUND_SUCCESS`` status means refunded. A refund the provider
+        does not know was never received: with ``resend`` it is sent again under the same number, as both
+        platforms ask."""
+        for tx in self.filtered(lambda t: t.operation == "refund" and t.state in ("draft", "pending")):
+            provider = tx.provider_id.sudo()
+            data, unknown_at_provider = None, False
+            try:
+                if provider.code == "wechatpay":
+                    status, payload = provider._ev_wechatpay_call(
+                        wechatpay.refund_query_request(provider._ev_wechatpay_merchant(), tx.reference),
+                        allowed_errors=("RESOURCE_NOT_EXISTS",))
+                    if status < 300:
+                        data = tx._ev_normalise_wechatpay(provider, payload or {})
+                    else:
+                        unknown_at_provider = True
+                else:
+                    payload = provider._ev_alipay_call(
+                        alipay.refund_query_params(provider._ev_alipay_app(), out_request_no=tx.reference,
+                                                   out_trade_no=tx.source_transaction_id.reference,
+                                                   app_auth_token=provider.alipay_app_auth_token or None),
+                        allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
+                    if payload.get("out_request_no") == tx.reference and payload.get("refund_status") in (
+                            None, "", "REFUND_SUCCESS"):
+                        data = {"kind": "refund", "status": PAID, "amount_fen": None,
+                                "provider_reference": payload.get("trade_no")}
+                    else:
+                        unknown_at_provider = True
+            except EvPayAnswerLost:
+                continue  # still 查询中: the cron asks again
+            tx.ev_last_query_at = fields.Datetime.now()
+            if data:
+                data.update(reference=tx.reference, provider_id=provider.id, kind="refund")
+                self._ev_handle_verified_notification(provider.code, data)
+                if tx.state == "pending" and tx.state_message == tx._ev_checking_message():
+                    tx.state_message = _("The refund is being processed by %(provider)s.", provider=provider.name)
+            elif unknown_at_provider and resend:
+                tx._ev_request_refund(query_when_lost=False)
+            if tx.state == "done":
+                tx._ev_post_process_locked()
+
+    def action_ev_check_refund(self):
+        """Button of the refund transaction: ask the platform now."""
+        self.check_access("write")
+        self._ev_query_refund()
 
     # === PUBLIC HELPERS FOR SCREENS === #
 

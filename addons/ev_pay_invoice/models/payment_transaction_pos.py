@@ -15,7 +15,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..protocols import alipay, wechatpay
-from .payment_provider import EV_PROVIDER_CODES
+from .payment_provider import EV_PROVIDER_CODES, EvPayAnswerLost
 
 _logger = logging.getLogger(__name__)
 
@@ -25,6 +25,13 @@ ALIPAY_PAY_CODE = re.compile(r"(2[5-9]|30)\d{14,22}")
 # How often the POS poll may query the provider: a pay code every 3 s (no callback), a QR every 15 s (the
 # callback and the bus come first; the query only completes a lost callback).
 CODEPAY_QUERY_SECONDS, QR_QUERY_SECONDS = 3, 15
+# How long a pay-code payment waiting for the buyer (or of unknown outcome) is queried before it is cancelled at
+# the provider: WeChat Pay asks to poll for 30 s, then reverse (it revokes by itself after 45 s); Alipay asks to
+# query, then alipay.trade.cancel when there is still no definite result (docs/protocols/unknown-outcomes.md).
+CODEPAY_WINDOW_SECONDS = 30
+# Pay-code answers that say nothing definite: the buyer may have paid, so query (never a failure).
+WECHATPAY_CODEPAY_UNKNOWN = ("USERPAYING", "SYSTEM_ERROR", "SYSTEMERROR", "BANKERROR")
+ALIPAY_CODEPAY_UNKNOWN = (None, "ACQ.SYSTEM_ERROR", "isp.unknow-error", "aop.unknow-error")
 
 
 class PaymentTransaction(models.Model):
@@ -65,39 +72,61 @@ class PaymentTransaction(models.Model):
         return self._ev_request_codepay(auth_code)
 
     def _ev_request_codepay(self, auth_code):
-        """Charge the buyer's pay code; paid at once, or pending while the buyer confirms in the wallet.
+        """Charge the buyer's pay code; paid at once, or pending while the buyer types the wallet password.
 
         A refused code (expired, insufficient balance…) raises the provider's message: the request is rolled
-        back and no transaction is left behind.
+        back and no transaction is left behind. An answer that says nothing definite (system error, no answer at
+        all) keeps the transaction pending as "checking" and queries it at once: the buyer may have paid.
         """
         self.ensure_one()
         provider = self.provider_id.sudo()
-        data = None
-        if provider.code == "wechatpay":
-            status, payload = provider._ev_wechatpay_call(
-                wechatpay.codepay_request(
-                    provider._ev_wechatpay_merchant(), out_trade_no=self.reference,
-                    description=self._ev_description(), total_fen=self._ev_amount_fen(), auth_code=auth_code,
-                    store_out_id=str(self.company_id.id)),
-                allowed_errors=("USERPAYING", "SYSTEM_ERROR", "SYSTEMERROR", "BANKERROR"))
-            if status < 300 and payload and payload.get("out_trade_no"):
-                data = self._ev_normalise_wechatpay(provider, payload)
-        else:
-            payload = provider._ev_alipay_call(
-                alipay.pay_params(
-                    provider._ev_alipay_app(), out_trade_no=self.reference, total_amount=self._ev_amount_yuan(),
-                    subject=self._ev_description(), auth_code=auth_code, notify_url=provider._ev_notify_url(),
-                    app_auth_token=provider.alipay_app_auth_token or None),
-                # 10003 (waiting for the buyer) and 20000 (unknown) carry no sub_code: query them.
-                allowed_sub_codes=(None, "ACQ.SYSTEM_ERROR"))
-            if alipay.is_success(payload):
-                data = self._ev_normalise_alipay(provider, {**payload, "trade_status": "TRADE_SUCCESS"})
-        self.write({"ev_last_query_at": fields.Datetime.now()})
-        self._set_pending()
+        data, unknown = None, False
+        try:
+            if provider.code == "wechatpay":
+                status, payload = provider._ev_wechatpay_call(
+                    wechatpay.codepay_request(
+                        provider._ev_wechatpay_merchant(), out_trade_no=self.reference,
+                        description=self._ev_description(), total_fen=self._ev_amount_fen(), auth_code=auth_code,
+                        store_out_id=str(self.company_id.id)),
+                    allowed_errors=WECHATPAY_CODEPAY_UNKNOWN)
+                if status < 300 and payload and payload.get("out_trade_no"):
+                    data = self._ev_normalise_wechatpay(provider, payload)
+                else:
+                    unknown = (payload or {}).get("code") != "USERPAYING"
+            else:
+                payload = provider._ev_alipay_call(
+                    alipay.pay_params(
+                        provider._ev_alipay_app(), out_trade_no=self.reference, total_amount=self._ev_amount_yuan(),
+                        subject=self._ev_description(), auth_code=auth_code, notify_url=provider._ev_notify_url(),
+                        app_auth_token=provider.alipay_app_auth_token or None),
+                    # 10003 (waiting for the buyer) carries no sub_code; 20000 isp.unknow-error is unknown.
+                    allowed_sub_codes=ALIPAY_CODEPAY_UNKNOWN)
+                if alipay.is_success(payload):
+                    data = self._ev_normalise_alipay(provider, {**payload, "trade_status": "TRADE_SUCCESS"})
+                else:
+                    unknown = payload.get("code") != alipay.WAIT_USER_PAY_CODE
+        except EvPayAnswerLost:
+            unknown = True
+        now = fields.Datetime.now()
+        self.write({"ev_last_query_at": now,
+                    "ev_expires_at": now + datetime.timedelta(seconds=CODEPAY_WINDOW_SECONDS)})
+        self._set_pending(state_message=self._ev_checking_message() if unknown else _(
+            "Waiting for the buyer to enter the wallet password."))
         self._log_sent_message()
         if data:
             data["reference"] = self.reference
             self._ev_handle_verified_notification(provider.code, data)
+        elif unknown:
+            self._ev_query_provider()
+
+    def _ev_close_expired_codepay(self):
+        """Pay-code payments still unpaid after the window: cancel them at the provider (WeChat reverse, Alipay
+        cancel), which also returns the money of a payment made at the last moment — never a double charge."""
+        now = fields.Datetime.now()
+        expired = self.filtered(lambda t: t.ev_codepay and t.state in ("draft", "pending")
+                                and t.ev_expires_at and t.ev_expires_at <= now)
+        expired._ev_query_provider()
+        expired.filtered(lambda t: t.state in ("draft", "pending"))._ev_close_at_provider()
 
     def _ev_till_extra_values(self):
         """Hook: more values of this transaction for the till (``pos.order.ev_pos_state``)."""
@@ -110,14 +139,47 @@ class PaymentTransaction(models.Model):
                                        and t.state in ("draft", "pending"))
         for tx in wechat_codepay:
             provider = tx.provider_id.sudo()
-            provider._ev_wechatpay_call(wechatpay.reverse_request(provider._ev_wechatpay_merchant(), tx.reference),
-                                        allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "TRADE_ERROR"))
+            try:
+                status, answer = provider._ev_wechatpay_call(
+                    wechatpay.reverse_request(provider._ev_wechatpay_merchant(), tx.reference),
+                    allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "TRADE_ERROR", "USERPAYING", "SYSTEM_ERROR",
+                                    "SYSTEMERROR"))
+            except EvPayAnswerLost:
+                continue  # the reverse may not have happened: stays pending, the next poll or cron retries
+            if status >= 300 and (answer or {}).get("code") in ("USERPAYING", "SYSTEM_ERROR", "SYSTEMERROR"):
+                tx._ev_query_provider()  # not reversed (yet): the buyer is paying right now, or WeChat is unsure
+                continue
             tx._ev_query_provider()  # paid just before the reverse: recorded, not lost
             if tx.state in ("draft", "pending"):
                 tx._set_canceled(_("Pay code payment cancelled; the order was reversed at %(provider)s.",
                                    provider=provider.name))
                 tx._ev_notify_change()
-        return super(PaymentTransaction, self - wechat_codepay)._ev_close_at_provider()
+        alipay_codepay = self.filtered(lambda t: t.ev_codepay and t.provider_code == "alipay"
+                                       and t.state in ("draft", "pending"))
+        for tx in alipay_codepay:
+            tx._ev_alipay_cancel_codepay()
+        return super(PaymentTransaction, self - wechat_codepay - alipay_codepay)._ev_close_at_provider()
+
+    def _ev_alipay_cancel_codepay(self):
+        """``alipay.trade.cancel``: closes the unpaid trade, or refunds it if the buyer paid meanwhile."""
+        self.ensure_one()
+        provider = self.provider_id.sudo()
+        try:
+            payload = provider._ev_alipay_call(
+                alipay.cancel_params(provider._ev_alipay_app(), out_trade_no=self.reference,
+                                     app_auth_token=provider.alipay_app_auth_token or None),
+                allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
+        except EvPayAnswerLost:
+            return  # stays pending: the next poll or cron cancels again (the same trade, so never twice)
+        if payload.get("retry_flag") == "Y":
+            return
+        if payload.get("action") == "refund":
+            message = _("The buyer paid too late: Alipay cancelled the payment and returned the money to the buyer. "
+                        "Collect again.")
+        else:
+            message = _("Pay code payment cancelled; the order was cancelled at %(provider)s.", provider=provider.name)
+        self._set_canceled(message)
+        self._ev_notify_change()
 
     # === POS === #
 

@@ -217,6 +217,12 @@ class PosOrder(models.Model):
         earlier._ev_post_process_locked()
         if self.state != "draft":  # the closing query found an earlier collection paid
             return self.env["payment.transaction"]
+        unsettled = earlier.filtered(lambda t: t.ev_codepay and t.state in ("draft", "pending"))
+        if unsettled:
+            # Its cancellation got no answer: the buyer may have paid it, so a new charge could be a second one.
+            raise UserError(_("%(reference)s is still being checked with %(provider)s (查询中): wait a few seconds "
+                              "for its outcome before collecting again.", reference=unsettled[0].reference,
+                              provider=unsettled[0].provider_id.name))
         Transaction = self.env["payment.transaction"].with_context(**context)
         payer = self.partner_id or self.env.ref("base.public_partner")
         return Transaction.concat(*[Transaction._ev_create_qr_transaction(
@@ -243,6 +249,7 @@ class PosOrder(models.Model):
         self.check_access("read")
         txs = self._ev_pay_transactions()
         txs._ev_pos_query_due()._ev_query_provider()
+        txs._ev_close_expired_codepay()
         txs._ev_post_process_locked()
         if self.state == "draft" and self._ev_pos_refund_transactions():
             self._ev_pos_add_refunds()

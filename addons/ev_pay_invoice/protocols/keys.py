@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime
 import functools
+import re
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -134,6 +135,17 @@ def certificate_serial_hex(cert_pem):
     """The certificate serial as WeChat Pay writes it: upper-case hexadecimal without separators."""
     cert = x509.load_pem_x509_certificate(_text(cert_pem).encode("ascii"), default_backend())
     return format(cert.serial_number, "X")
+
+
+def certificate_bundle(text):
+    """The PEM certificates of ``text`` (one certificate, or several pasted or downloaded one after another)."""
+    return re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", _text(text or ""), re.S)
+
+
+def certificate_expiry(cert_pem):
+    """When the certificate stops being valid (aware UTC datetime)."""
+    cert = x509.load_pem_x509_certificate(_text(cert_pem).encode("ascii"), default_backend())
+    return cert.not_valid_after.replace(tzinfo=datetime.UTC)  # naive UTC in cryptography 3.4
 
 
 def generate_self_signed_certificate(private_key_text, common_name, serial_number=None, valid_days=1825, now=None):

@@ -285,18 +285,28 @@ def _lower_headers(headers):
     return {str(name).lower(): value for name, value in headers.items()}
 
 
+def normalise_serial(serial):
+    """A certificate serial as compared: hexadecimal, upper-case, without leading zeros. WeChat Pay writes
+    serials as 40 hex digits (``0F3A…``) while a certificate's integer serial prints without them (``F3A…``);
+    a ``PUB_KEY_ID_…`` is kept as it is."""
+    text = (serial or "").strip()
+    if text.startswith(PUBLIC_KEY_ID_PREFIX):
+        return text
+    return text.upper().lstrip("0") or "0"
+
+
 def select_verification_key(serial, public_keys):
     """Pick the key for a ``Wechatpay-Serial`` from ``{serial or PUB_KEY_ID_…: public-key or certificate PEM}``.
 
     Choosing strictly by serial is what the Go SDK's combined verifier does, and it is what the
     certificate → public-key migration needs, when callbacks arrive signed with either key (wechatpay.md#verifying).
-    Hex certificate serials are compared case-insensitively.
+    Hex certificate serials are compared case-insensitively and without leading zeros (:func:`normalise_serial`).
     """
     if serial in public_keys:
         return public_keys[serial]
-    wanted = serial.upper()
+    wanted = normalise_serial(serial)
     for known_serial, key_text in public_keys.items():
-        if known_serial.upper() == wanted:
+        if normalise_serial(known_serial) == wanted:
             return key_text
     return None
 
@@ -398,7 +408,7 @@ def decrypt_certificates(api_v3_key, certificates_response):
     for entry in certificates_response.get("data", []):
         cert_pem = decrypt_resource(api_v3_key, entry["encrypt_certificate"])
         actual_serial = keys.certificate_serial_hex(cert_pem)
-        if actual_serial.upper() != entry["serial_no"].upper():
+        if normalise_serial(actual_serial) != normalise_serial(entry["serial_no"]):
             raise WechatPayDecryptError("certificate serial %s announced as %s" % (actual_serial, entry["serial_no"]))
         certificates[entry["serial_no"]] = cert_pem
     return certificates

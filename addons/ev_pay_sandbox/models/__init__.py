@@ -12,6 +12,8 @@ from . import ev_einvoice_sandbox
 from . import ev_pay_sandbox_order
 from . import ev_pay_sandbox_notification
 from . import ev_pay_sandbox_order_codepay
+from . import ev_pay_sandbox_order_unknown
+from . import ev_pay_sandbox_platform_certificates
 from . import ev_pay_sandbox_oauth_code
 from . import ev_pay_sandbox_order_jsapi
 from . import ev_einvoice_sandbox_tax_session

@@ -16,3 +16,6 @@ from . import test_sandbox_credentials
 from . import test_payment_dispatch
 from . import test_settlement_bills
 from . import test_einvoice_tax_bureau
+from . import test_payment_unknown_outcome
+from . import test_payment_platform_keys
+from . import test_pos_codepay_unknown
