@@ -229,7 +229,12 @@ class AccountMove(models.Model):
         return res
 
     def _post(self, soft=True):
-        # EXTENDS 'account': a credit note of an issued e-invoice needs its red-letter e-invoice.
+        # EXTENDS 'account': a store's invoice posted without a date (invoiced when paid, by the payment's
+        # post-processing) is dated on the store's day, as its payment is: Odoo would take the posting user's time
+        # zone, UTC for the cron, and date a sale paid at 03:00 Beijing time on the day before.
+        for move in self.filtered(lambda m: m.is_sale_document() and not m.invoice_date and m._ev_store()):
+            move.invoice_date = move.company_id._ev_today()
+        # A credit note of an issued e-invoice needs its red-letter e-invoice.
         posted = super()._post(soft=soft)
         posted.filtered(
             lambda m: m.move_type == "out_refund" and m.ev_einvoice_state == "none" and m._ev_einvoice_red_origin()

@@ -97,6 +97,6 @@ class EvPaySandboxController(http.Controller):
         if not notification or not consteq(notification.access_token, token):
             return request.not_found()
         data = json.loads(request.httprequest.get_data() or b"{}")
-        if notification.state == "pending":
+        if notification._lock_pending():  # else the delivery cron holds it and records its own answer
             notification._record_answer(int(data.get("status") or 0), str(data.get("text") or ""))
         return request.make_json_response({"state": notification.state})

@@ -1,5 +1,8 @@
+import datetime
 import threading
 from urllib.parse import urlsplit
+
+from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -45,6 +48,20 @@ class TestEvPaymentFlow(EvPaymentCommon):
         self._assert_paid_and_invoiced(order, wechat_tx)
         self.assertEqual(alipay_tx.state, "cancel", "the other wallet's order is closed")
         self.assertEqual(self._sandbox_order(alipay_tx).state, "closed")
+
+    def test_paid_after_midnight_beijing_is_invoiced_on_the_stores_day(self):
+        """Paid at 02:30 on 1 May in Beijing (18:30 UTC on 30 April), invoiced by a worker without a time zone:
+        the invoice, like its payment, is dated 1 May, the store's day, so it is in May's books and VAT."""
+        self.env.user.tz = "UTC"  # as the post-processing cron runs
+        with freeze_time("2026-04-30 18:30:00"):
+            order = self._order()
+            wechat_tx, _alipay_tx = self._collect(order)
+            self._wallet_pay(wechat_tx)
+            self._deliver()
+            order.ev_collection_state()
+            self._assert_paid_and_invoiced(order, wechat_tx)
+        self.assertEqual(order.invoice_ids.invoice_date, datetime.date(2026, 5, 1))
+        self.assertEqual(self._payments(wechat_tx).date, datetime.date(2026, 5, 1))
 
     def test_phone_pays_on_the_sandbox_wallet_page(self):
         """The page a phone opens by scanning a sandbox QR, run by Chromium: Pay relays the callback at once."""
