@@ -5,7 +5,7 @@ import { evScan as scan, evScreenshot, evSelectByText as selectByText } from "@e
 // The demo as a new user tries it (tests/test_demo.py runs these on the demo data, in the demo database): the
 // salesperson logs in and lands on the cashier (收银台), sells a bundle with in-stock demo serials, a trade-in
 // (以旧换新) at an agreed amount below the bundle price, and makes a plain collection (发起收款), each paid in the
-// sandbox WeChat wallet and ending with 电子发票：已开具 within 30 s; the dashboard shows the week of history.
+// sandbox WeChat wallet and ending with 电子发票：已开票 within 30 s; the dashboard shows the week of history.
 // Selectors only (no texts): the demo runs in Chinese.
 
 function payAndIssuedSteps(shot, amountText) {
@@ -29,7 +29,7 @@ function payAndIssuedSteps(shot, amountText) {
             timeout: 20000,
         },
         {
-            content: "电子发票：已开具 within 30 s",
+            content: "电子发票：已开票 within 30 s",
             trigger: ".o_ev_cashier_invoice .o_ev_einvoice_state.o_ev_einvoice_issued",
             timeout: 30000,
         },
