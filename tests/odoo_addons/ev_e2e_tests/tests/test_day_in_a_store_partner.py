@@ -19,6 +19,7 @@ from odoo.tests import tagged
 
 from odoo.addons.ev_bundle_sale.tests.common import BATTERY_CODES, CHARGER_CODES, CODES, BundleTestMixin
 from odoo.addons.ev_pay_sandbox.tests.common_einvoice import BUYER_USCC, SELLER_USCC, TEST_TAX_CODE
+from odoo.addons.ev_pay_sandbox.tests.lossy_proxy import LossyProxy
 from odoo.addons.ev_pay_sandbox.tests.payment_common import EvPaymentCommon
 
 from .test_day_in_a_store import BEIJING, fee_fen, fen
@@ -84,14 +85,21 @@ class TestDayInAStorePartner(BundleTestMixin, EvPaymentCommon):
         return order, self._pay(order, channel)
 
     def _codepay_collection(self, amount, code):
-        """The cashier scans the buyer's pay code (付款码) for the order: the first answer is "system error"."""
+        """The cashier scans the buyer's pay code (付款码) for the order, as the till does (the pay code in the
+        context of the transaction's creation). A relaying proxy on the wire records what was asked of WeChat Pay.
+        Returns the order, the transaction and the requests sent."""
         order = self._order(amount=amount, name="头盔及配件")
+        proxy = LossyProxy(self.base_url(), self.canonical_tag)  # no plan: every request relayed, only watched
+        self.addCleanup(proxy.close)
+        api_base_url = self.wechatpay.ev_api_base_url
+        self.wechatpay.ev_api_base_url = "%s/ev_pay/sandbox/wechatpay" % proxy.url
         Transaction = self.env["payment.transaction"].sudo().with_company(self.company).with_context(
             ev_codepay_auth_code=code)
         tx = Transaction._ev_create_qr_transaction(self.wechatpay, amount, order.currency_id, order.partner_invoice_id,
                                                    order.name, sale_order_ids=[(6, 0, order.ids)], ev_codepay=True)
+        self.wechatpay.ev_api_base_url = api_base_url
         self.env.invalidate_all()
-        return order, tx
+        return order, tx, [line for _mode, line in proxy.seen]
 
     def run_einvoice_cron(self, rounds=15):
         """The issuing cron until nothing is due now (a red form waiting for the buyer is polled much later)."""
@@ -137,8 +145,12 @@ class TestDayInAStorePartner(BundleTestMixin, EvPaymentCommon):
         }
 
         # A pay code whose first answer is "system error": kept pending (the buyer may have paid), queried.
-        codepay_order, codepay_tx = self._codepay_collection(66.0, WECHAT_UNKNOWN_CODE)
+        codepay_order, codepay_tx, sent = self._codepay_collection(66.0, WECHAT_UNKNOWN_CODE)
         self.assertEqual(codepay_tx.state, "pending", "SYSTEM_ERROR may hide a payment: kept, not failed")
+        self.assertEqual(sent, ["POST /ev_pay/sandbox/wechatpay/v3/pay/partner/transactions/codepay",
+                                "GET /ev_pay/sandbox/wechatpay/v3/pay/partner/transactions/out-trade-no/%s"
+                                % codepay_tx.reference],
+                         "the sub-merchant's pay code, answered SYSTEM_ERROR, was queried at once, not charged again")
         self.assertTrue(codepay_tx.ev_codepay)
         self._sandbox_order(codepay_tx)._ev_wallet_pay()  # the buyer types the wallet password
         self._deliver()
