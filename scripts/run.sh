@@ -44,6 +44,20 @@ env.cr.commit()
 PY
 fi
 
+# The wallet QR codes and callbacks use web.base.url: on another port than the one it names, point it at this
+# server (only while it is a loopback address; a public address set by hand is left alone).
+"$VENV_PY" - "$DB_NAME" "$HTTP_PORT" <<'PY' || true
+import re, sys, psycopg2
+db, port = sys.argv[1:]
+with psycopg2.connect(dbname=db) as conn, conn.cursor() as cr:
+    cr.execute("SELECT value FROM ir_config_parameter WHERE key = 'web.base.url'")
+    row = cr.fetchone()
+    if row and re.fullmatch(r"https?://(localhost|127\.0\.0\.1)(:\d+)?/?", row[0]) and \
+            row[0].rstrip("/") != f"http://localhost:{port}":
+        cr.execute("UPDATE ir_config_parameter SET value = %s WHERE key = 'web.base.url'", [f"http://localhost:{port}"])
+        print(f"  web.base.url: {row[0]} -> http://localhost:{port}")
+PY
+
 cat <<MSG
 
   EV Pay & Invoice demo: http://localhost:$HTTP_PORT   (database: $DB_NAME)
