@@ -229,13 +229,19 @@ class AccountMove(models.Model):
         return res
 
     def _post(self, soft=True):
-        # EXTENDS 'account': a store's invoice posted without a date (invoiced when paid, by the payment's
-        # post-processing) is dated on the store's day, as its payment is: Odoo would take the posting user's time
-        # zone, UTC for the cron, and date a sale paid at 03:00 Beijing time on the day before.
-        for move in self.filtered(lambda m: m.is_sale_document() and not m.invoice_date and m._ev_store()):
+        # EXTENDS 'account': the invoices of a store (or a Chinese company) keep the company's day, as their
+        # payments do. Odoo takes "today" from the posting user's time zone, UTC for the cron: a sale paid at 03:00
+        # Beijing time would be invoiced on the day before, and an invoice dated on the Beijing day would count as
+        # future-dated and be left unposted. So an undated one gets the company's day, and the posting runs in the
+        # company's time zone.
+        local = self.filtered(lambda m: m.is_sale_document() and (
+            m.company_id.country_id.code == "CN" or m._ev_store()))
+        for move in local.filtered(lambda m: not m.invoice_date):
             move.invoice_date = move.company_id._ev_today()
+        time_zones = {move.company_id._ev_tz().key for move in local}
+        moves = self.with_context(tz=time_zones.pop()) if local == self and len(time_zones) == 1 else self
         # A credit note of an issued e-invoice needs its red-letter e-invoice.
-        posted = super()._post(soft=soft)
+        posted = super(AccountMove, moves)._post(soft=soft)
         posted.filtered(
             lambda m: m.move_type == "out_refund" and m.ev_einvoice_state == "none" and m._ev_einvoice_red_origin()
         )._ev_einvoice_request()
