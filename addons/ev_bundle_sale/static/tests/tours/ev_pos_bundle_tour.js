@@ -68,6 +68,8 @@ registry.category("web_tour.tours").add("EvPosBundleTour", {
             Dialog.confirm(),
             ProductScreen.clickCustomer("POS Buyer"),
             PaymentScreen.clickValidate(),
-            ReceiptScreen.isShown(),
+            // Validating syncs the order and posts its invoice: on a loaded machine that can take over the
+            // tour's default 10 s.
+            { ...ReceiptScreen.isShown()[0], timeout: 30000 },
         ].flat(),
 });
