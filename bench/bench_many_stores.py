@@ -249,7 +249,8 @@ def timed(env, function, samples=SAMPLES):
 
 def measure_size(registry, stores):
     from odoo.addons.ev_bundle_sale.tests.common import make_codes, setup_bundle_catalogue
-    from odoo.addons.ev_pay_invoice.controllers.main import EvPayWebhookController
+    from odoo.addons.ev_pay_invoice.controllers.alipay import EvAlipayController
+    from odoo.addons.ev_pay_invoice.controllers.wechatpay import EvWechatPayController
 
     figures = {"stores": stores}
     with registry.cursor() as cr:
@@ -261,11 +262,11 @@ def measure_size(registry, stores):
         wechat, form = callbacks(store_env, txs, shared)
 
         def wechat_webhook(env):
-            status, _body = EvPayWebhookController._wechatpay_process(env, wechat[1], wechat[0])
+            status, _body = EvWechatPayController._wechatpay_process(env, wechat[1], wechat[0])
             assert status == 204, status
 
         def alipay_webhook(env):
-            status, text = EvPayWebhookController._alipay_process(env, dict(form))
+            status, text = EvAlipayController._alipay_process(env, dict(form))
             assert text == "success", (status, text)
 
         figures["webhook wechat"] = timed(env, wechat_webhook)

@@ -85,7 +85,7 @@ def stage_counters(env):
 def main():
     with odoo_env() as env:
         # Imported once the addons path is configured.
-        from odoo.addons.ev_pay_invoice.controllers.main import EvPayWebhookController
+        from odoo.addons.ev_pay_invoice.controllers.wechatpay import EvWechatPayController
         from odoo.addons.ev_pay_sandbox.protocols import wechatpay_platform
 
         company = _company(env)
@@ -143,7 +143,7 @@ def main():
 
         # Warm-up (first calls load keys, compile views, fill caches).
         order, tx, body, headers = pending_order(1000)
-        EvPayWebhookController._wechatpay_process(env, headers, body)
+        EvWechatPayController._wechatpay_process(env, headers, body)
         tx._ev_post_process_locked()
         paid_invoice(1000)
 
@@ -170,7 +170,7 @@ def main():
                 try:
                     with measure() as figures:
                         start, start_queries = time.perf_counter(), odoo.sql_db.sql_counter
-                        status, _answer = EvPayWebhookController._wechatpay_process(env, headers, body)
+                        status, _answer = EvWechatPayController._wechatpay_process(env, headers, body)
                         answers.append(time.perf_counter() - start)
                         tx._ev_post_process_locked()
                         env.cr.flush()  # the tracking, chatter and bus messages of this round included
@@ -209,7 +209,7 @@ def main():
             for index in range(3):
                 order, tx, body, headers = pending_order(3000 + index)
                 start = time.perf_counter()
-                status, _answer = EvPayWebhookController._wechatpay_process(env, headers, body)
+                status, _answer = EvWechatPayController._wechatpay_process(env, headers, body)
                 slow_answers.append(time.perf_counter() - start)
                 tx._ev_post_process_locked()
                 slow_total.append(time.perf_counter() - start)

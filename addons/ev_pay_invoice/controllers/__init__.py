@@ -1,3 +1,5 @@
 from . import einvoice
 from . import main
-from . import collection_jsapi
+from . import wechatpay
+from . import wechatpay_jsapi
+from . import alipay

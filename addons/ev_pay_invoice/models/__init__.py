@@ -13,10 +13,6 @@ from . import account_move_line
 from . import account_move_send
 from . import payment_provider
 from . import payment_transaction
-from . import payment_provider_jsapi
-from . import payment_provider_dispatch
-from . import payment_provider_platform_keys
-from . import payment_transaction_jsapi
 from . import sale_order
 from . import account_move_payment_refund
 from . import ev_cn_calendar_day
@@ -34,6 +30,14 @@ from . import ev_pay_transaction_record
 from . import ev_cashier_session
 from . import ev_store_dashboard
 from . import payment_transaction_pos
+# One channel per group of files, after the common parts whose hooks they override.
+from . import payment_provider_wechatpay
+from . import payment_provider_wechatpay_platform_keys
+from . import payment_provider_wechatpay_jsapi
+from . import payment_transaction_wechatpay
+from . import payment_transaction_wechatpay_jsapi
+from . import payment_provider_alipay
+from . import payment_transaction_alipay
 from . import pos_payment_method
 from . import pos_order
 from . import pos_config

@@ -23,13 +23,13 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
 
 from ..protocols import onboarding, uscc, wechatpay
+from .payment_provider import EV_PROVIDER_CODES
 
 _logger = logging.getLogger(__name__)
 
 MANAGER_GROUP = "ev_pay_invoice.group_ev_store_manager"
 FIELD_STAFF_GROUP = "ev_pay_invoice.group_ev_provider_field_staff"
 PRIVATE_GROUPS = "ev_pay_invoice.group_ev_store_manager,ev_pay_invoice.group_ev_provider_field_staff"
-EV_PROVIDER_CODES = ("wechatpay", "alipay")
 STORE_TZ = "Asia/Shanghai"
 VISIT_MIN_WORKING_DAYS = 5
 VISIT_MAX_WORKING_DAYS = 10

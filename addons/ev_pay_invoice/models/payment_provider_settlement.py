@@ -1,36 +1,22 @@
-"""Settlement side of the WeChat Pay / Alipay providers: clearing accounts, fee rate, daily bill download.
+"""Settlement side of the QR wallet providers: clearing accounts, fee rate, daily bill download.
 
 Each channel of a company gets a reconcilable "in transit" account under l10n_cn's 1012 其他货币资金 on which its
 payments post (the provider's payment method line account), a payout account for the T+1 payout between the
 settlement and the bank, the fee account (6603 财务费用) and a settlement journal. ``_ev_settlement_setup`` makes
-them once per company and channel and can be called again at no cost.
+them once per company and channel and can be called again at no cost. Which bills a channel publishes and how
+one is fetched are channel hooks (``_ev_bill_types``, ``_ev_download_bill``), as are its accounts' names.
 """
 import datetime
 import logging
-from urllib.parse import urlsplit
-
-import requests
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..protocols import alipay, bills, wechatpay
 from .payment_provider import EV_PROVIDER_CODES
 
 _logger = logging.getLogger(__name__)
 
 SETTLEMENT_JOURNAL_CODE = "EVSTL"
-# (xml id suffix, English name, Chinese name, code prefix) of the accounts made per company and channel.
-_CHANNEL_ACCOUNTS = {
-    "wechatpay": {
-        "clearing": ("WeChat Pay in transit", "微信支付在途资金"),
-        "payout": ("WeChat Pay payouts in transit", "微信支付待到账提现"),
-    },
-    "alipay": {
-        "clearing": ("Alipay in transit", "支付宝在途资金"),
-        "payout": ("Alipay payouts in transit", "支付宝待到账提现"),
-    },
-}
 
 
 class PaymentProvider(models.Model):
@@ -134,7 +120,7 @@ class PaymentProvider(models.Model):
         account = self.env.ref(xml_id, raise_if_not_found=False)
         if account:
             return account
-        english, chinese = _CHANNEL_ACCOUNTS[self.code][role]
+        english, chinese = self._ev_channel_account_names(role)
         Account = self.env["account.account"].sudo().with_company(company).with_context(lang="en_US")
         prefix = company.transfer_account_code_prefix or "1012"
         start = prefix.ljust(6, "0") if len(prefix) < 6 else prefix
@@ -237,90 +223,21 @@ class PaymentProvider(models.Model):
         self.ev_bill_last_error = "\n".join(errors) or False
         return outcomes
 
+    def _ev_channel_account_names(self, role):
+        """Channel hook: (English, Chinese) name of the channel's account of ``role`` (clearing / payout)."""
+        self.ensure_one()
+        raise UserError(_("%(provider)s is not a WeChat Pay or Alipay provider.", provider=self.name))
+
     def _ev_bill_types(self):
-        return ("wechat_trade", "wechat_fundflow") if self.code == "wechatpay" else ("alipay_trade",)
+        """Channel hook: the ``ev.settlement.bill`` types the channel publishes each day."""
+        self.ensure_one()
+        return ()
 
     def _ev_download_bill(self, bill_type, bill_date):
-        """Bytes of one bill (UTF-8 / GBK / zip, as served), or None when the provider has none for the day."""
+        """Channel hook: bytes of one bill (UTF-8 / GBK / zip, as served), or None when the provider has none for
+        the day."""
         self.ensure_one()
-        if self.code == "wechatpay" and bill_type == "wechat_fundflow" and self.wechatpay_mode == "partner":
-            return self._ev_download_sub_merchant_fundflow(bill_date)
-        if self.code == "wechatpay":
-            if bill_type == "wechat_trade":
-                api_request = wechatpay.trade_bill_request(
-                    bill_date, sub_mchid=self.wechatpay_sub_mchid if self.wechatpay_mode == "partner" else None,
-                    bill_type="ALL", tar_type="GZIP")
-            else:
-                api_request = wechatpay.fundflow_bill_request(bill_date, account_type="BASIC", tar_type="GZIP")
-            # Not published yet (STATEMENT_CREATING) or no trade that day (NO_STATEMENT_EXIST): nothing to import.
-            status, answer = self._ev_wechatpay_call(api_request, allowed_errors=("NO_STATEMENT_EXIST",
-                                                                                  "STATEMENT_CREATING"))
-            if status >= 300:
-                return None
-            # The download answer is not signed (bills.md#wechat-pay-trade-bill): the SHA1 of the uncompressed file is
-            # checked instead.
-            uncompressed = bills._gunzip(self._ev_wechatpay_download(answer["download_url"], bill_date))
-            if not wechatpay.verify_bill_hash(uncompressed, answer.get("hash_type"), answer.get("hash_value")):
-                raise UserError(_("The WeChat Pay bill of %(date)s does not match its SHA1: it was damaged in "
-                                  "transit; nothing was imported.", date=bill_date))
-            return uncompressed
-        params = alipay.bill_download_url_params(self._ev_alipay_app(), bill_date, bill_type="trade",
-                                                 app_auth_token=self.alipay_app_auth_token or None)
-        payload = self._ev_alipay_call(params, allowed_sub_codes=("isp.bill_not_exist",))
-        if not payload.get("bill_download_url"):
-            return None
-        status, _headers, body = self._ev_send_unsigned("GET", payload["bill_download_url"], {})
-        if status >= 300:
-            raise UserError(_("Alipay refused the bill download of %(date)s (HTTP %(status)s).",
-                              date=bill_date, status=status))
-        return body
-
-    def _ev_download_sub_merchant_fundflow(self, bill_date):
-        """Service-provider mode: the dealer's own (sub-merchant) fund-flow bill, whose withdrawals and fees are
-        the store's; our own account's bill would show the service provider's. The answer lists encrypted files:
-        each is downloaded (signed GET), decrypted with our merchant key, checked against its hash and joined in
-        sequence (bills.md#wechat-pay-sub-merchant-fund-flow-bill). None when there is no bill for the day."""
-        api_request = wechatpay.sub_merchant_fundflow_bill_request(self.wechatpay_sub_mchid, bill_date)
-        status, answer = self._ev_wechatpay_call(api_request, allowed_errors=("NO_STATEMENT_EXIST",
-                                                                              "STATEMENT_CREATING"))
-        if status >= 300:
-            return None
-        credentials = self._ev_wechatpay_credentials()
-        try:
-            parts = wechatpay.sub_merchant_bill_parts(answer)
-            files = [wechatpay.open_sub_merchant_bill_part(self._ev_wechatpay_download(part.download_url, bill_date),
-                                                           part, credentials.private_key_pem)
-                     for part in parts]
-        except wechatpay.WechatPayError as error:
-            _logger.warning("%s: sub-merchant fund-flow bill of %s refused: %s", self.name, bill_date, error)
-            raise UserError(_("The fund-flow bill of %(date)s of sub-merchant %(sub_mchid)s could not be opened "
-                              "(%(reason)s); nothing was imported. Check that the merchant API key of this provider "
-                              "is the one registered with WeChat Pay, then download the bills again.",
-                              date=bill_date, sub_mchid=self.wechatpay_sub_mchid, reason=error)) from error
-        return bills._gunzip(b"".join(files))
-
-    def _ev_wechatpay_download(self, download_url, bill_date):
-        """The body of a WeChat Pay bill link: a signed GET whose answer is not signed (the caller checks the hash)."""
-        parts = urlsplit(download_url)
-        prepared = wechatpay.prepare_request(wechatpay.bill_download_request(download_url),
-                                             self._ev_wechatpay_credentials(),
-                                             host="%s://%s" % (parts.scheme, parts.netloc))
-        status, _headers, body = self._ev_send_unsigned(prepared.method, prepared.url, prepared.headers)
-        if status >= 300:
-            raise UserError(_("WeChat Pay refused the bill download of %(date)s (HTTP %(status)s).",
-                              date=bill_date, status=status))
-        return body
-
-    def _ev_send_unsigned(self, method, url, headers):
-        """Transport hook: GET a bill file over HTTP (the download answers are not signed). Called from the cron,
-        never while this server answers a request."""
-        self.ensure_one()
-        try:
-            response = self._ev_http(method, url, headers=headers)
-        except requests.exceptions.RequestException as error:
-            raise UserError(_("%(provider)s cannot be reached (%(host)s). Try again in a moment.",
-                              provider=self.name, host=urlsplit(url).netloc)) from error
-        return response.status_code, dict(response.headers), response.content
+        return None
 
     def action_ev_download_bills(self):
         """Download bills of a chosen day or range for this provider (wizard)."""

@@ -1,9 +1,12 @@
-"""WeChat Pay / Alipay QR transactions on Odoo's payment engine.
+"""QR wallet transactions on Odoo's payment engine: what every channel (WeChat Pay, Alipay…) has in common.
 
-One transaction = one order at the provider (our ``reference`` is WeChat's ``out_trade_no`` / Alipay's
-``out_trade_no``; a refund child transaction's reference is ``out_refund_no`` / ``out_request_no``). A verified
-notification and an order query yield the same normalised dict, so callbacks, the query cron and the collection
-screen all go through ``_handle_notification_data`` and Odoo's state machine: a second "paid" is a no-op.
+One transaction = one order at the provider (our ``reference`` is its ``out_trade_no``; a refund child
+transaction's reference is its refund request number). A verified notification and an order query yield the same
+normalised dict, so callbacks, the query cron and the collection screen all go through Odoo's state machine: a
+second "paid" is a no-op. What differs per channel is a handful of hooks, each overridden in the channel's file
+(``payment_transaction_<code>.py``) after checking its own ``provider_code``: ``_ev_open_qr_order``,
+``_ev_query_order``, ``_ev_close_order``, ``_ev_send_refund``, ``_ev_query_refund_order`` (and
+``_ev_charge_pay_code`` in ``payment_transaction_pos.py``).
 
 Methods meant for other callers (the backend cashier, the bundle sale, a POS payment method):
 ``_ev_create_qr_transaction`` (amount + reference → transaction with its QR), ``_ev_qr_payload`` (what to show),
@@ -17,25 +20,17 @@ import psycopg2
 
 from odoo import SUPERUSER_ID, Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.http import request as http_request
-from odoo.tools import float_repr
 
 from odoo.addons.payment import utils as payment_utils
 
-from ..protocols import alipay, wechatpay
-from ..protocols.wechatpay import rfc3339_beijing
 from .payment_provider import EV_PROVIDER_CODES, EvPayAnswerLost
 
 _logger = logging.getLogger(__name__)
 
 # Normalised statuses of a verified notification or query answer.
 PAID, WAITING, CLOSED, FAILED = "paid", "waiting", "closed", "failed"
-WECHATPAY_STATUS = {"SUCCESS": PAID, "REFUND": PAID, "NOTPAY": WAITING, "USERPAYING": WAITING,
-                    "CLOSED": CLOSED, "REVOKED": CLOSED, "PAYERROR": FAILED}
-WECHATPAY_REFUND_STATUS = {"SUCCESS": PAID, "PROCESSING": WAITING, "CLOSED": FAILED, "ABNORMAL": FAILED}
 # Refund answers that say nothing definite (the platforms ask to query, then retry under the same number).
 REFUND_UNKNOWN = ("SYSTEM_ERROR", "SYSTEMERROR", "ACQ.SYSTEM_ERROR", "isp.unknow-error", "aop.unknow-error")
-ALIPAY_STATUS = {"TRADE_SUCCESS": PAID, "TRADE_FINISHED": PAID, "WAIT_BUYER_PAY": WAITING, "TRADE_CLOSED": CLOSED}
 _REFERENCE_UNSAFE = re.compile(r"[^0-9A-Za-z_\-]")
 
 
@@ -51,8 +46,8 @@ class PaymentTransaction(models.Model):
 
     @api.model
     def _ev_reference(self, prefix, provider):
-        """A reference valid as out_trade_no on both platforms: [0-9A-Za-z_-], 6 to 32 characters."""
-        tag = "WX" if provider.code == "wechatpay" else "ZFB"
+        """A reference valid as out_trade_no on every platform: [0-9A-Za-z_-], 6 to 32 characters."""
+        tag = provider._ev_reference_tag()
         base = _REFERENCE_UNSAFE.sub("_", prefix or "EV")[:22]
         return self._compute_reference(provider.code, prefix="%s-%s" % (base, tag))
 
@@ -108,9 +103,6 @@ class PaymentTransaction(models.Model):
     def _ev_amount_fen(self, amount=None):
         return payment_utils.to_minor_currency_units(abs(self.amount if amount is None else amount), self.currency_id)
 
-    def _ev_amount_yuan(self, amount=None):
-        return alipay.format_yuan(float_repr(abs(self.amount if amount is None else amount), 2))
-
     def _ev_description(self):
         orders = self.sale_order_ids
         names = orders.order_line.filtered(lambda line: not line.display_type).mapped("name")
@@ -120,28 +112,13 @@ class PaymentTransaction(models.Model):
         return "%s-%s" % (store, text)
 
     def _ev_request_qr(self):
-        """Open the Native order (WeChat) / precreate the trade (Alipay); store the QR; set pending."""
+        """Open the order at the provider; store the QR; set pending."""
         self.ensure_one()
         provider = self.provider_id.sudo()
         minutes = provider.ev_qr_timeout_minutes or 15
         expires_at = fields.Datetime.now() + datetime.timedelta(minutes=minutes)
         try:
-            if provider.code == "wechatpay":
-                api_request = wechatpay.native_order_request(
-                    provider._ev_wechatpay_merchant(), out_trade_no=self.reference,
-                    description=self._ev_description(), total_fen=self._ev_amount_fen(),
-                    notify_url=provider._ev_notify_url(),
-                    time_expire=rfc3339_beijing(expires_at.replace(tzinfo=datetime.UTC)),
-                )
-                _status, payload = provider._ev_wechatpay_call(api_request)
-                qr_content = (payload or {}).get("code_url")
-            else:
-                params = alipay.precreate_params(
-                    provider._ev_alipay_app(), out_trade_no=self.reference, total_amount=self._ev_amount_yuan(),
-                    subject=self._ev_description(), notify_url=provider._ev_notify_url(),
-                    app_auth_token=provider.alipay_app_auth_token or None, timeout_express="%dm" % minutes,
-                )
-                qr_content = provider._ev_alipay_call(params).get("qr_code")
+            qr_content = self._ev_open_qr_order(expires_at, minutes)
         except EvPayAnswerLost as error:
             # An order may have been opened, but its QR code never reached anyone: nobody can pay it.
             raise UserError(_("%(provider)s did not answer while opening the QR code. No QR code was shown, so "
@@ -151,6 +128,38 @@ class PaymentTransaction(models.Model):
         self.write({"ev_qr_content": qr_content, "ev_expires_at": expires_at})
         self._set_pending()
         self._log_sent_message()
+
+    # === CHANNEL HOOKS (overridden in payment_transaction_<code>.py) === #
+
+    def _ev_open_qr_order(self, expires_at, minutes):
+        """Channel hook: open the order at the provider, payable until ``expires_at`` (``minutes`` from now);
+        return the content of its QR code. Raises EvPayAnswerLost when the answer never arrived."""
+        self.ensure_one()
+        raise UserError(_("%(provider)s cannot collect: it is not an enabled WeChat Pay or Alipay provider.",
+                          provider=self.provider_id.name))
+
+    def _ev_query_order(self):
+        """Channel hook: the normalised state of the order at the provider, or None when it has no such order
+        (yet). Raises EvPayAnswerLost when the answer never arrived."""
+        self.ensure_one()
+        return None
+
+    def _ev_close_order(self):
+        """Channel hook: close the unpaid order at the provider. True when the transaction may now be cancelled;
+        False when the channel recorded the outcome itself (paid meanwhile, a pay code reversed)."""
+        self.ensure_one()
+        return True
+
+    def _ev_send_refund(self):
+        """Channel hook: send this refund; its normalised outcome. Raises EvPayAnswerLost when the outcome is
+        unknown (no answer, a system error)."""
+        self.ensure_one()
+        raise UserError(_("%(provider)s is not a WeChat Pay or Alipay provider.", provider=self.provider_id.name))
+
+    def _ev_query_refund_order(self):
+        """Channel hook: ``(normalised outcome or None, unknown at the provider)`` of this refund."""
+        self.ensure_one()
+        return None, False
 
     # === NOTIFICATIONS === #
 
@@ -247,51 +256,6 @@ class PaymentTransaction(models.Model):
             and data.get("amount_fen") in (None, self._ev_amount_fen()) \
             and (data.get("currency") or "CNY") == self.currency_id.name
 
-    @api.model
-    def _ev_normalise_wechatpay(self, provider, resource, event_type=None):
-        """Transaction or Refund object (callback resource or query answer) → normalised dict."""
-        if "out_refund_no" in resource:
-            status = resource.get("refund_status") or resource.get("status")
-            amount = resource.get("amount") or {}
-            return {
-                "kind": "refund", "provider_id": provider.id, "reference": resource.get("out_refund_no"),
-                "status": WECHATPAY_REFUND_STATUS.get(status, WAITING), "amount_fen": amount.get("refund"),
-                "currency": amount.get("currency") or "CNY", "provider_reference": resource.get("refund_id"),
-                "message": status,
-            }
-        merchant_fields = ("sp_mchid", "sub_mchid") if provider.wechatpay_mode == "partner" else ("mchid",)
-        for name in merchant_fields:
-            expected = provider.wechatpay_mchid if name in ("sp_mchid", "mchid") else provider.wechatpay_sub_mchid
-            if resource.get(name) and resource[name] != expected:
-                raise ValidationError(_("WeChat Pay: the notification is for merchant %(received)s, not %(expected)s.",
-                                        received=resource[name], expected=expected))
-        amount = resource.get("amount") or {}
-        return {
-            "kind": "payment", "provider_id": provider.id, "reference": resource.get("out_trade_no"),
-            "status": WECHATPAY_STATUS.get(resource.get("trade_state"), WAITING), "amount_fen": amount.get("total"),
-            "currency": amount.get("currency") or "CNY", "provider_reference": resource.get("transaction_id"),
-            "message": resource.get("trade_state_desc"),
-        }
-
-    @api.model
-    def _ev_normalise_alipay(self, provider, data):
-        """Notification form or alipay.trade.query answer → normalised dict (refund fields → refund kind)."""
-        total = data.get("total_amount")
-        amount_fen = None
-        if total not in (None, ""):
-            try:
-                amount_fen = int(round(float(alipay.format_yuan(total)) * 100))
-            except ValueError:
-                amount_fen = -1
-        if data.get("out_biz_no") and data.get("refund_fee"):
-            return {"kind": "refund", "provider_id": provider.id, "reference": data["out_biz_no"], "status": PAID,
-                    "amount_fen": None, "provider_reference": data.get("trade_no")}
-        return {
-            "kind": "payment", "provider_id": provider.id, "reference": data.get("out_trade_no"),
-            "status": ALIPAY_STATUS.get(data.get("trade_status"), WAITING), "amount_fen": amount_fen,
-            "currency": "CNY", "provider_reference": data.get("trade_no"),
-        }
-
     def _ev_notify_change(self):
         """Tell the screen of whoever started the collection (bus); the screen also polls as a fallback."""
         for tx in self:
@@ -313,19 +277,7 @@ class PaymentTransaction(models.Model):
         for tx in self:
             provider = tx.provider_id.sudo()
             try:
-                if provider.code == "wechatpay":
-                    status, payload = provider._ev_wechatpay_call(
-                        wechatpay.query_by_out_trade_no_request(provider._ev_wechatpay_merchant(), tx.reference),
-                        allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "RESOURCE_NOT_EXISTS"))
-                    data = tx._ev_normalise_wechatpay(provider, payload) if status < 300 else None
-                else:
-                    payload = provider._ev_alipay_call(
-                        alipay.query_params(provider._ev_alipay_app(), out_trade_no=tx.reference,
-                                            app_auth_token=provider.alipay_app_auth_token or None),
-                        allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
-                    # Precreated but never scanned: the trade does not exist yet (alipay.md#precreate), i.e. still
-                    # waiting.
-                    data = tx._ev_normalise_alipay(provider, payload) if alipay.is_success(payload) else None
+                data = tx._ev_query_order()
             except EvPayAnswerLost:
                 _logger.info("query of %s: no answer, asked again later", tx.reference)
                 continue
@@ -341,26 +293,9 @@ class PaymentTransaction(models.Model):
     def _ev_close_at_provider(self):
         """Close the unpaid order at the provider and cancel the transaction (a paid one is recorded instead)."""
         for tx in self.filtered(lambda t: t.state in ("draft", "pending")):
-            provider = tx.provider_id.sudo()
-            if provider.code == "wechatpay":
-                provider._ev_wechatpay_call(
-                    wechatpay.close_order_request(provider._ev_wechatpay_merchant(), tx.reference),
-                    allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "ORDER_CLOSED", "TRADE_ERROR", "ORDERPAID"))
-            else:
-                payload = provider._ev_alipay_call(
-                    alipay.close_params(provider._ev_alipay_app(), out_trade_no=tx.reference,
-                                        app_auth_token=provider.alipay_app_auth_token or None),
-                    allowed_sub_codes=("ACQ.TRADE_NOT_EXIST", "ACQ.TRADE_HAS_CLOSE", "ACQ.TRADE_HAS_SUCCESS",
-                                       "ACQ.TRADE_STATUS_ERROR"))
-                if payload.get("sub_code") in ("ACQ.TRADE_HAS_SUCCESS", "ACQ.TRADE_STATUS_ERROR"):
-                    tx._ev_query_provider()
-                    continue
-            # WeChat closes a paid order without complaint on some paths: re-check before giving up.
-            if provider.code == "wechatpay":
-                tx._ev_query_provider()
-            if tx.state in ("draft", "pending"):
+            if tx._ev_close_order() and tx.state in ("draft", "pending"):
                 tx._set_canceled(_("Collection cancelled; the order was closed at %(provider)s.",
-                                   provider=provider.name))
+                                   provider=tx.provider_id.name))
                 tx._ev_notify_change()
 
     def _ev_cancel_collection(self):
@@ -506,27 +441,9 @@ class PaymentTransaction(models.Model):
         A refund still processing (WeChat ``PROCESSING``) stays pending and is queried by the cron; one whose
         answer never arrived stays pending as 查询中 and is queried at once."""
         self.ensure_one()
-        source = self.source_transaction_id
         provider = self.provider_id.sudo()
         try:
-            if provider.code == "wechatpay":
-                api_request = wechatpay.refund_request(
-                    provider._ev_wechatpay_merchant(), out_refund_no=self.reference,
-                    total_fen=source._ev_amount_fen(), refund_fen=self._ev_amount_fen(),
-                    out_trade_no=source.reference, notify_url=provider._ev_notify_url())
-                status, payload = provider._ev_wechatpay_call(api_request, allowed_errors=REFUND_UNKNOWN)
-                if status >= 300:
-                    raise EvPayAnswerLost(payload.get("message") or payload.get("code"))
-                data = self._ev_normalise_wechatpay(provider, payload or {})
-            else:
-                params = alipay.refund_params(
-                    provider._ev_alipay_app(), refund_amount=self._ev_amount_yuan(), out_request_no=self.reference,
-                    out_trade_no=source.reference, app_auth_token=provider.alipay_app_auth_token or None)
-                payload = provider._ev_alipay_call(params, allowed_sub_codes=REFUND_UNKNOWN)
-                if not alipay.is_success(payload):
-                    raise EvPayAnswerLost(payload.get("sub_msg") or payload.get("sub_code"))
-                data = {"kind": "refund", "status": PAID, "amount_fen": None,
-                        "provider_reference": payload.get("trade_no")}
+            data = self._ev_send_refund()
         except EvPayAnswerLost:
             self._set_pending(state_message=self._ev_checking_message())
             if query_when_lost:
@@ -540,34 +457,12 @@ class PaymentTransaction(models.Model):
     def _ev_query_refund(self, resend=True):
         """Ask the provider about pending refunds (a lost callback, an answer that never arrived) and settle them.
 
-        WeChat ``GET /v3/refund/domestic/refunds/{out_refund_no}``; Alipay ``alipay.trade.fastpay.refund.query``,
-        whose answer with data and an empty or ``REFUND_SUCCESS`` status means refunded. A refund the provider
-        does not know was never received: with ``resend`` it is sent again under the same number, as both
-        platforms ask."""
+        A refund the provider does not know was never received: with ``resend`` it is sent again under the same
+        number, as the platforms ask."""
         for tx in self.filtered(lambda t: t.operation == "refund" and t.state in ("draft", "pending")):
             provider = tx.provider_id.sudo()
-            data, unknown_at_provider = None, False
             try:
-                if provider.code == "wechatpay":
-                    status, payload = provider._ev_wechatpay_call(
-                        wechatpay.refund_query_request(provider._ev_wechatpay_merchant(), tx.reference),
-                        allowed_errors=("RESOURCE_NOT_EXISTS",))
-                    if status < 300:
-                        data = tx._ev_normalise_wechatpay(provider, payload or {})
-                    else:
-                        unknown_at_provider = True
-                else:
-                    payload = provider._ev_alipay_call(
-                        alipay.refund_query_params(provider._ev_alipay_app(), out_request_no=tx.reference,
-                                                   out_trade_no=tx.source_transaction_id.reference,
-                                                   app_auth_token=provider.alipay_app_auth_token or None),
-                        allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
-                    if payload.get("out_request_no") == tx.reference and payload.get("refund_status") in (
-                            None, "", "REFUND_SUCCESS"):
-                        data = {"kind": "refund", "status": PAID, "amount_fen": None,
-                                "provider_reference": payload.get("trade_no")}
-                    else:
-                        unknown_at_provider = True
+                data, unknown_at_provider = tx._ev_query_refund_order()
             except EvPayAnswerLost:
                 continue  # still 查询中: the cron asks again
             tx.ev_last_query_at = fields.Datetime.now()
@@ -592,7 +487,3 @@ class PaymentTransaction(models.Model):
         """State of the transactions for a waiting screen; post-process the paid ones (like /payment/status/poll)."""
         self._ev_post_process_locked()
         return [tx._ev_qr_payload() for tx in self]
-
-    @api.model
-    def _ev_in_request(self):
-        return bool(http_request)

@@ -2,7 +2,8 @@
 payments (付款码: the cashier scans the buyer's code; WeChat Pay codepay, Alipay ``alipay.trade.pay``).
 
 A pay-code transaction is created like a QR one (``_ev_create_qr_transaction`` with the code in the context),
-so the checks, the reference and the state machine are the same; only the provider call differs. It usually
+so the checks, the reference and the state machine are the same; only the provider call differs (the channel hook
+``_ev_charge_pay_code``; which wallet made a code is the provider hook ``_ev_pay_code_channel``). It usually
 answers "waiting for the buyer" (USERPAYING / 10003) while the buyer types the wallet password: the POS then
 polls ``pos.order.ev_pos_poll``, which queries the provider. A paid POS transaction is post-processed by
 ``pos_online_payment`` (one ``account.payment``, linked to the POS payment).
@@ -14,14 +15,10 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..protocols import alipay, wechatpay
 from .payment_provider import EV_PROVIDER_CODES, EvPayAnswerLost
 
 _logger = logging.getLogger(__name__)
 
-# Pay codes shown by the wallets: WeChat 18 digits starting 10-15; Alipay 16-24 digits starting 25-30.
-WECHAT_PAY_CODE = re.compile(r"1[0-5]\d{16}")
-ALIPAY_PAY_CODE = re.compile(r"(2[5-9]|30)\d{14,22}")
 # How often the POS poll may query the provider: a pay code every 3 s (no callback), a QR every 15 s (the
 # callback and the bus come first; the query only completes a lost callback).
 CODEPAY_QUERY_SECONDS, QR_QUERY_SECONDS = 3, 15
@@ -29,9 +26,6 @@ CODEPAY_QUERY_SECONDS, QR_QUERY_SECONDS = 3, 15
 # the provider: WeChat Pay asks to poll for 30 s, then reverse (it revokes by itself after 45 s); Alipay asks to
 # query, then alipay.trade.cancel when there is still no definite result (docs/protocols/unknown-outcomes.md).
 CODEPAY_WINDOW_SECONDS = 30
-# Pay-code answers that say nothing definite: the buyer may have paid, so query (never a failure).
-WECHATPAY_CODEPAY_UNKNOWN = ("USERPAYING", "SYSTEM_ERROR", "SYSTEMERROR", "BANKERROR")
-ALIPAY_CODEPAY_UNKNOWN = (None, "ACQ.SYSTEM_ERROR", "isp.unknow-error", "aop.unknow-error")
 
 
 class PaymentTransaction(models.Model):
@@ -50,8 +44,7 @@ class PaymentTransaction(models.Model):
     def _ev_pay_code_provider(self, providers, raw_code):
         """``(provider, code)``: the provider among ``providers`` whose wallet made this pay code."""
         code = re.sub(r"\s", "", raw_code or "")
-        wanted = "wechatpay" if WECHAT_PAY_CODE.fullmatch(code) else "alipay" if ALIPAY_PAY_CODE.fullmatch(code) \
-            else None
+        wanted = providers._ev_pay_code_channel(code)
         if not wanted:
             raise UserError(_(
                 "%(code)s is not a WeChat Pay or Alipay pay code: scan the code shown under the barcode in the "
@@ -82,29 +75,7 @@ class PaymentTransaction(models.Model):
         provider = self.provider_id.sudo()
         data, unknown = None, False
         try:
-            if provider.code == "wechatpay":
-                status, payload = provider._ev_wechatpay_call(
-                    wechatpay.codepay_request(
-                        provider._ev_wechatpay_merchant(), out_trade_no=self.reference,
-                        description=self._ev_description(), total_fen=self._ev_amount_fen(), auth_code=auth_code,
-                        store_out_id=str(self.company_id.id)),
-                    allowed_errors=WECHATPAY_CODEPAY_UNKNOWN)
-                if status < 300 and payload and payload.get("out_trade_no"):
-                    data = self._ev_normalise_wechatpay(provider, payload)
-                else:
-                    unknown = (payload or {}).get("code") != "USERPAYING"
-            else:
-                payload = provider._ev_alipay_call(
-                    alipay.pay_params(
-                        provider._ev_alipay_app(), out_trade_no=self.reference, total_amount=self._ev_amount_yuan(),
-                        subject=self._ev_description(), auth_code=auth_code, notify_url=provider._ev_notify_url(),
-                        app_auth_token=provider.alipay_app_auth_token or None),
-                    # 10003 (waiting for the buyer) carries no sub_code; 20000 isp.unknow-error is unknown.
-                    allowed_sub_codes=ALIPAY_CODEPAY_UNKNOWN)
-                if alipay.is_success(payload):
-                    data = self._ev_normalise_alipay(provider, {**payload, "trade_status": "TRADE_SUCCESS"})
-                else:
-                    unknown = payload.get("code") != alipay.WAIT_USER_PAY_CODE
+            data, unknown = self._ev_charge_pay_code(auth_code)
         except EvPayAnswerLost:
             unknown = True
         now = fields.Datetime.now()
@@ -119,6 +90,13 @@ class PaymentTransaction(models.Model):
         elif unknown:
             self._ev_query_provider()
 
+    def _ev_charge_pay_code(self, auth_code):
+        """Channel hook: charge the buyer's pay code. ``(normalised outcome or None, unknown)``: no outcome and
+        not unknown means the buyer is typing the wallet password. Raises EvPayAnswerLost when the answer never
+        arrived, a UserError with the platform's words when the code is refused."""
+        self.ensure_one()
+        raise UserError(_("%(provider)s is not a WeChat Pay or Alipay provider.", provider=self.provider_id.name))
+
     def _ev_close_expired_codepay(self):
         """Pay-code payments still unpaid after the window: cancel them at the provider (WeChat reverse, Alipay
         cancel), which also returns the money of a payment made at the last moment — never a double charge."""
@@ -132,54 +110,6 @@ class PaymentTransaction(models.Model):
         """Hook: more values of this transaction for the till (``pos.order.ev_pos_state``)."""
         self.ensure_one()
         return {}
-
-    def _ev_close_at_provider(self):
-        """Override: an unpaid WeChat pay-code order is reversed (撤销), which is how codepay is cancelled."""
-        wechat_codepay = self.filtered(lambda t: t.ev_codepay and t.provider_code == "wechatpay"
-                                       and t.state in ("draft", "pending"))
-        for tx in wechat_codepay:
-            provider = tx.provider_id.sudo()
-            try:
-                status, answer = provider._ev_wechatpay_call(
-                    wechatpay.reverse_request(provider._ev_wechatpay_merchant(), tx.reference),
-                    allowed_errors=("ORDER_NOT_EXIST", "ORDERNOTEXIST", "TRADE_ERROR", "USERPAYING", "SYSTEM_ERROR",
-                                    "SYSTEMERROR"))
-            except EvPayAnswerLost:
-                continue  # the reverse may not have happened: stays pending, the next poll or cron retries
-            if status >= 300 and (answer or {}).get("code") in ("USERPAYING", "SYSTEM_ERROR", "SYSTEMERROR"):
-                tx._ev_query_provider()  # not reversed (yet): the buyer is paying right now, or WeChat is unsure
-                continue
-            tx._ev_query_provider()  # paid just before the reverse: recorded, not lost
-            if tx.state in ("draft", "pending"):
-                tx._set_canceled(_("Pay code payment cancelled; the order was reversed at %(provider)s.",
-                                   provider=provider.name))
-                tx._ev_notify_change()
-        alipay_codepay = self.filtered(lambda t: t.ev_codepay and t.provider_code == "alipay"
-                                       and t.state in ("draft", "pending"))
-        for tx in alipay_codepay:
-            tx._ev_alipay_cancel_codepay()
-        return super(PaymentTransaction, self - wechat_codepay - alipay_codepay)._ev_close_at_provider()
-
-    def _ev_alipay_cancel_codepay(self):
-        """``alipay.trade.cancel``: closes the unpaid trade, or refunds it if the buyer paid meanwhile."""
-        self.ensure_one()
-        provider = self.provider_id.sudo()
-        try:
-            payload = provider._ev_alipay_call(
-                alipay.cancel_params(provider._ev_alipay_app(), out_trade_no=self.reference,
-                                     app_auth_token=provider.alipay_app_auth_token or None),
-                allowed_sub_codes=("ACQ.TRADE_NOT_EXIST",))
-        except EvPayAnswerLost:
-            return  # stays pending: the next poll or cron cancels again (the same trade, so never twice)
-        if payload.get("retry_flag") == "Y":
-            return
-        if payload.get("action") == "refund":
-            message = _("The buyer paid too late: Alipay cancelled the payment and returned the money to the buyer. "
-                        "Collect again.")
-        else:
-            message = _("Pay code payment cancelled; the order was cancelled at %(provider)s.", provider=provider.name)
-        self._set_canceled(message)
-        self._ev_notify_change()
 
     # === POS === #
 

@@ -106,14 +106,15 @@ class EvPaySandboxNotification(models.Model):
     def _deliver_in_process(self):
         """The callback handed to our webhook's own processing in this transaction (the demo data, built while
         no HTTP server runs): the same verification and the same answer as over HTTP."""
-        from odoo.addons.ev_pay_invoice.controllers.main import EvPayWebhookController  # here: no import cycle
+        from odoo.addons.ev_pay_invoice.controllers.alipay import EvAlipayController  # here: no import cycle
+        from odoo.addons.ev_pay_invoice.controllers.wechatpay import EvWechatPayController
 
         self.ensure_one()
         body = (self.body or "").encode("utf-8")
         if self.channel == "alipay":
-            status, text = EvPayWebhookController._alipay_process(self.env, dict(parse_qsl(self.body or "")))
+            status, text = EvAlipayController._alipay_process(self.env, dict(parse_qsl(self.body or "")))
         else:
-            status, answer = EvPayWebhookController._wechatpay_process(self.env, Headers(self.headers or {}), body)
+            status, answer = EvWechatPayController._wechatpay_process(self.env, Headers(self.headers or {}), body)
             text = answer.decode() if isinstance(answer, bytes) else answer or ""
         return status, text
 

@@ -1,7 +1,8 @@
 import odoo
 from odoo.tests import tagged
 
-from odoo.addons.ev_pay_invoice.controllers.main import EvPayWebhookController
+from odoo.addons.ev_pay_invoice.controllers.alipay import EvAlipayController
+from odoo.addons.ev_pay_invoice.controllers.wechatpay import EvWechatPayController
 
 from ..protocols import alipay_platform
 from .payment_common import EvPaymentCommon
@@ -38,7 +39,7 @@ class TestEvPaymentDispatch(EvPaymentCommon):
         body, headers = self._wechatpay_callback(tx)
         self.env.flush_all()
         before = odoo.sql_db.sql_counter
-        status, _body = EvPayWebhookController._wechatpay_process(self.env, headers, body)
+        status, _body = EvWechatPayController._wechatpay_process(self.env, headers, body)
         queries = odoo.sql_db.sql_counter - before
         self.env.invalidate_all()
         return status, queries
@@ -66,7 +67,7 @@ class TestEvPaymentDispatch(EvPaymentCommon):
         self.wechatpay.sudo().wechatpay_sub_mchid = "1799999999"  # the platform names a sub-merchant we do not host
         body, headers = self._wechatpay_callback(tx)
         self.wechatpay.sudo().wechatpay_sub_mchid = "1788888888"
-        status, _body = EvPayWebhookController._wechatpay_process(self.env, headers, body)
+        status, _body = EvWechatPayController._wechatpay_process(self.env, headers, body)
         self.assertEqual(status, 400)
         self.env.invalidate_all()
         self.assertEqual(tx.state, "pending")
@@ -74,14 +75,14 @@ class TestEvPaymentDispatch(EvPaymentCommon):
     def test_duplicate_callback_is_answered_without_writing(self):
         tx, _alipay_tx = self._collect(self._order())
         body, headers = self._wechatpay_callback(tx)
-        self.assertEqual(EvPayWebhookController._wechatpay_process(self.env, headers, body)[0], 204)
+        self.assertEqual(EvWechatPayController._wechatpay_process(self.env, headers, body)[0], 204)
         self.env.flush_all()
         self.env.invalidate_all()
         self.assertEqual(tx.state, "done", tx.state_message)
         written, messages = tx.write_date, len(tx.sale_order_ids.message_ids)
         self.env.cr.execute("SELECT xmin FROM payment_transaction WHERE id = %s", [tx.id])
         row_version = self.env.cr.fetchone()[0]
-        self.assertEqual(EvPayWebhookController._wechatpay_process(self.env, headers, body)[0], 204)
+        self.assertEqual(EvWechatPayController._wechatpay_process(self.env, headers, body)[0], 204)
         self.env.flush_all()
         self.env.invalidate_all()
         self.env.cr.execute("SELECT xmin FROM payment_transaction WHERE id = %s", [tx.id])
@@ -110,7 +111,7 @@ class TestEvPaymentDispatch(EvPaymentCommon):
             isv.alipay_app_id, isv.ev_sandbox_platform_private_key)
         provider, _verified = self.env["payment.provider"]._ev_alipay_notification_provider(form)
         self.assertEqual(provider, isv)
-        self.assertEqual(EvPayWebhookController._alipay_process(self.env, form)[1], "success")
+        self.assertEqual(EvAlipayController._alipay_process(self.env, form)[1], "success")
         self.env.invalidate_all()
         self.assertEqual(tx.state, "done")
         self.assertFalse(self.env["payment.transaction"].search([("provider_id", "in", others.ids)]))

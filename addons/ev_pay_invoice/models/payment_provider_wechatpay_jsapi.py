@@ -38,6 +38,7 @@ class PaymentProvider(models.Model):
         "https://<your domain>/ as JSAPI payment directory (支付授权目录) of the merchant: the payment pages have "
         "a path per order, and WeChat on iOS checks the first page opened. Leave empty to keep the QR code only.",
     )
+
     # === readiness === #
 
     def _ev_wechat_jsapi_ready(self):
@@ -47,6 +48,13 @@ class PaymentProvider(models.Model):
             return False
         provider = self.sudo()
         return bool(provider.wechatpay_app_secret and provider._ev_wechatpay_merchant().oauth_appid())
+
+    def _ev_landing_redirect(self, order):
+        """Override: with the official account's AppSecret, WeChat's browser signs the buyer in silently and pays
+        in place (JSAPI)."""
+        if self.code != "wechatpay" or not self._ev_wechat_jsapi_ready():
+            return super()._ev_landing_redirect(order)
+        return self._ev_wechat_oauth_url(order)
 
     # === OAuth === #
 
