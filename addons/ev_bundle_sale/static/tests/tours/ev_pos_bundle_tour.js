@@ -32,6 +32,22 @@ registry.category("web_tour.tours").add("EvPosBundleTour", {
         [
             Chrome.startPoS(),
             Dialog.confirm("Open Register"),
+            {
+                content: "each tile shows its price; the vehicle's tile, which sells the bundle, the bundle's price",
+                trigger: ".product-list .product .o_ev_tile_price",
+                run() {
+                    const priceOf = (name) =>
+                        [...document.querySelectorAll(".product-list .product")]
+                            .find((tile) => tile.querySelector(".product-name")?.textContent.trim() === name)
+                            ?.querySelector(".o_ev_tile_price")?.textContent.trim();
+                    const vehicle = priceOf("POS GX-60");
+                    const bundle = priceOf("POS GX-60 bundle (vehicle + battery + charger)");
+                    const battery = priceOf("POS TN 48V20Ah");
+                    if (!vehicle || vehicle !== bundle || !battery?.includes("700") || !bundle.includes("2,900")) {
+                        throw new Error(`tile prices: vehicle ${vehicle}, bundle ${bundle}, battery ${battery}`);
+                    }
+                },
+            },
             ProductScreen.clickDisplayedProduct("POS GX-60 bundle (vehicle + battery + charger)"),
             scan("vehicle", VEHICLE),
             {
