@@ -401,6 +401,7 @@ class TestEInvoiceRedLetter(EInvoiceCommon):
         self.assertTrue(new_invoice)
         self.assertEqual(new_invoice.ev_einvoice_replaces_id, invoice)
         self.assertTrue(new_invoice.currency_id.is_zero(new_invoice.amount_residual), "paid by the credit note")
+        self.assertEqual(new_invoice.payment_state, "paid", "the valid invoice is not shown as reversed (已撤销)")
         self.assertEqual(new_invoice.ev_einvoice_state, "to_issue")
         self.run_cron()
 
