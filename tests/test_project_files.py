@@ -241,3 +241,19 @@ def test_nginx_sends_websocket_to_the_gevent_port_and_the_rest_to_http(scale):
     assert {port for _host, port in web} == {options["http_port"]}
     nginx = scale["services"]["nginx"]
     assert "./nginx.scale.conf:/etc/nginx/conf.d/default.conf:ro" in nginx["volumes"]
+
+
+def test_the_simulated_payment_button_reads_the_same_at_the_cashier_and_the_pos():
+    """The button that plays the buyer's wallet in the demo: one wording for the cashier (收银台) and the POS."""
+    import xml.etree.ElementTree as ET
+
+    static = ROOT / "addons" / "ev_pay_sandbox" / "static" / "src"
+    wordings = {}
+    for screen, path in (("cashier", "collection/collection_screen_patch.xml"),
+                         ("pos", "pos/online_payment_popup_patch.xml")):
+        buttons = ET.parse(static / path).getroot().iter("button")
+        # The QR codes' button (the POS's pay-code button is the buyer confirming, not scanning).
+        wordings[screen] = {b.text.strip() for b in buttons
+                            if "o_ev_sandbox_pay" in b.get("class", "") and "codepay" not in b.get("t-if", "")}
+    assert len(wordings["cashier"]) == 1
+    assert wordings["cashier"] == wordings["pos"]

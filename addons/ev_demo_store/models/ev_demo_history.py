@@ -8,10 +8,13 @@ returned (红冲, refunded to the wallet), and yesterday's bills are downloaded 
 settlements; an Alipay refund made in the merchant's app (unknown to Odoo) leaves one difference to resolve.
 
 The flows run at the moments they would have happened (Beijing time) under ``freezegun``, and every sandbox call
-is served in process (``ev_sandbox_in_process``): the demo data is loaded while no HTTP server runs.
+is served in process (``ev_sandbox_in_process``): the demo data is loaded while no HTTP server runs. The records'
+own timestamps (create_date: an e-invoice's "Requested On", a bill's "Imported On", a callback's "Received") follow
+that clock too, as they do under a test cursor, instead of the moment the demo database was made.
 """
 import datetime
 import logging
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 from odoo import api, models
@@ -87,7 +90,10 @@ class EvDemoHistory(models.AbstractModel):
         today = now.date()
         company = salesperson.company_id
         orders = {}
-        with freeze_time(self._ev_demo_utc(today - datetime.timedelta(days=8), "09:00")) as clock:
+        # The cursor's timestamp (Odoo's create_date / write_date) is the database's transaction time, which the
+        # frozen clock does not move: read it from the clock, as Odoo's test cursor does (TestCursor.now).
+        with freeze_time(self._ev_demo_utc(today - datetime.timedelta(days=8), "09:00")) as clock, \
+                mock.patch.object(type(self.env.cr), "now", lambda _cr: datetime.datetime.now()):
             self._ev_demo_receive_stock(company)
             for days_ago in range(6, -1, -1):
                 day = today - datetime.timedelta(days=days_ago)

@@ -117,6 +117,35 @@ class TestDemo(ScreenTourMixin, HttpCase):
                          {str(day) for day in days if str(day) >= data["days"][0]["date"]})
         self.assertGreaterEqual(len([day for day in data["days"] if day["amount"]]), 5)
 
+    def test_history_dates_are_the_days_of_the_sales(self):
+        """Someone browsing yesterday's sales sees yesterday's times, not the moment the demo database was made: an
+        e-invoice requested and issued on its invoice's day, the sale's own invoice on the sale's day, a bill
+        imported the morning after its day, the wallet's trade created when the buyer paid."""
+        def beijing_day(moment):
+            return moment.replace(tzinfo=datetime.UTC).astimezone(BEIJING).date()
+
+        orders = self._store("sale.order").search([("company_id", "=", self.company.id)])
+        sale_invoices = orders.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
+        for order in orders:
+            for invoice in order.invoice_ids.filtered(lambda m: m.move_type == "out_invoice"):
+                self.assertEqual(invoice.invoice_date, beijing_day(order.date_order), invoice.name)
+        submissions = self._store("ev.einvoice.submission").search([("company_id", "=", self.company.id)])
+        self.assertGreater(len(submissions), len(sale_invoices), "the sales' e-invoices, a reissue and a red one")
+        for submission in submissions:
+            day = submission.move_id.invoice_date
+            self.assertEqual(beijing_day(submission.create_date), day, "Requested On of %s" % submission.display_name)
+            self.assertEqual(beijing_day(submission.issued_at), day, "Issued On of %s" % submission.display_name)
+            self.assertEqual(beijing_day(submission.move_id.create_date), day, submission.move_id.name)
+        bills = self._store("ev.settlement.bill").search([("company_id", "=", self.company.id)])
+        self.assertTrue(bills)
+        for bill in bills:
+            self.assertEqual(beijing_day(bill.create_date), bill.bill_date + datetime.timedelta(days=1), bill.name)
+        paid = orders.transaction_ids.filtered(lambda tx: tx.state == "done" and tx.operation != "refund")
+        for tx in paid:
+            day = beijing_day(tx.sale_order_ids.date_order)
+            self.assertEqual((beijing_day(tx.create_date), beijing_day(tx.last_state_change)), (day, day),
+                             tx.reference)
+
     def test_store_lists_hold_the_store_sales_only(self):
         """订单发票: not Odoo's generic demo invoices of the same company."""
         action = self.env["ir.actions.act_window"]._for_xml_id("ev_pay_invoice.action_ev_order_invoices")

@@ -104,6 +104,14 @@ class AccountMove(models.Model):
             move.ev_einvoice_tax_notice = "\n".join(provider._ev_issuing_notices(move.amount_total)) \
                 if provider else False
 
+    @api.depends("ev_einvoice_replaces_id")
+    def _compute_payment_state(self):
+        super()._compute_payment_state()
+        # A reissue (换开) is settled by the credit note of the invoice it replaces: Odoo calls an invoice matched
+        # with a credit note only "reversed" (已撤销), which the dealer reads as a cancelled invoice. It is paid.
+        for move in self.filtered(lambda m: m.ev_einvoice_replaces_id and m.payment_state == "reversed"):
+            move.payment_state = "paid"
+
     @api.depends("ev_einvoice_submission_id.state")
     def _compute_ev_einvoice_state(self):
         for move in self:

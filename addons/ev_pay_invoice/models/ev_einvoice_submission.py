@@ -461,7 +461,8 @@ class EvEinvoiceSubmission(models.Model):
                 }).id
         self.write(vals)
         move._portal_ensure_token()
-        move.message_post(
+        # no_new_invoice: our own files, not a supplier document for Odoo to import into the (posted) invoice.
+        move.with_context(no_new_invoice=True).message_post(
             body=_("Fully digital e-invoice %(number)s issued.", number=result.invoice_number),
             attachment_ids=[a for a in (vals.get("pdf_id"), vals.get("xml_id")) if a],
         )

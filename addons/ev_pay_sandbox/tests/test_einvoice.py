@@ -48,6 +48,8 @@ class TestEInvoiceIssuing(EInvoiceCommon):
         # Chatter trail and the buyer's public link.
         bodies = " ".join(invoice.message_ids.mapped("body"))
         self.assertIn(invoice.ev_einvoice_number, bodies)
+        # The e-invoice files posted with that message are not invoices to import (Odoo's note on a posted invoice).
+        self.assertNotIn("it was not updated from the attachment", bodies)
         response = self.url_open(invoice.ev_einvoice_public_url)
         self.assertEqual(response.status_code, 200)
         self.assertTrue(response.content.startswith(b"%PDF"))
@@ -399,6 +401,7 @@ class TestEInvoiceRedLetter(EInvoiceCommon):
         self.assertTrue(new_invoice)
         self.assertEqual(new_invoice.ev_einvoice_replaces_id, invoice)
         self.assertTrue(new_invoice.currency_id.is_zero(new_invoice.amount_residual), "paid by the credit note")
+        self.assertEqual(new_invoice.payment_state, "paid", "the valid invoice is not shown as reversed (已撤销)")
         self.assertEqual(new_invoice.ev_einvoice_state, "to_issue")
         self.run_cron()
 

@@ -32,6 +32,23 @@ registry.category("web_tour.tours").add("EvPosBundleTour", {
         [
             Chrome.startPoS(),
             Dialog.confirm("Open Register"),
+            {
+                content: "each tile shows its price; the vehicle's tile, which sells the bundle, the bundle's price",
+                trigger: ".product-list .product .o_ev_tile_price",
+                run() {
+                    const priceOf = (name) =>
+                        [...document.querySelectorAll(".product-list .product")]
+                            .find((tile) => tile.querySelector(".product-name")?.textContent.trim() === name)
+                            ?.querySelector(".o_ev_tile_price")?.textContent.trim();
+                    const vehicle = priceOf("POS GX-60");
+                    const bundle = priceOf("POS GX-60 bundle (vehicle + battery + charger)");
+                    const battery = priceOf("POS TN 48V20Ah");
+                    // The vehicle's own list price is 2,200: its tile shows the bundle's, not that.
+                    if (!vehicle || vehicle !== bundle || vehicle.includes("2,200") || !battery?.includes("700")) {
+                        throw new Error(`tile prices: vehicle ${vehicle}, bundle ${bundle}, battery ${battery}`);
+                    }
+                },
+            },
             ProductScreen.clickDisplayedProduct("POS GX-60 bundle (vehicle + battery + charger)"),
             scan("vehicle", VEHICLE),
             {
