@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from odoo.addons.ev_bundle_sale.tools import invoice_remark
 from odoo.addons.ev_pay_invoice.protocols import nuonuo
@@ -16,6 +16,16 @@ class AccountMove(models.Model):
         """The trade-in of the sale this customer invoice bills."""
         self.ensure_one()
         return self.sudo().invoice_line_ids.sale_line_ids.order_id.ev_tradein_ids[:1]
+
+    @api.depends("line_ids.sale_line_ids.order_id")
+    def _compute_delivery_date(self):
+        # EXTENDS 'sale_stock': it puts the order's delivery moment (UTC) into a date, so a bike handed over at
+        # 07:30 Beijing time would show the day before on the invoice. A store's invoices use the company's day.
+        super()._compute_delivery_date()
+        for move in self:
+            delivered = [d for d in move.line_ids.sale_line_ids.order_id.mapped("effective_date") if d]
+            if delivered and (move.company_id.country_id.code == "CN" or move._ev_store()):
+                move.delivery_date = move.company_id._ev_local_date(max(delivered))
 
     def _post(self, soft=True):
         # EXTENDS 'account': the buyer's invoice of a trade-in is for the full price; once posted, its subsidy

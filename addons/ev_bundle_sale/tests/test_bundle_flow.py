@@ -1,6 +1,9 @@
 import csv
 import io
 import zipfile
+from datetime import date
+
+from freezegun import freeze_time
 
 from odoo.tests import Form, TransactionCase, tagged
 
@@ -70,6 +73,18 @@ class TestBundleFlow(BundleTestMixin, TransactionCase):
         list_view = self.env.ref("ev_pay_invoice.view_ev_order_invoices_list")
         self.assertIn(list_view.id, [view_id for view_id, _mode in action["views"]],
                       "the order-invoices list, with its PDF/XML download buttons")
+
+    def test_invoice_delivery_date_is_the_beijing_day(self):
+        """A bike handed over at 07:30 Beijing time (23:30 UTC the day before) is delivered on the Beijing day."""
+        self.company.country_id = self.env.ref("base.cn")
+        with freeze_time("2026-12-06 23:30:00"):
+            bundle, _action = self._sell(user=self.salesperson)
+            order = bundle.sale_order_id
+            self.assertEqual(order.effective_date.date(), date(2026, 12, 6), "Odoo keeps the moment in UTC")
+            invoice = order._create_invoices()
+            invoice.action_post()
+        self.assertEqual(invoice.delivery_date, date(2026, 12, 7))
+        self.assertEqual(invoice.invoice_date, date(2026, 12, 7))
 
     def test_same_buyer_is_reused(self):
         first, _action = self._sell()
