@@ -319,7 +319,7 @@ class EvSettlement(models.Model):
         provider._ev_settlement_setup()
         bill_vals = {
             "name": filename, "company_id": company.id, "provider_id": provider.id, "bill_type": bill_type,
-            "bill_date": day, "sha256": sha256, "file": base64.b64encode(data), "line_count": len(parsed.lines),
+            "bill_date": day, "sha256": sha256, "line_count": len(parsed.lines),
             "origin": origin, "layout_notes": self._ev_layout_notes(parsed),
         }
         settlement = self._ev_find(provider, day)
@@ -328,16 +328,19 @@ class EvSettlement(models.Model):
             # No trade that day: the withdrawals it lists still pay earlier days out; no empty settlement is made.
             self._ev_apply_withdrawals(provider, [self._ev_fund_line_vals(line, provider) for line in parsed.lines],
                                        day)
-            return Bill.create(dict(bill_vals, new_line_count=0)), True
+            return Bill.create(dict(bill_vals, file=base64.b64encode(data), new_line_count=0)), True
         if not parsed.lines:
-            return Bill.create(dict(bill_vals, new_line_count=0, settlement_id=settlement.id)), True
+            return Bill.create(dict(bill_vals, file=base64.b64encode(data), new_line_count=0,
+                                    settlement_id=settlement.id)), True
         settlement = settlement or self._ev_get_or_create(provider, day)
         line_count = len(parsed.lines)
         bill = Bill.create(dict(bill_vals, settlement_id=settlement.id))
         lines = settlement._ev_add_bill_lines(bill, parsed.lines, fund=bill_type in FUND_BILL_TYPES)
         del parsed
+        # The file is stored once the parsed lines are freed: a busy day's copies of it (base64, the attachment's
+        # text index) and its 10,000 parsed lines are not in memory together.
+        bill.write({"file": base64.b64encode(data), "new_line_count": len(lines)})
         new_count = len(lines)
-        bill.new_line_count = new_count
         Line = self.env["ev.settlement.line"]
         new_trade = bool(lines) and bill_type not in FUND_BILL_TYPES
         if bill_type in FUND_BILL_TYPES:
@@ -595,8 +598,10 @@ class EvSettlement(models.Model):
          LEFT JOIN payment_transaction tx ON tx.id = l.transaction_id
              WHERE l.settlement_id = %s AND l.company_id = %s AND l.kind != 'fund'
           ORDER BY l.trade_time, l.id""", [self.id, self.company_id.id])
-        for row in self.env.cr.fetchall():
-            yield _LineRow(*row)
+        # Read LINE_BATCH rows at a time: Python rows of 10,000 lines at once would cost several MB.
+        while rows := self.env.cr.fetchmany(LINE_BATCH):
+            for row in rows:
+                yield _LineRow(*row)
 
     def _ev_missing_from_bill(self):
         """Transactions done on the settlement's day (Beijing) that no bill line lists."""

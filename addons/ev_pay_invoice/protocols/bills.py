@@ -98,7 +98,7 @@ class FlowDirection(StrEnum):
     EXPENSE = "expense"  # 支出
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a busy day has 10,000 lines: no __dict__ each
 class TradeLine:
     channel: Channel
     line_no: int
@@ -150,7 +150,7 @@ class TradeBill:
     notices: tuple[BillNotice, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FundFlowLine:
     line_no: int
     booked_at: datetime  # 记账时间
@@ -264,14 +264,34 @@ def decode_bill_text(data: bytes) -> str:
     raise BillFormatError(_lt("the bill is neither UTF-8 nor GBK text"))
 
 
+# The line boundaries of str.splitlines(), found one at a time (a list of a busy day's lines would cost megabytes).
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _split_lines(text: str):
+    """The lines of ``text`` as str.splitlines() cuts them, yielded one by one."""
+    start = 0
+    for line_break in _LINE_BREAK.finditer(text):
+        yield text[start:line_break.start()]
+        start = line_break.end()
+    if start < len(text):
+        yield text[start:]
+
+
 def _numbered_lines(text: str):
     """(line number, line) for every non-blank line; numbers count blank lines too, as an editor shows them."""
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_split_lines(text), 1):
         if line.strip():
             yield number, line.rstrip()
 
 
-def _amount(value: str, column: str, line_no: int) -> Decimal:
+def _amount(value: str, column: str, line_no: int, memo: dict | None = None) -> Decimal:
+    """``memo`` (one per bill): the same printed amount read once, one Decimal shared by the rows that print it (a
+    busy day has 10,000 rows of four amounts, most of them repeated)."""
+    if memo is not None:
+        known = memo.get(value)
+        if known is not None:
+            return known
     text = (value or "").strip().replace(",", "")
     try:
         amount = Decimal(text)
@@ -280,6 +300,8 @@ def _amount(value: str, column: str, line_no: int) -> Decimal:
                               line_no, column=column, value=value) from None
     if not amount.is_finite():
         raise BillFormatError(_lt("%(column)s %(value)r is not an amount"), line_no, column=column, value=value)
+    if memo is not None:
+        memo[value] = amount
     return amount
 
 
@@ -432,15 +454,15 @@ def _lenient_time(value: str) -> datetime | None:
         return None
 
 
-def _wechat_trade_line(line_no: int, row: BillRow) -> TradeLine:
+def _wechat_trade_line(line_no: int, row: BillRow, memo: dict | None = None) -> TradeLine:
     status = row["交易状态"]
     if status not in _WECHAT_TRADE_KINDS:
         return _unrecognised_line(Channel.WECHAT, line_no, row, status, _lenient_time(row["交易时间"]),
                                   row["微信订单号"], row["商户订单号"])
-    amounts = {column: _amount(row[column], column, line_no)
+    amounts = {column: _amount(row[column], column, line_no, memo)
                for column in _WECHAT_TRADE_TOTALS.values() if column and column in row}
     gross_column = "应结订单金额" if "应结订单金额" in row else "总金额"  # legacy layout has no 应结订单金额
-    fee = _amount(row["手续费"], "手续费", line_no)
+    fee = _amount(row["手续费"], "手续费", line_no, memo)
     return TradeLine(
         channel=Channel.WECHAT,
         line_no=line_no,
@@ -475,7 +497,9 @@ def parse_wechat_trade_bill(data: bytes, *, sha1: str | None = None) -> TradeBil
         ("总交易单数", "总交易单"), "trade bill", known=_WECHAT_TRADE_COLUMNS)
     if "应结订单金额" not in header and "总金额" not in header:
         raise BillFormatError(_lt("the trade bill has neither 应结订单金额 nor 总金额"), 1)
-    lines = tuple(_wechat_trade_line(line_no, row) for line_no, row in rows)
+    memo = {}
+    lines = tuple(_wechat_trade_line(line_no, row, memo) for line_no, row in rows)
+    del memo
     notices += [_row_kind_notice(line.line_no, "交易状态", line.status, line.raw) for line in lines
                 if line.kind is TradeKind.UNRECOGNISED]
     unchecked = [name for name in totals if name not in _WECHAT_TRADE_TOTALS]
@@ -638,14 +662,14 @@ def _alipay_time(text: str) -> datetime | None:
         return None
 
 
-def _alipay_line(line_no: int, row: BillRow) -> TradeLine:
+def _alipay_line(line_no: int, row: BillRow, memo: dict | None = None) -> TradeLine:
     business = row["业务类型"]
     kind = _ALIPAY_KINDS.get(business)
     if kind is None:
         return _unrecognised_line(Channel.ALIPAY, line_no, row, business,
                                   _lenient_time(row["完成时间"] or row.get("创建时间", "")), row["支付宝交易号"],
                                   row["商户订单号"])
-    received = _amount(row["商家实收(元)"], "商家实收(元)", line_no)
+    received = _amount(row["商家实收(元)"], "商家实收(元)", line_no, memo)
     # Refund rows are negative; a payment with a negative amount (or the reverse) is a damaged line.
     if (kind is TradeKind.PAYMENT and received < 0) or (kind is TradeKind.REFUND and received > 0):
         raise BillFormatError(_lt("商家实收(元) %(received)s has the wrong sign for a %(business)s row"), line_no,
@@ -660,8 +684,8 @@ def _alipay_line(line_no: int, row: BillRow) -> TradeLine:
         out_trade_no=row["商户订单号"],
         gross_amount=received if kind is TradeKind.PAYMENT else ZERO,
         refund_amount=ZERO - received if kind is TradeKind.REFUND else ZERO,
-        fee=ZERO - _amount(row["服务费(元)"], "服务费(元)", line_no),  # negative in the file when charged
-        order_amount=_amount(row["订单金额(元)"], "订单金额(元)", line_no) if kind is TradeKind.PAYMENT else ZERO,
+        fee=ZERO - _amount(row["服务费(元)"], "服务费(元)", line_no, memo),  # negative in the file when charged
+        order_amount=_amount(row["订单金额(元)"], "订单金额(元)", line_no, memo) if kind is TradeKind.PAYMENT else ZERO,
         out_refund_no=row["退款批次号/请求号"] or None,
         status=business,
         goods_name=row.get("商品名称", ""),
@@ -725,7 +749,9 @@ def parse_alipay_trade_bill(data: bytes) -> TradeBill:
     """Parse Alipay's ``trade`` business detail bill: the downloaded zip, or its ``…_业务明细.csv`` member."""
     preamble, _header_row, rows, footer_text, last_no, notices = _alipay_sections(
         data, _ALIPAY_COLUMNS, _ALIPAY_TRADE_KNOWN, _ALIPAY_END)
-    lines = [_alipay_line(line_no, row) for line_no, row in rows]
+    memo = {}
+    lines = [_alipay_line(line_no, row, memo) for line_no, row in rows]
+    del memo
     notices += [_row_kind_notice(line.line_no, "业务类型", line.status, line.raw) for line in lines
                 if line.kind is TradeKind.UNRECOGNISED]
     payments = next((m for m in map(_ALIPAY_PAYMENTS.match, footer_text) if m), None)
