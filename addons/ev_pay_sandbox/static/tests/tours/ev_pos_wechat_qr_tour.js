@@ -54,9 +54,15 @@ function oneDoneWalletLine(when) {
                 await new Promise((resolve) => setTimeout(resolve, 250));
             }
             const lines = [...document.querySelectorAll(".payment-screen .paymentlines .paymentline:not(.electronic_payment)")];
-            const names = lines.map((line) => line.querySelector(".payment-name")?.innerText.trim() || "");
-            if (lines.length !== 1 || names[0] !== WALLET) {
-                throw new Error(`${when}: payment lines ${JSON.stringify(names)}`);
+            const names = lines.map((line) => line.innerText.replace(/\s+/g, " ").trim());
+            if (lines.length !== 1 || !names[0].startsWith(WALLET)) {
+                const model = window.posmodel?.get_order()?.payment_ids.map((line) => [
+                    line.id,
+                    line.payment_method_id?.id ?? line.payment_method_id,
+                    line.payment_method_id?.name,
+                    line.payment_status,
+                ]);
+                throw new Error(`${when}: payment lines ${JSON.stringify(names)} ${JSON.stringify(model)}`);
             }
             if (lines[0].querySelector(".delete-button")) {
                 throw new Error(`${when}: the paid wallet line can be deleted`);
