@@ -111,9 +111,19 @@ patch(OnlinePaymentPopup.prototype, {
             return;
         }
         try {
-            await this.evApply(await this.pos.data.call("pos.order", "ev_pos_poll", [[this.evOrder.id]]));
-        } catch {
-            // offline for a moment: the next poll or the bus will tell
+            const result = await this.pos.data.call("pos.order", "ev_pos_poll", [[this.evOrder.id]]);
+            if (this.evPollRefused) {
+                this.evPollRefused = false;
+                this.evState.error = "";
+            }
+            await this.evApply(result);
+        } catch (error) {
+            // Offline for a moment: the next poll or the bus will tell. A refusal of the server (a paid
+            // payment it cannot record yet…) is shown: the cashier must not wait for nothing.
+            if (error?.data?.message) {
+                this.evPollRefused = true;
+                this.evState.error = error.data.message;
+            }
         }
     },
 
