@@ -192,15 +192,23 @@ class TestPosEvPay(TestPointOfSaleHttpCommon, EvPaymentCommon):
         self.assertTrue(order.payment_ids.uuid, "the till tells the server's payment apart (no double line)")
         self.assertIn("could not be finished", order.message_ids[:1].body)
         self.assertEqual(order.get_and_set_online_payments_data(False)["ev_pos_error"], state["error"])
-        # The cashier chooses the customer and presses 验证: the till sends the order, paid, without its own copy
-        # of the online payment line (the server holds it).
-        self._sync(self._order_vals(session, order.uuid, partner_id=buyer.id, to_invoice=True, state="paid",
-                                    amount_paid=88.0))
+        # The cashier chooses the customer and presses 验证: the till sends the order, paid. What it might send
+        # about the online payment is not applied (the server holds it): its own copy of the line, a line without
+        # payment method (an earlier till's blank line: NOT NULL in the database), a deletion of the recorded one.
+        recorded = order.payment_ids
+        till_line = {"amount": 88.0, "payment_date": fields.Datetime.to_string(fields.Datetime.now()),
+                     "payment_status": "done", "uuid": "till-copy"}
+        self._sync(self._order_vals(
+            session, order.uuid, partner_id=buyer.id, to_invoice=True, state="paid", amount_paid=88.0,
+            payment_ids=[(0, 0, {**till_line, "payment_method_id": self.ev_method.id}),
+                         (0, 0, {**till_line, "payment_method_id": False, "uuid": "till-blank"}),
+                         (2, recorded.id)]))
         self.env.invalidate_all()
         self.assertEqual(order.state, "invoiced")
         self.assertEqual(order.account_move.state, "posted")
         self.assertEqual(order.account_move.partner_id, buyer)
         self.assertFalse(order.ev_pos_error)
+        self.assertEqual(order.payment_ids, recorded, "the recorded payment, alone")
         self.assertEqual(len(order.payment_ids), 1)
         self.assertTrue(order.ev_pos_poll()["paid"])
         self._close(session)
