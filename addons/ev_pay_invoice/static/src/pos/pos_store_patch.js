@@ -34,34 +34,6 @@ patch(PosStore.prototype, {
     },
 
     /**
-     * One reading of the order's online payments at a time, per order: the bus pings the till once per change
-     * (payment recorded, other wallet closed, order finished or not…) and each ping reads the order. A reading
-     * asked while another is waiting to start is that one: it will see the latest state.
-     */
-    async update_online_payments_data_with_server(order, next_online_payment_amount) {
-        this.evOnlinePaymentReads ||= new Map();
-        const key = order.uuid;
-        const previous = this.evOnlinePaymentReads.get(key);
-        if (next_online_payment_amount === false && previous?.waiting && previous.amount === false) {
-            return await previous.promise;
-        }
-        const reading = { waiting: true, amount: next_online_payment_amount };
-        reading.promise = (previous?.promise || Promise.resolve())
-            .catch(() => null)
-            .then(() => {
-                reading.waiting = false;
-                return super.update_online_payments_data_with_server(order, next_online_payment_amount);
-            })
-            .finally(() => {
-                if (this.evOnlinePaymentReads.get(key) === reading) {
-                    this.evOnlinePaymentReads.delete(key);
-                }
-            });
-        this.evOnlinePaymentReads.set(key, reading);
-        return await reading.promise;
-    },
-
-    /**
      * Replaces pos_online_payment's reading of the server's online payments (unless the order is paid or was
      * deleted): each payment recorded by the server is exactly one line of the order, with its payment method.
      * pos_online_payment matched a payment only with a line the till had marked waiting or done; any other
