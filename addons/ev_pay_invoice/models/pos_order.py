@@ -90,6 +90,37 @@ class PosOrder(models.Model):
                     "the till finishes it once this is corrected.", reason=reason))
             order.config_id._notify("ONLINE_PAYMENTS_NOTIFICATION", {"id": order.id})
 
+    @api.model
+    def _process_order(self, order, existing_order):
+        # EXTENDS 'point_of_sale': the online payments of an order are the server's (added when their transaction
+        # is paid). What a till sends about them is not applied: its own copy of such a line (it would be booked
+        # twice), a change or deletion of a recorded one (the money would be lost from the order), or a line
+        # without payment method (a broken copy, refused by the database).
+        if order.get("payment_ids"):
+            order["payment_ids"] = self._ev_payment_commands_from_till(order["payment_ids"], existing_order)
+        return super()._process_order(order, existing_order)
+
+    @api.model
+    def _ev_payment_commands_from_till(self, commands, existing_order):
+        online_methods = self.env["pos.payment.method"].sudo().search([("is_online_payment", "=", True)])
+        recorded = existing_order.payment_ids.filtered("online_account_payment_id") if existing_order else \
+            self.env["pos.payment"]
+        kept = []
+        for command in commands:
+            if not isinstance(command, (list, tuple)) or not command:
+                continue
+            if command[0] == 0:
+                vals = command[2] or {}
+                method_id = vals.get("payment_method_id")
+                if not method_id or method_id in online_methods.ids:
+                    _logger.warning("POS order %s: payment line of the till not applied (%s): online payments are "
+                                    "the server's", existing_order.pos_reference if existing_order else "-", vals)
+                    continue
+            elif command[0] in (1, 2, 3) and len(command) > 1 and command[1] in recorded.ids:
+                continue
+            kept.append(command)
+        return kept
+
     def _process_saved_order(self, draft):
         if not draft and not self.to_invoice and self.partner_id and self.currency_id.compare_amounts(
                 self.amount_total, 0) < 0 and self.lines.refunded_orderline_id.order_id.account_move:

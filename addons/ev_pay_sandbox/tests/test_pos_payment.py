@@ -1,10 +1,12 @@
 import datetime
 from random import randint
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tests import tagged
+from odoo.tests.common import ChromeBrowser
 
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 
@@ -63,6 +65,21 @@ class TestPosEvPay(TestPointOfSaleHttpCommon, EvPaymentCommon):
     def _txs(self, order):
         self.env.invalidate_all()
         return order.sudo()._ev_pay_transactions()
+
+    def _pos_tour_in_china(self, tour):
+        """The tour in a browser whose clock is on Beijing time, as the stores' tills are."""
+        original_init = ChromeBrowser.__init__
+
+        def init_in_china(browser, *args, **kwargs):
+            original_init(browser, *args, **kwargs)
+            browser._websocket_request("Emulation.setTimezoneOverride", params={"timezoneId": "Asia/Shanghai"})
+
+        with patch.object(ChromeBrowser, "__init__", init_in_china):
+            self.start_pos_tour(tour)
+
+    def _assert_dated_when_sold(self, order):
+        self.assertLess(abs(order.date_order - order.create_date), datetime.timedelta(hours=1),
+                        "the sale is dated when it was made (UTC), not by the till's wall clock read as UTC")
 
     def _close(self, session):
         session.post_closing_cash_details(0)
@@ -141,12 +158,13 @@ class TestPosEvPay(TestPointOfSaleHttpCommon, EvPaymentCommon):
             order.ev_pos_create_qr(500.0)
 
     def test_pos_wechat_qr_tour(self):
-        """Chromium: pay a POS order with WeChat Pay (sandbox wallet), the till confirms by itself; the closed
-        session has exactly one payment booked."""
+        """Chromium on Beijing time: pay a POS order with WeChat Pay (sandbox wallet), the till confirms by
+        itself; the order is dated when it was sold; the closed session has exactly one payment booked."""
         session = self._open_session()
-        self.start_pos_tour("EvPosWechatQrTour")
+        self._pos_tour_in_china("EvPosWechatQrTour")
         order = self.env["pos.order"].search([("session_id", "=", session.id)])
         self.assertEqual(order.state, "paid")
+        self._assert_dated_when_sold(order)
         wechat = self._txs(order).filtered(lambda tx: tx.provider_code == "wechatpay")
         self.assertEqual(wechat.state, "done")
         self._close(session)
@@ -174,17 +192,60 @@ class TestPosEvPay(TestPointOfSaleHttpCommon, EvPaymentCommon):
         self.assertTrue(order.payment_ids.uuid, "the till tells the server's payment apart (no double line)")
         self.assertIn("could not be finished", order.message_ids[:1].body)
         self.assertEqual(order.get_and_set_online_payments_data(False)["ev_pos_error"], state["error"])
-        # The cashier chooses the customer and presses 验证: the till sends the order, paid, without its own copy
-        # of the online payment line (the server holds it).
-        self._sync(self._order_vals(session, order.uuid, partner_id=buyer.id, to_invoice=True, state="paid",
-                                    amount_paid=88.0))
+        # The cashier chooses the customer and presses 验证: the till sends the order, paid. What it might send
+        # about the online payment is not applied (the server holds it): its own copy of the line, a line without
+        # payment method (an earlier till's blank line: NOT NULL in the database), a deletion of the recorded one.
+        recorded = order.payment_ids
+        till_line = {"amount": 88.0, "payment_date": fields.Datetime.to_string(fields.Datetime.now()),
+                     "payment_status": "done", "uuid": "till-copy"}
+        self._sync(self._order_vals(
+            session, order.uuid, partner_id=buyer.id, to_invoice=True, state="paid", amount_paid=88.0,
+            payment_ids=[(0, 0, {**till_line, "payment_method_id": self.ev_method.id}),
+                         (0, 0, {**till_line, "payment_method_id": False, "uuid": "till-blank"}),
+                         (2, recorded.id)]))
         self.env.invalidate_all()
         self.assertEqual(order.state, "invoiced")
         self.assertEqual(order.account_move.state, "posted")
         self.assertEqual(order.account_move.partner_id, buyer)
         self.assertFalse(order.ev_pos_error)
+        self.assertEqual(order.payment_ids, recorded, "the recorded payment, alone")
         self.assertEqual(len(order.payment_ids), 1)
         self.assertTrue(order.ev_pos_poll()["paid"])
+        self._close(session)
+        self._assert_booked_once(session, wechat)
+
+    def test_pos_paid_unfinished_tour(self):
+        """Chromium, the till in China's time zone: the buyer pays an invoiced sale by WeChat Pay, but the invoice
+        cannot be made (the customer's fiscal position books the sale on a closed account). The till keeps the one
+        paid line (no blank or duplicate line as the bus pings arrive, none after a reload), says why, and once
+        another customer is chosen 验证 finishes the order: invoiced, one payment, one account.payment, dated when
+        it was sold."""
+        # The customer's fiscal position books the sale on an income account the accountant has closed: the
+        # payment is recorded (it books on the receivable), the invoice cannot be made.
+        income = self.helmet.product_tmpl_id._get_product_accounts()["income"]
+        closed_account = self.env["account.account"].create({
+            "name": "Closed income", "code": "700999", "account_type": "income"})
+        position = self.env["account.fiscal.position"].create({
+            "name": "Closed income position",
+            "account_ids": [Command.create({"account_src_id": income.id, "account_dest_id": closed_account.id})],
+        })
+        closed_account.deprecated = True
+        self.main_pos_config.write({"fiscal_position_ids": [Command.link(position.id)]})
+        self.env["res.partner"].create({
+            "name": "POS Closed Account Buyer", "property_account_position_id": position.id})
+        buyer = self.env["res.partner"].create({"name": "POS Invoice Buyer"})
+        session = self._open_session()
+        self._pos_tour_in_china("EvPosPaidUnfinishedTour")
+        order = self.env["pos.order"].search([("session_id", "=", session.id)])
+        self.assertEqual(len(order), 1)
+        self.assertEqual((order.state, order.partner_id), ("invoiced", buyer))
+        self.assertEqual(order.account_move.state, "posted")
+        self.assertFalse(order.ev_pos_error)
+        wechat = self._txs(order).filtered(lambda tx: tx.provider_code == "wechatpay")
+        self.assertEqual(wechat.state, "done")
+        self.assertEqual(order.payment_ids.online_account_payment_id, wechat.payment_id)
+        self.assertEqual(len(order.payment_ids), 1, "one payment line: the wallet's")
+        self._assert_dated_when_sold(order)
         self._close(session)
         self._assert_booked_once(session, wechat)
 

@@ -1,7 +1,6 @@
 import { onMounted, onWillUnmount, useRef, useState } from "@odoo/owl";
 import { patch } from "@web/core/utils/patch";
 import { _t } from "@web/core/l10n/translation";
-import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { usePos } from "@point_of_sale/app/store/pos_hook";
 import { qrCodeSrc } from "@point_of_sale/utils";
 import { OnlinePaymentPopup } from "@pos_online_payment/app/online_payment_popup/online_payment_popup";
@@ -86,20 +85,18 @@ patch(OnlinePaymentPopup.prototype, {
             // Read the order back (pos_online_payment): marks the line done and resolves the payment.
             await this.pos.update_online_payments_data_with_server(this.evOrder, false);
         } else if (result.unfinished && !this.evState.paid) {
-            // Paid, but the server could not finish the order (no buyer…): the payment is kept on the order.
-            // The line is done, the popup closes, and 验证 finishes the order once the cashier has corrected it.
+            // Paid, but the server could not finish the order (no buyer…): the payment is kept on the order. Read
+            // back, the line is done and the popup closes; the payment screen tells why, and 验证 finishes the
+            // order once the cashier has corrected it.
             this.evState.paid = true;
             clearInterval(this.evTimer);
-            this.evLine.set_payment_status("done");
-            this.evLine.can_be_reversed = false;
+            this.evOrder.evPosError = result.error;
+            await this.pos.update_online_payments_data_with_server(this.evOrder, false);
+            if (this.evLine.get_payment_status() !== "done") {
+                this.evLine.set_payment_status("done"); // the server could not be read: it holds the payment
+                this.evLine.can_be_reversed = false;
+            }
             this.evLine.onlinePaymentResolver?.(true);
-            this.env.services.dialog.add(AlertDialog, {
-                title: _t("Paid, but the order is not finished"),
-                body: _t(
-                    "The payment is received and kept on this order. The order could not be finished: %(reason)s\nCorrect it (for instance choose the customer), then press Validate to finish the order. The buyer does not pay again.",
-                    { reason: result.error }
-                ),
-            });
         }
     },
 
@@ -114,9 +111,19 @@ patch(OnlinePaymentPopup.prototype, {
             return;
         }
         try {
-            await this.evApply(await this.pos.data.call("pos.order", "ev_pos_poll", [[this.evOrder.id]]));
-        } catch {
-            // offline for a moment: the next poll or the bus will tell
+            const result = await this.pos.data.call("pos.order", "ev_pos_poll", [[this.evOrder.id]]);
+            if (this.evPollRefused) {
+                this.evPollRefused = false;
+                this.evState.error = "";
+            }
+            await this.evApply(result);
+        } catch (error) {
+            // Offline for a moment: the next poll or the bus will tell. A refusal of the server (a paid
+            // payment it cannot record yet…) is shown: the cashier must not wait for nothing.
+            if (error?.data?.message) {
+                this.evPollRefused = true;
+                this.evState.error = error.data.message;
+            }
         }
     },
 

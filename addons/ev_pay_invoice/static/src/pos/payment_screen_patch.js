@@ -1,6 +1,7 @@
 import { patch } from "@web/core/utils/patch";
 import { _t } from "@web/core/l10n/translation";
 import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
+import { serializeDateTime } from "@web/core/l10n/dates";
 import { PaymentScreen } from "@point_of_sale/app/screens/payment_screen/payment_screen";
 // pos_online_payment's patch is in a later bundle: importing it applies this patch on top of it.
 import "@pos_online_payment/overrides/pos_overrides/components/payment_screen/payment_screen";
@@ -16,6 +17,13 @@ import "@pos_online_payment/overrides/pos_overrides/components/payment_screen/pa
  *   order is finished by 验证 once corrected.
  */
 patch(PaymentScreen.prototype, {
+    setup() {
+        super.setup(...arguments);
+        // After a reload the till has the order twice over: the server's, with its recorded online payments, and
+        // the browser's copy, with the till's own line for the same payment: one line per payment is shown.
+        this.currentOrder?.evDropLocalCopiesOfRecordedPayments();
+    },
+
     evRemainingWalletLines() {
         return this.getRemainingOnlinePaymentLines().filter((line) => line.payment_method_id.ev_pay_qr);
     },
@@ -42,9 +50,30 @@ patch(PaymentScreen.prototype, {
         return true;
     },
 
+    /**
+     * pos_online_payment saves the order when an online method is chosen, with the order's date as the
+     * browser's wall-clock time written as if it were UTC (8 hours ahead in China). The order is saved here
+     * first, with the time in UTC as everywhere else in the till, so that its saving is not needed.
+     */
+    async addNewPaymentLine(paymentMethod) {
+        const order = this.currentOrder;
+        if (paymentMethod.is_online_payment && typeof order.id === "string") {
+            order.date_order = serializeDateTime(luxon.DateTime.now());
+            this.pos.addPendingOrder([order.id]);
+            await this.pos.syncAllOrders();
+        }
+        const dateOrder = order.date_order;
+        const result = await super.addNewPaymentLine(...arguments);
+        if (paymentMethod.is_online_payment && order.date_order !== dateOrder) {
+            order.date_order = serializeDateTime(luxon.DateTime.now()); // saved again with the QR code
+        }
+        return result;
+    },
+
     async _isOrderValid(isForceValidate) {
+        const order = this.currentOrder;
         const walletLines = this.evRemainingWalletLines();
-        if (walletLines.length && !this.currentOrder.finalized) {
+        if (walletLines.length && !order.finalized) {
             if (!(await this.evSyncDraft())) {
                 return false;
             }
@@ -54,7 +83,12 @@ patch(PaymentScreen.prototype, {
                 return false;
             }
         }
-        return await super._isOrderValid(...arguments);
+        const valid = await super._isOrderValid(...arguments);
+        if (!valid && order.evPosError && order.state === "draft" && !this.getRemainingOnlinePaymentLines().length) {
+            // Paid online but not finished on the server: say why and what to do.
+            this.evShowUnfinished(order.evPosError);
+        }
+        return valid;
     },
 
     async evRefundToWallet(lines) {

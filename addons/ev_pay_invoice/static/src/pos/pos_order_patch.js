@@ -2,6 +2,7 @@ import { patch } from "@web/core/utils/patch";
 import { _t } from "@web/core/l10n/translation";
 import { floatIsZero } from "@web/core/utils/numbers";
 import { PosOrder } from "@point_of_sale/app/models/pos_order";
+import { PosPayment } from "@point_of_sale/app/models/pos_payment";
 import { qrCodeSrc } from "@point_of_sale/utils";
 
 patch(PosOrder.prototype, {
@@ -14,16 +15,40 @@ patch(PosOrder.prototype, {
     serialize(options = {}) {
         const data = super.serialize(...arguments);
         if (options.orm && Array.isArray(data.payment_ids)) {
-            data.payment_ids = data.payment_ids.filter(
-                (command) =>
-                    !(
-                        command[0] === 0 &&
-                        this.models["pos.payment.method"].get(command[2].payment_method_id)
-                            ?.is_online_payment
-                    )
-            );
+            // Nor a line without payment method (the server could not record it).
+            data.payment_ids = data.payment_ids.filter((command) => {
+                if (command[0] !== 0) {
+                    return true;
+                }
+                const method = this.models["pos.payment.method"].get(command[2].payment_method_id);
+                return method && !method.is_online_payment;
+            });
         }
         return data;
+    },
+
+    /** Lines without a payment method (made by an earlier version from a bare id): nothing was paid with them. */
+    evDropBrokenPaymentLines() {
+        for (const line of this.payment_ids.filter((line) => !line.payment_method_id?.id)) {
+            line.delete();
+        }
+    },
+
+    /** The till's own lines standing for online payments the server has recorded (same method and amount). */
+    evDropLocalCopiesOfRecordedPayments() {
+        this.evDropBrokenPaymentLines();
+        // (not a line the QR popup is collecting right now)
+        const copies = this.evLocalOnlinePaymentLines().filter((line) => !line.onlinePaymentResolver);
+        for (const recorded of this.payment_ids.filter((line) => line.evIsRecordedOnlinePayment())) {
+            const index = copies.findIndex(
+                (copy) =>
+                    copy.payment_method_id.id === recorded.payment_method_id.id &&
+                    floatIsZero(copy.amount - recorded.amount, this.currency.decimal_places)
+            );
+            if (index > -1) {
+                copies.splice(index, 1)[0].delete();
+            }
+        }
     },
 
     /** The online payment lines of the till itself, not yet replaced by the server's. */
@@ -68,5 +93,21 @@ patch(PosOrder.prototype, {
             result.ev_einvoice_qr = qrCodeSrc(this.ev_einvoice_url, { size: 160 });
         }
         return result;
+    },
+});
+
+patch(PosPayment.prototype, {
+    setup(vals) {
+        super.setup(...arguments);
+        // Recorded by the server once its transaction was paid: done, whatever the till knew of it (a reload).
+        if (this.evIsRecordedOnlinePayment() && !this.payment_status) {
+            this.payment_status = "done";
+            this.can_be_reversed = false;
+        }
+    },
+
+    /** An online payment read from the server: the till never sends its own copy of one. */
+    evIsRecordedOnlinePayment() {
+        return typeof this.id === "number" && Boolean(this.payment_method_id?.is_online_payment);
     },
 });
