@@ -13,6 +13,8 @@ other company, and ir.default's company fallbacks, one query per company): 0.5 s
 machine, so 1,000 take hours; ``EVPAY_STORES_BUILD_UNTIL=HH:MM`` (UTC) stops adding at that time and measures the
 size reached. Only the first store gets a Chinese chart of accounts (about 20 s each): the other stores' bills are
 downloaded but their import stops at the missing settlement accounts.
+The nightly run fetches the bills of the day of the first store's sales (the day before it was made), so that
+a later run still finds them; stores made on another day have no sale that day.
 
 For each size, in order, the same first store is measured (each measurement rolled back; median of 15):
   webhook      a genuine WeChat Pay callback and a genuine Alipay notification of the store's pending sale,
@@ -317,7 +319,10 @@ def measure_size(registry, stores, all_stores=True):
         figures["records"] = timed(manager_env, lambda env: env["ev.pay.transaction.record"].web_search_read(
             [], record_fields, limit=80))
 
-        yesterday = company._ev_today() - datetime.timedelta(days=1)
+        # The day of the first store's sales (yesterday when it was made): its bills list them on a later run too.
+        first_sale = env["ev.pay.sandbox.order"].search([("company_id", "=", company.id)], order="id", limit=1)
+        yesterday = company._ev_local_date(first_sale.paid_at) if first_sale.paid_at else (
+            company._ev_today() - datetime.timedelta(days=1))
         first_providers = env["payment.provider"].search([("company_id", "=", company.id)])
         figures["nightly first"] = timed(env, lambda env: [
             provider._ev_download_and_import(yesterday, redownload=True)
