@@ -19,11 +19,14 @@ minute, webhook answer p50/p95, paid -> issued p95, errors (client side, and ERR
 double payments and double invoices per order. It stops by itself and talks to 127.0.0.1 only.
 
 Run: bash scripts/bench.sh bench/bench_load.py
-Tune: EVPAY_LOAD_STORES (4), EVPAY_LOAD_SELLERS (3 per store), EVPAY_LOAD_SECONDS (180), EVPAY_LOAD_WORKERS (4).
+Tune: EVPAY_LOAD_STORES (4), EVPAY_LOAD_SELLERS (3 per store), EVPAY_LOAD_SECONDS (180), EVPAY_LOAD_WORKERS (4);
+EVPAY_LOAD_DB (evpay_bench_load), EVPAY_LOAD_HTTP_PORT (8076; gevent on the next port).
 """
 import collections
+import json
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -44,9 +47,15 @@ SELLERS = int(os.environ.get("EVPAY_LOAD_SELLERS", "3"))
 DURATION = int(os.environ.get("EVPAY_LOAD_SECONDS", "180"))
 WORKERS = int(os.environ.get("EVPAY_LOAD_WORKERS", "4"))
 DRAIN = 90
-HTTP_PORT, GEVENT_PORT = 8076, 8077
+HTTP_PORT = int(os.environ.get("EVPAY_LOAD_HTTP_PORT", "8076"))
+GEVENT_PORT = int(os.environ.get("EVPAY_LOAD_GEVENT_PORT", str(HTTP_PORT + 1)))
 LOAD_DB = os.environ.get("EVPAY_LOAD_DB", "evpay_bench_load")
 BASE_URL = "http://127.0.0.1:%d" % HTTP_PORT
+# The tax platform: a process of its own (bench/nuonuo_platform_server.py), as the real one is another company's
+# server; EVPAY_LOAD_PLATFORM_IN_ODOO=1 uses the sandbox addon's simulator served by the Odoo under test instead.
+PLATFORM_IN_ODOO = os.environ.get("EVPAY_LOAD_PLATFORM_IN_ODOO") == "1"
+PLATFORM_PORT = int(os.environ.get("EVPAY_LOAD_PLATFORM_PORT", str(HTTP_PORT + 2)))
+PLATFORM_URL = "http://127.0.0.1:%d" % PLATFORM_PORT
 LATENCY_MS = 200
 TAX_CODE = "1090305010000000000"  # any 19 digits: the simulator does not check the official table
 TARGETS = {"sales/min": ">= 120", "errors": "0", "doubles": "0", "webhook p95": "< 1 s", "paid->issued p95": "< 15 s"}
@@ -63,8 +72,9 @@ def make_database(source_db):
     db_service.exp_duplicate_database(source_db, LOAD_DB, neutralize_database=False)
 
 
-def setup_stores(registry):
-    """STORES committed store companies with their providers, and tax platform. Returns store dicts."""
+def setup_stores(registry, platform_accounts):
+    """STORES committed store companies with their providers, and tax platform. Returns store dicts; the tax
+    platform's accounts are added to ``platform_accounts``."""
     stores = []
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -84,11 +94,20 @@ def setup_stores(registry):
             env.ref("base.user_root").company_ids |= company
             store_env = env(context={"allowed_company_ids": [company.id]})
             store_env["ev.store"].create({"name": name, "company_id": company.id, "taxpayer_kind": "general"})
-            store_env["ev.einvoice.provider"].create({
-                "name": "Sandbox tax platform (%s)" % name, "company_id": company.id,
-                "state": "test", "seller_tax_id": "91310104MA1FR3XK4N", "drawer": "王店长",
-                "sandbox_mode": "normal", "sandbox_base_url": BASE_URL, "sandbox_latency_ms": LATENCY_MS,
-                "sandbox_issue_delay": 0.0, "timeout": 30})
+            if PLATFORM_IN_ODOO:
+                store_env["ev.einvoice.provider"].create({
+                    "name": "Sandbox tax platform (%s)" % name, "company_id": company.id,
+                    "state": "test", "seller_tax_id": "91310104MA1FR3XK4N", "drawer": "王店长",
+                    "sandbox_mode": "normal", "sandbox_base_url": BASE_URL, "sandbox_latency_ms": LATENCY_MS,
+                    "sandbox_issue_delay": 0.0, "timeout": 30})
+            else:
+                account = {"app_key": "benchload%02d" % index, "app_secret": secrets.token_hex(16),
+                           "seller_name": name}
+                platform_accounts.append(account)
+                store_env["ev.einvoice.provider"].create({
+                    "name": "Tax platform (%s)" % name, "company_id": company.id, "state": "test",
+                    "seller_tax_id": "91310104MA1FR3XK4N", "drawer": "王店长", "api_base_url": PLATFORM_URL,
+                    "app_key": account["app_key"], "app_secret": account["app_secret"], "timeout": 30})
             for code, method in (("wechatpay", "payment.payment_method_wechat_pay"),
                                  ("alipay", "payment.payment_method_alipay")):
                 store_env["payment.provider"].create({
@@ -118,6 +137,23 @@ def start_server(logfile):
     ]
     return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                             start_new_session=True)
+
+
+def start_platform(folder, accounts):
+    accounts_file = os.path.join(folder, "platform_accounts.json")
+    with open(accounts_file, "w", encoding="utf-8") as handle:
+        json.dump(accounts, handle)
+    platform = subprocess.Popen(
+        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "nuonuo_platform_server.py"),
+         str(PLATFORM_PORT), accounts_file], stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(PLATFORM_URL + "/", timeout=2)
+            return platform
+        except requests.exceptions.RequestException:
+            time.sleep(0.3)
+    raise RuntimeError("the tax platform simulator did not start")
 
 
 def wait_health(server, timeout=180):
@@ -295,8 +331,13 @@ def main():
         source_db, LOAD_DB, STORES), flush=True)
     make_database(source_db)
     registry = Registry(config["db_name"])
-    stores = setup_stores(registry)
-    logfile = os.path.join(tempfile.mkdtemp(prefix="evpay-load-"), "odoo.log")
+    platform_accounts = []
+    stores = setup_stores(registry, platform_accounts)
+    folder = tempfile.mkdtemp(prefix="evpay-load-")
+    logfile = os.path.join(folder, "odoo.log")
+    platform = None
+    if not PLATFORM_IN_ODOO:
+        platform = start_platform(folder, platform_accounts)
     server = start_server(logfile)
     results, issued_at, stop_event = Results(), {}, threading.Event()
     try:
@@ -326,13 +367,16 @@ def main():
     finally:
         stop_event.set()
         stop_server(server)
+        if platform:
+            stop_server(platform)
 
     orders = results.orders()
     log_errors, first_log_errors = server_log_errors(logfile)
     delays = [issued_at[order_id] - paid for order_id, paid in orders.items() if order_id in issued_at]
     client_errors = sum(results.errors.values())
-    report("Load: %d stores x %d sellers, %d s, %d workers + 2 cron threads, e-invoice platform %d ms" % (
-        STORES, SELLERS, DURATION, WORKERS, LATENCY_MS), [
+    report("Load: %d stores x %d sellers, %d s, %d workers + 2 cron threads, e-invoice platform %d ms (%s)" % (
+        STORES, SELLERS, DURATION, WORKERS, LATENCY_MS,
+        "served by the Odoo under test" if PLATFORM_IN_ODOO else "a process of its own"), [
         ("sales paid", len(orders), ""),
         ("sales per minute (sustained)", len(orders) * 60 / selling_seconds, "target %s" % TARGETS["sales/min"]),
         ("webhook answer p50", statistics.median(results.webhook_seconds) if orders else float("nan"), "s"),
