@@ -170,6 +170,53 @@ def wait_health(server, timeout=180):
     raise RuntimeError("the Odoo server did not answer /web/health within %s s" % timeout)
 
 
+def wait_crons_idle(registry, timeout=240):
+    """Let the new server run the scheduled jobs that are all due at once in a fresh copy of the database
+    (auto-vacuum, digests, queues...), as a server in service has long done, before the selling starts."""
+    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    while time.monotonic() < deadline:
+        with registry.cursor() as cr:
+            cr.execute("""SELECT count(*) FROM ir_cron WHERE active AND (nextcall <= now() AT TIME ZONE 'UTC' OR id IN (
+                              SELECT cron_id FROM ir_cron_trigger WHERE call_at <= now() AT TIME ZONE 'UTC'))""")
+            if not cr.fetchone()[0]:
+                return time.monotonic() - started
+        time.sleep(2)
+    return time.monotonic() - started
+
+
+def _cpu_seconds(pid, children=True):
+    """CPU time (user + system) of process ``pid``, with that of its reaped children; 0 if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15 if children else 13])  # utime stime (cutime cstime)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(registry, server):
+    """CPU seconds spent so far by the Odoo server (master, workers, cron workers, their reaped children such
+    as wkhtmltopdf) and by the PostgreSQL backends serving its database."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as stat:
+                    fields = stat.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[3]) == server.pid:  # its session: the server and its workers
+                pids.add(int(entry))
+    pids.add(server.pid)
+    odoo_seconds = sum(_cpu_seconds(pid) for pid in pids)
+    with registry.cursor() as cr:
+        cr.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid != pg_backend_pid()", [LOAD_DB])
+        backends = [pid for pid, in cr.fetchall()]
+    return odoo_seconds, sum(_cpu_seconds(pid, children=False) for pid in backends)
+
+
 def stop_server(server):
     if server.poll() is None:
         server.terminate()  # SIGTERM: the prefork server stops its workers gracefully
@@ -342,7 +389,9 @@ def main():
     results, issued_at, stop_event = Results(), {}, threading.Event()
     try:
         wait_health(server)
+        print("Server up; its scheduled jobs due at start ran in %.0f s" % wait_crons_idle(registry), flush=True)
         load_before = os.getloadavg()
+        cpu_before = server_cpu_seconds(registry, server)
         print("Server up (%d workers, 2 cron threads); %d stores x %d sellers selling for %d s" % (
             WORKERS, STORES, SELLERS, DURATION), flush=True)
         watcher = threading.Thread(target=watch_einvoices, args=(registry, results, issued_at, stop_event))
@@ -362,6 +411,7 @@ def main():
             time.sleep(0.5)
         stop_event.set()
         watcher.join()
+        cpu_after = server_cpu_seconds(registry, server)
         # Counted while the server still runs: stopping it fails the e-invoices still waiting for its sandbox.
         doubles = count_doubles(registry, list(results.orders()))
     finally:
@@ -389,6 +439,9 @@ def main():
         ("e-invoices failed", doubles["e-invoices failed"], "(before the server stopped)"),
         ("double payments", doubles["double payments"], "target 0"),
         ("double invoices", doubles["double invoices"], "target 0"),
+        ("server CPU per sale: Odoo / PostgreSQL", "%.2f / %.2f" % (
+            (cpu_after[0] - cpu_before[0]) / max(len(orders), 1), (cpu_after[1] - cpu_before[1]) / max(len(orders), 1)),
+         "s (selling and drain; its own connections only)"),
         ("load average before / while selling", "%.2f / %.2f" % (load_before[0], load_during[0]),
          "(1 min; the machine is shared)"),
     ])

@@ -188,9 +188,11 @@ class EvEinvoiceSubmission(models.Model):
                 continue
             try:
                 submission._process(prefetched)
+                self._commit()
             except psycopg2.errors.SerializationFailure:
-                # A concurrent update: drop this step. The order number and the attempt were committed before
-                # any call, so the next run asks the platform before doing anything else.
+                # A concurrent update (e.g. the platform's callback making it due while its answer was being
+                # recorded): drop this step. The order number and the attempt were committed before any call, so
+                # the next run asks the platform before doing anything else.
                 if not self._can_commit():
                     raise
                 self.env.cr.rollback()
@@ -202,8 +204,8 @@ class EvEinvoiceSubmission(models.Model):
                 _logger.exception("E-invoice submission %s: unexpected error", submission.id)
                 submission = self.sudo().browse(submission.id)
                 submission._fail("unavailable", _("Unexpected error; see the server log."))
+                self._commit()
             done += 1
-            self._commit()
         return done, skipped
 
     def _process_side_by_side(self, prefetched):
