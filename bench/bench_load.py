@@ -1,26 +1,33 @@
 """Sustained load: many stores selling at once against a real multi-worker Odoo, over HTTP, for a fixed time.
 
 A copy of the bench database (``evpay_bench_load``, remade at each run) gets STORES store companies (Chinese chart
-of accounts, 13 % VAT, sandbox WeChat Pay and Alipay, a sandbox tax platform answering after 200 ms). Odoo then
-runs as it would in production: ``--workers`` HTTP workers and two cron threads, on 127.0.0.1:8076 (gevent 8077).
-SELLERS salespeople per store (threads) each loop through the whole cycle, over HTTP only, until DURATION seconds
-have passed:
+of accounts, 13 % VAT, sandbox WeChat Pay and Alipay, an account at the tax platform). The tax platform is the
+sandbox's pure-python simulator served by a process of its own (``nuonuo_platform_server.py``: it answers after
+200 ms, issues an accepted invoice a second later and calls the seller back), as the real one is another company's
+server. Odoo then runs as it would in production: ``--workers`` HTTP workers and two cron threads, on
+127.0.0.1:8076 (gevent 8077); the jobs all due at once in a fresh copy of the database (auto-vacuum...) run before
+the selling starts. SELLERS salespeople per store (threads) each loop through the whole cycle, over HTTP only,
+until DURATION seconds have passed:
 
   order (JSON-RPC ``sale.order.create``) -> QR (``action_ev_collect``: the server opens both wallets' orders at the
   sandbox) -> the buyer pays in the sandbox wallet (``/ev_pay/sandbox/wallet/<token>/pay``) -> the signed callback
   is POSTed to the webhook as the platform would (timed; the sandbox's own delivery cron, never told of it,
   delivers it again: a real duplicate) -> the collection
   screen's polling (``ev_collection_state``) -> the server confirms, invoices, and its e-invoice cron issues the
-  数电票 at the sandbox tax platform.
+  数电票 at the tax platform.
 
 A watcher (in this process, its own cursor every 0.5 s) notes when each paid sale's invoice is issued. After the
 selling time the bench waits up to DRAIN seconds for the last e-invoices, stops the server and counts: sales per
 minute, webhook answer p50/p95, paid -> issued p95, errors (client side, and ERROR lines in the server log),
-double payments and double invoices per order. It stops by itself and talks to 127.0.0.1 only.
+double payments and double invoices per order, and the CPU seconds the server (Odoo processes, PostgreSQL
+backends) spent per sale: on a shared machine the times follow the load, the CPU per sale much less. It stops by
+itself and talks to 127.0.0.1 only.
 
 Run: bash scripts/bench.sh bench/bench_load.py
 Tune: EVPAY_LOAD_STORES (4), EVPAY_LOAD_SELLERS (3 per store), EVPAY_LOAD_SECONDS (180), EVPAY_LOAD_WORKERS (4);
-EVPAY_LOAD_DB (evpay_bench_load), EVPAY_LOAD_HTTP_PORT (8076; gevent on the next port).
+EVPAY_LOAD_DB (evpay_bench_load), EVPAY_LOAD_HTTP_PORT (8076; gevent on the next port, the tax platform on the one
+after: EVPAY_LOAD_PLATFORM_PORT), EVPAY_LOAD_PLATFORM_IN_ODOO=1 (the sandbox addon's simulator served by the Odoo
+under test, as before: every simulated 200 ms then holds one of its HTTP workers).
 """
 import collections
 import json
