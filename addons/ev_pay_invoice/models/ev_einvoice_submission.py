@@ -410,22 +410,18 @@ class EvEinvoiceSubmission(models.Model):
             # A reissue waits for the red-letter reversal of the invoice it replaces.
             self.next_check = fields.Datetime.now() + timedelta(seconds=POLL_MIN_DELAY)
             return
-        validated = False
         if not self.order_no:
             errors = self._validation_errors()
             if errors:
                 self._fail("validation", errors)
                 return
-            validated = True
             self.order_no = self._new_order_no()
             move.message_post(body=_("E-invoice order number %(order_no)s reserved.", order_no=self.order_no))
         if not self.serial:
             self._start_attempt(provider)
             if self.attempts > 1 and self._query_blue(provider, by_order=True, retrying=retrying):
                 return
-            # Checked again before a retry is sent; a first attempt was checked just above (each check builds the
-            # whole invoice, a third of this step's work).
-            errors = not validated and self._validation_errors()
+            errors = self._validation_errors()
             if errors:
                 self._fail("validation", errors)
                 return
