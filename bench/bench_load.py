@@ -1,29 +1,39 @@
 """Sustained load: many stores selling at once against a real multi-worker Odoo, over HTTP, for a fixed time.
 
 A copy of the bench database (``evpay_bench_load``, remade at each run) gets STORES store companies (Chinese chart
-of accounts, 13 % VAT, sandbox WeChat Pay and Alipay, a sandbox tax platform answering after 200 ms). Odoo then
-runs as it would in production: ``--workers`` HTTP workers and two cron threads, on 127.0.0.1:8076 (gevent 8077).
-SELLERS salespeople per store (threads) each loop through the whole cycle, over HTTP only, until DURATION seconds
-have passed:
+of accounts, 13 % VAT, sandbox WeChat Pay and Alipay, an account at the tax platform). The tax platform is the
+sandbox's pure-python simulator served by a process of its own (``nuonuo_platform_server.py``: it answers after
+200 ms, issues an accepted invoice a second later and calls the seller back), as the real one is another company's
+server. Odoo then runs as it would in production: ``--workers`` HTTP workers and two cron threads, on
+127.0.0.1:8076 (gevent 8077); the jobs all due at once in a fresh copy of the database (auto-vacuum...) run before
+the selling starts. SELLERS salespeople per store (threads) each loop through the whole cycle, over HTTP only,
+until DURATION seconds have passed:
 
   order (JSON-RPC ``sale.order.create``) -> QR (``action_ev_collect``: the server opens both wallets' orders at the
   sandbox) -> the buyer pays in the sandbox wallet (``/ev_pay/sandbox/wallet/<token>/pay``) -> the signed callback
   is POSTed to the webhook as the platform would (timed; the sandbox's own delivery cron, never told of it,
   delivers it again: a real duplicate) -> the collection
   screen's polling (``ev_collection_state``) -> the server confirms, invoices, and its e-invoice cron issues the
-  数电票 at the sandbox tax platform.
+  数电票 at the tax platform.
 
 A watcher (in this process, its own cursor every 0.5 s) notes when each paid sale's invoice is issued. After the
 selling time the bench waits up to DRAIN seconds for the last e-invoices, stops the server and counts: sales per
 minute, webhook answer p50/p95, paid -> issued p95, errors (client side, and ERROR lines in the server log),
-double payments and double invoices per order. It stops by itself and talks to 127.0.0.1 only.
+double payments and double invoices per order, and the CPU seconds the server (Odoo processes, PostgreSQL
+backends) spent per sale: on a shared machine the times follow the load, the CPU per sale much less. It stops by
+itself and talks to 127.0.0.1 only.
 
 Run: bash scripts/bench.sh bench/bench_load.py
-Tune: EVPAY_LOAD_STORES (4), EVPAY_LOAD_SELLERS (3 per store), EVPAY_LOAD_SECONDS (180), EVPAY_LOAD_WORKERS (4).
+Tune: EVPAY_LOAD_STORES (4), EVPAY_LOAD_SELLERS (3 per store), EVPAY_LOAD_SECONDS (180), EVPAY_LOAD_WORKERS (4);
+EVPAY_LOAD_DB (evpay_bench_load), EVPAY_LOAD_HTTP_PORT (8076; gevent on the next port, the tax platform on the one
+after: EVPAY_LOAD_PLATFORM_PORT), EVPAY_LOAD_PLATFORM_IN_ODOO=1 (the sandbox addon's simulator served by the Odoo
+under test, as before: every simulated 200 ms then holds one of its HTTP workers).
 """
 import collections
+import json
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -44,9 +54,15 @@ SELLERS = int(os.environ.get("EVPAY_LOAD_SELLERS", "3"))
 DURATION = int(os.environ.get("EVPAY_LOAD_SECONDS", "180"))
 WORKERS = int(os.environ.get("EVPAY_LOAD_WORKERS", "4"))
 DRAIN = 90
-HTTP_PORT, GEVENT_PORT = 8076, 8077
+HTTP_PORT = int(os.environ.get("EVPAY_LOAD_HTTP_PORT", "8076"))
+GEVENT_PORT = int(os.environ.get("EVPAY_LOAD_GEVENT_PORT", str(HTTP_PORT + 1)))
 LOAD_DB = os.environ.get("EVPAY_LOAD_DB", "evpay_bench_load")
 BASE_URL = "http://127.0.0.1:%d" % HTTP_PORT
+# The tax platform: a process of its own (bench/nuonuo_platform_server.py), as the real one is another company's
+# server; EVPAY_LOAD_PLATFORM_IN_ODOO=1 uses the sandbox addon's simulator served by the Odoo under test instead.
+PLATFORM_IN_ODOO = os.environ.get("EVPAY_LOAD_PLATFORM_IN_ODOO") == "1"
+PLATFORM_PORT = int(os.environ.get("EVPAY_LOAD_PLATFORM_PORT", str(HTTP_PORT + 2)))
+PLATFORM_URL = "http://127.0.0.1:%d" % PLATFORM_PORT
 LATENCY_MS = 200
 TAX_CODE = "1090305010000000000"  # any 19 digits: the simulator does not check the official table
 TARGETS = {"sales/min": ">= 120", "errors": "0", "doubles": "0", "webhook p95": "< 1 s", "paid->issued p95": "< 15 s"}
@@ -63,8 +79,9 @@ def make_database(source_db):
     db_service.exp_duplicate_database(source_db, LOAD_DB, neutralize_database=False)
 
 
-def setup_stores(registry):
-    """STORES committed store companies with their providers, and tax platform. Returns store dicts."""
+def setup_stores(registry, platform_accounts):
+    """STORES committed store companies with their providers, and tax platform. Returns store dicts; the tax
+    platform's accounts are added to ``platform_accounts``."""
     stores = []
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -84,11 +101,20 @@ def setup_stores(registry):
             env.ref("base.user_root").company_ids |= company
             store_env = env(context={"allowed_company_ids": [company.id]})
             store_env["ev.store"].create({"name": name, "company_id": company.id, "taxpayer_kind": "general"})
-            store_env["ev.einvoice.provider"].create({
-                "name": "Sandbox tax platform (%s)" % name, "company_id": company.id,
-                "state": "test", "seller_tax_id": "91310104MA1FR3XK4N", "drawer": "王店长",
-                "sandbox_mode": "normal", "sandbox_base_url": BASE_URL, "sandbox_latency_ms": LATENCY_MS,
-                "sandbox_issue_delay": 0.0, "timeout": 30})
+            if PLATFORM_IN_ODOO:
+                store_env["ev.einvoice.provider"].create({
+                    "name": "Sandbox tax platform (%s)" % name, "company_id": company.id,
+                    "state": "test", "seller_tax_id": "91310104MA1FR3XK4N", "drawer": "王店长",
+                    "sandbox_mode": "normal", "sandbox_base_url": BASE_URL, "sandbox_latency_ms": LATENCY_MS,
+                    "sandbox_issue_delay": 0.0, "timeout": 30})
+            else:
+                account = {"app_key": "benchload%02d" % index, "app_secret": secrets.token_hex(16),
+                           "seller_name": name}
+                platform_accounts.append(account)
+                store_env["ev.einvoice.provider"].create({
+                    "name": "Tax platform (%s)" % name, "company_id": company.id, "state": "test",
+                    "seller_tax_id": "91310104MA1FR3XK4N", "drawer": "王店长", "api_base_url": PLATFORM_URL,
+                    "app_key": account["app_key"], "app_secret": account["app_secret"], "timeout": 30})
             for code, method in (("wechatpay", "payment.payment_method_wechat_pay"),
                                  ("alipay", "payment.payment_method_alipay")):
                 store_env["payment.provider"].create({
@@ -120,6 +146,23 @@ def start_server(logfile):
                             start_new_session=True)
 
 
+def start_platform(folder, accounts):
+    accounts_file = os.path.join(folder, "platform_accounts.json")
+    with open(accounts_file, "w", encoding="utf-8") as handle:
+        json.dump(accounts, handle)
+    platform = subprocess.Popen(
+        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "nuonuo_platform_server.py"),
+         str(PLATFORM_PORT), accounts_file], stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(PLATFORM_URL + "/", timeout=2)
+            return platform
+        except requests.exceptions.RequestException:
+            time.sleep(0.3)
+    raise RuntimeError("the tax platform simulator did not start")
+
+
 def wait_health(server, timeout=180):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -132,6 +175,53 @@ def wait_health(server, timeout=180):
             pass
         time.sleep(0.5)
     raise RuntimeError("the Odoo server did not answer /web/health within %s s" % timeout)
+
+
+def wait_crons_idle(registry, timeout=240):
+    """Let the new server run the scheduled jobs that are all due at once in a fresh copy of the database
+    (auto-vacuum, digests, queues...), as a server in service has long done, before the selling starts."""
+    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    while time.monotonic() < deadline:
+        with registry.cursor() as cr:
+            cr.execute("""SELECT count(*) FROM ir_cron WHERE active AND (nextcall <= now() AT TIME ZONE 'UTC' OR id IN (
+                              SELECT cron_id FROM ir_cron_trigger WHERE call_at <= now() AT TIME ZONE 'UTC'))""")
+            if not cr.fetchone()[0]:
+                return time.monotonic() - started
+        time.sleep(2)
+    return time.monotonic() - started
+
+
+def _cpu_seconds(pid, children=True):
+    """CPU time (user + system) of process ``pid``, with that of its reaped children; 0 if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15 if children else 13])  # utime stime (cutime cstime)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(registry, server):
+    """CPU seconds spent so far by the Odoo server (master, workers, cron workers, their reaped children such
+    as wkhtmltopdf) and by the PostgreSQL backends serving its database."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as stat:
+                    fields = stat.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[3]) == server.pid:  # its session: the server and its workers
+                pids.add(int(entry))
+    pids.add(server.pid)
+    odoo_seconds = sum(_cpu_seconds(pid) for pid in pids)
+    with registry.cursor() as cr:
+        cr.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid != pg_backend_pid()", [LOAD_DB])
+        backends = [pid for pid, in cr.fetchall()]
+    return odoo_seconds, sum(_cpu_seconds(pid, children=False) for pid in backends)
 
 
 def stop_server(server):
@@ -295,13 +385,20 @@ def main():
         source_db, LOAD_DB, STORES), flush=True)
     make_database(source_db)
     registry = Registry(config["db_name"])
-    stores = setup_stores(registry)
-    logfile = os.path.join(tempfile.mkdtemp(prefix="evpay-load-"), "odoo.log")
+    platform_accounts = []
+    stores = setup_stores(registry, platform_accounts)
+    folder = tempfile.mkdtemp(prefix="evpay-load-")
+    logfile = os.path.join(folder, "odoo.log")
+    platform = None
+    if not PLATFORM_IN_ODOO:
+        platform = start_platform(folder, platform_accounts)
     server = start_server(logfile)
     results, issued_at, stop_event = Results(), {}, threading.Event()
     try:
         wait_health(server)
+        print("Server up; its scheduled jobs due at start ran in %.0f s" % wait_crons_idle(registry), flush=True)
         load_before = os.getloadavg()
+        cpu_before = server_cpu_seconds(registry, server)
         print("Server up (%d workers, 2 cron threads); %d stores x %d sellers selling for %d s" % (
             WORKERS, STORES, SELLERS, DURATION), flush=True)
         watcher = threading.Thread(target=watch_einvoices, args=(registry, results, issued_at, stop_event))
@@ -321,18 +418,22 @@ def main():
             time.sleep(0.5)
         stop_event.set()
         watcher.join()
+        cpu_after = server_cpu_seconds(registry, server)
         # Counted while the server still runs: stopping it fails the e-invoices still waiting for its sandbox.
         doubles = count_doubles(registry, list(results.orders()))
     finally:
         stop_event.set()
         stop_server(server)
+        if platform:
+            stop_server(platform)
 
     orders = results.orders()
     log_errors, first_log_errors = server_log_errors(logfile)
     delays = [issued_at[order_id] - paid for order_id, paid in orders.items() if order_id in issued_at]
     client_errors = sum(results.errors.values())
-    report("Load: %d stores x %d sellers, %d s, %d workers + 2 cron threads, e-invoice platform %d ms" % (
-        STORES, SELLERS, DURATION, WORKERS, LATENCY_MS), [
+    report("Load: %d stores x %d sellers, %d s, %d workers + 2 cron threads, e-invoice platform %d ms (%s)" % (
+        STORES, SELLERS, DURATION, WORKERS, LATENCY_MS,
+        "served by the Odoo under test" if PLATFORM_IN_ODOO else "a process of its own"), [
         ("sales paid", len(orders), ""),
         ("sales per minute (sustained)", len(orders) * 60 / selling_seconds, "target %s" % TARGETS["sales/min"]),
         ("webhook answer p50", statistics.median(results.webhook_seconds) if orders else float("nan"), "s"),
@@ -345,6 +446,9 @@ def main():
         ("e-invoices failed", doubles["e-invoices failed"], "(before the server stopped)"),
         ("double payments", doubles["double payments"], "target 0"),
         ("double invoices", doubles["double invoices"], "target 0"),
+        ("server CPU per sale: Odoo / PostgreSQL", "%.2f / %.2f" % (
+            (cpu_after[0] - cpu_before[0]) / max(len(orders), 1), (cpu_after[1] - cpu_before[1]) / max(len(orders), 1)),
+         "s (selling and drain; its own connections only)"),
         ("load average before / while selling", "%.2f / %.2f" % (load_before[0], load_during[0]),
          "(1 min; the machine is shared)"),
     ])

@@ -28,7 +28,15 @@ class EInvoiceController(http.Controller):
         # Due now; a failed one only if it was waiting for an automatic retry (not one needing a human fix).
         submissions = submissions.filtered(lambda s: s.state != "failed" or s.next_check)
         if submissions:
-            submissions.write({"next_check": fields.Datetime.now()})
+            now = fields.Datetime.now()
+            not_due = submissions.filtered(lambda s: s.next_check and s.next_check > now)
+            if not_due:
+                # The queue may be recording this very submission's answer: wait for it here. A row it changed
+                # since this request began fails to serialise, and Odoo retries the request (expected: not logged
+                # as a bad query).
+                request.env.cr.execute("SELECT id FROM ev_einvoice_submission WHERE id IN %s FOR UPDATE",
+                                       [tuple(not_due.ids)], log_exceptions=False)
+                not_due.write({"next_check": now})
             Submission._trigger_cron()
         return request.make_json_response(nuonuo.CALLBACK_ACK)
 

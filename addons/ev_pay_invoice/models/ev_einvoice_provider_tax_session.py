@@ -127,12 +127,18 @@ class EvEinvoiceProvider(models.Model):
     @api.model
     def _cron_ev_tax_session(self):
         """Keep every active account's login state and credit line fresh (the cashier's warning reads them)."""
+        can_commit = self.env["account.move"]._can_commit()
         for provider in self.sudo().search([("state", "in", ("test", "enabled"))]):
             try:
+                # A new token is stored by a transaction of its own: take it, and a new snapshot, before this
+                # transaction writes the provider, or that write fails to serialise.
+                provider._ev_get_token()
+                if can_commit:
+                    self.env.cr.commit()
                 provider._ev_refresh_tax_session()
             except (EInvoiceUnavailable, nuonuo.NuonuoError, UserError) as error:
                 _logger.info("E-invoice provider %s: tax-bureau session not read (%s)", provider.id, error)
-            if self.env["account.move"]._can_commit():
+            if can_commit:
                 self.env.cr.commit()
 
     def action_ev_check_tax_session(self):

@@ -1,5 +1,6 @@
 import logging
 import secrets
+import threading
 import time
 from datetime import UTC, timedelta
 
@@ -7,6 +8,7 @@ import psycopg2
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
 from ..protocols import nuonuo
@@ -32,6 +34,11 @@ POLL_MIN_DELAY = 1.0
 CRON_BATCH_SIZE = 50
 # A check due this soon (seconds) is waited for by the cron worker (see _cron_process).
 WAIT_FOR_SOON_CHECK = 10
+# Submissions the cron worker handles side by side (threads, each with its own cursor): mostly waiting for the
+# platform's answers, they overlap.
+PARALLEL_SUBMISSIONS = 4
+# While it waits, the cron worker looks for newly due submissions this often (seconds).
+WAIT_SLICE = 0.25
 # A red form waiting for the other party's confirmation (up to 72 h) is asked about this often (seconds); the red
 # form cron also wakes the submission as soon as it sees the form change.
 RED_FORM_WAIT_POLL = 300
@@ -142,22 +149,36 @@ class EvEinvoiceSubmission(models.Model):
 
     @api.model
     def _cron_process(self, limit=CRON_BATCH_SIZE):
-        """Issue, poll and retry the due submissions, one at a time, each in its own transaction; rows another
-        worker holds are skipped. Reports its progress to the cron, which runs it again at once while some are
-        due, and triggers itself for the next check that is due later. Returns how many it handled.
+        """Issue, poll and retry the due submissions, each step in its own transaction (several side by side in
+        the cron worker, see ``_process_side_by_side``); rows another worker holds are skipped. Reports its
+        progress to the cron, which runs it again at once while some are due, and triggers itself for the next
+        check that is due later. Returns how many it handled.
 
         Run by the cron worker, a check due within seconds (the platform's answer to what was just submitted)
         counts as remaining work and the next call waits for it: a trigger in the future only wakes the cron worker
         at its next poll, up to a minute later, while the cashier waits for the e-invoice on screen."""
         by_cron_worker = bool(self.env.context.get("cron_id"))
         if by_cron_worker and not self.sudo().search_count(self._due_domain(), limit=1):
-            wait = self._soon_check_wait()
-            if wait:
-                time.sleep(wait)
+            self._wait_for_due(self._soon_check_wait())
         due = self.sudo().search(self._due_domain(), order="next_check asc nulls first, id", limit=limit)
         prefetched = due._batch_query()
+        if by_cron_worker and len(due) > 1 and self._can_commit():
+            done, skipped = due._process_side_by_side(prefetched)
+            self._commit()  # a new snapshot: count what the threads left due
+        else:
+            done, skipped = due._process_each(prefetched)
+        remaining = max(self.sudo().search_count(self._due_domain()) - skipped, 0)
+        if not remaining and done and by_cron_worker and self._soon_check_wait():
+            remaining = 1
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self._schedule_next()
+        return done
+
+    def _process_each(self, prefetched):
+        """Process the submissions ``self`` one after the other, each in its own transaction, skipping the rows
+        another worker holds. Returns (handled, skipped)."""
         done = skipped = 0
-        for submission in due:
+        for submission in self:
             if not submission._lock():
                 skipped += 1
                 continue
@@ -167,9 +188,11 @@ class EvEinvoiceSubmission(models.Model):
                 continue
             try:
                 submission._process(prefetched)
+                self._commit()
             except psycopg2.errors.SerializationFailure:
-                # A concurrent update: drop this step. The order number and the attempt were committed before
-                # any call, so the next run asks the platform before doing anything else.
+                # A concurrent update (e.g. the platform's callback making it due while its answer was being
+                # recorded): drop this step. The order number and the attempt were committed before any call, so
+                # the next run asks the platform before doing anything else.
                 if not self._can_commit():
                     raise
                 self.env.cr.rollback()
@@ -181,14 +204,45 @@ class EvEinvoiceSubmission(models.Model):
                 _logger.exception("E-invoice submission %s: unexpected error", submission.id)
                 submission = self.sudo().browse(submission.id)
                 submission._fail("unavailable", _("Unexpected error; see the server log."))
+                self._commit()
             done += 1
-            self._commit()
-        remaining = max(self.sudo().search_count(self._due_domain()) - skipped, 0)
-        if not remaining and done and by_cron_worker and self._soon_check_wait():
-            remaining = 1
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        self._schedule_next()
-        return done
+        return done, skipped
+
+    def _process_side_by_side(self, prefetched):
+        """Process the submissions ``self`` in PARALLEL_SUBMISSIONS threads of the cron worker, each with its own
+        database cursor and its own share of the submissions, one by one (``_process_each``). Most of a
+        submission's time is spent waiting for the platform's answer, so one worker issues several invoices in
+        the time of one. The guarantees are those of several workers running the queue at once: each step holds
+        its row lock, and an order number and its attempt are committed before any call. Returns (handled,
+        skipped)."""
+        for provider in self.provider_id.filtered(lambda p: p.state in ("test", "enabled")):
+            try:  # one token call, not one per thread, when the token has expired: the platform limits them
+                provider._ev_get_token()
+            except (EInvoiceUnavailable, nuonuo.NuonuoError, UserError):
+                pass  # each submission meets (and records) the problem itself
+        self._commit()
+        shares = [share for share in (self[start::PARALLEL_SUBMISSIONS] for start in range(PARALLEL_SUBMISSIONS))
+                  if share]
+        counts = []
+        dbname, uid, context = self.env.cr.dbname, self.env.uid, dict(self.env.context)
+
+        def work(ids):
+            thread = threading.current_thread()
+            thread.dbname, thread.uid = dbname, uid  # for the log lines
+            try:
+                with self.pool.cursor() as cr:
+                    env = api.Environment(cr, uid, context)
+                    counts.append(env[self._name].sudo().browse(ids)._process_each(prefetched))
+            except Exception:
+                _logger.exception("E-invoice submissions %s: unexpected error", ids)
+
+        threads = [threading.Thread(target=work, args=(share.ids,), name="einvoice-%d" % index, daemon=True)
+                   for index, share in enumerate(shares)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return sum(done for done, _skipped in counts), sum(skipped for _done, skipped in counts)
 
     def _lock(self):
         """Lock the row for this transaction, or False when another worker holds (or just changed) it."""
@@ -202,6 +256,19 @@ class EvEinvoiceSubmission(models.Model):
                 raise
             self.env.cr.rollback()
             return False
+
+    @api.model
+    def _wait_for_due(self, seconds):
+        """Wait up to ``seconds`` for a check that is due soon, but stop as soon as any submission is due: a new
+        invoice paid meanwhile, or one the platform's callback made due, is not kept waiting behind it."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(min(WAIT_SLICE, max(deadline - time.monotonic(), 0)))
+            if not self._can_commit():
+                continue
+            self.env.cr.commit()  # nothing written: only a new snapshot, to see what other workers committed
+            if self.sudo().search_count(self._due_domain(), limit=1):
+                return
 
     @api.model
     def _soon_check_wait(self):

@@ -31,6 +31,9 @@ _logger = logging.getLogger(__name__)
 PAID, WAITING, CLOSED, FAILED = "paid", "waiting", "closed", "failed"
 # Refund answers that say nothing definite (the platforms ask to query, then retry under the same number).
 REFUND_UNKNOWN = ("SYSTEM_ERROR", "SYSTEMERROR", "ACQ.SYSTEM_ERROR", "isp.unknow-error", "aop.unknow-error")
+# Seconds after a payment before Odoo's post-processing cron takes it, if no collection screen has (see
+# _ev_handle_verified_notification).
+POST_PROCESS_FALLBACK_DELAY = 5
 _REFERENCE_UNSAFE = re.compile(r"[^0-9A-Za-z_\-]")
 
 
@@ -245,7 +248,11 @@ class PaymentTransaction(models.Model):
         tx._process_notification_data(data)
         if tx.state != previous_state:
             tx._ev_notify_change()
-            self.env.ref("payment.cron_post_process_payment_tx")._trigger()
+            # The cashier's collection screen, told at once, post-processes the payment itself; the cron is the
+            # fallback for a closed screen, a few seconds later, so that it does not hold a cron worker racing the
+            # screen (and delaying the e-invoice queue) for work the screen has done.
+            self.env.ref("payment.cron_post_process_payment_tx")._trigger(
+                at=fields.Datetime.now() + datetime.timedelta(seconds=POST_PROCESS_FALLBACK_DELAY))
         return tx
 
     def _ev_notification_already_applied(self, data):

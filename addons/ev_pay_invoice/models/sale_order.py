@@ -24,6 +24,10 @@ class SaleOrder(models.Model):
     def _send_order_notification_mail(self, mail_template):
         """Override of `sale`: order e-mails caused by a QR payment go through Odoo's asynchronous order-mail
         queue (sale_async_emails) instead of rendering a PDF inside the payment's post-processing."""
+        if self.env.context.get("ev_pay_async_mail") and not self.partner_id.email:
+            # A walk-in buyer without an e-mail address: the mail could reach nobody, and rendering it (the order's
+            # PDF by wkhtmltopdf) held a cron worker for seconds per sale. The buyer gets the 数电票 instead.
+            return
         cron = self.env.ref("sale_async_emails.cron", raise_if_not_found=False)
         if (self.env.context.get("ev_pay_async_mail") and cron and "pending_email_template_id" in self._fields
                 and not self.env.context.get("is_async_email")):
