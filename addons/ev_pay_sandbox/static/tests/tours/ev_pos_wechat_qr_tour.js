@@ -42,31 +42,49 @@ registry.category("web_tour.tours").add("EvPosWechatQrTour", {
 
 const WALLET = "WeChat Pay / Alipay";
 
+/** What is wrong with the payment lines shown (one done wallet line expected), or "" when they are right. */
+function walletLineProblem(when) {
+    const lines = [...document.querySelectorAll(".payment-screen .paymentlines .paymentline:not(.electronic_payment)")];
+    const names = lines.map((line) => line.innerText.replace(/\s+/g, " ").trim());
+    if (lines.length !== 1 || !names[0].startsWith(WALLET)) {
+        const model = window.posmodel?.get_order()?.payment_ids.map((line) => [
+            line.id,
+            line.payment_method_id?.id ?? line.payment_method_id,
+            line.payment_method_id?.name,
+            line.payment_status,
+        ]);
+        return `${when}: payment lines ${JSON.stringify(names)} ${JSON.stringify(model)}`;
+    }
+    if (lines[0].querySelector(".delete-button")) {
+        return `${when}: the paid wallet line can be deleted`;
+    }
+    return "";
+}
+
 /** The payment screen shows exactly one payment line, the wallet's, done, and no line without its method. */
 function oneDoneWalletLine(when) {
     return {
         content: `${when}: one payment line, the wallet's, done; no blank line`,
         trigger: `.payment-screen .paymentlines .paymentline:contains(${WALLET})`,
+        timeout: 45000,
         async run() {
             // The till reads the order once per bus ping (payment recorded, other wallet closed, order not
-            // finished…): let those readings arrive before counting.
-            for (let wait = 0; wait < 20; wait++) {
+            // finished…), and after a reload it reads it back from the server: wait until the lines have been
+            // right for 5 s in a row (up to 40 s, a loaded machine), and report what was wrong otherwise.
+            let problem = "";
+            let rightSince = null;
+            for (let wait = 0; wait < 160; wait++) {
+                problem = walletLineProblem(when);
+                if (problem) {
+                    rightSince = null;
+                } else if (rightSince === null) {
+                    rightSince = wait;
+                } else if (wait - rightSince >= 20) {
+                    return;
+                }
                 await new Promise((resolve) => setTimeout(resolve, 250));
             }
-            const lines = [...document.querySelectorAll(".payment-screen .paymentlines .paymentline:not(.electronic_payment)")];
-            const names = lines.map((line) => line.innerText.replace(/\s+/g, " ").trim());
-            if (lines.length !== 1 || !names[0].startsWith(WALLET)) {
-                const model = window.posmodel?.get_order()?.payment_ids.map((line) => [
-                    line.id,
-                    line.payment_method_id?.id ?? line.payment_method_id,
-                    line.payment_method_id?.name,
-                    line.payment_status,
-                ]);
-                throw new Error(`${when}: payment lines ${JSON.stringify(names)} ${JSON.stringify(model)}`);
-            }
-            if (lines[0].querySelector(".delete-button")) {
-                throw new Error(`${when}: the paid wallet line can be deleted`);
-            }
+            throw new Error(problem || `${when}: the lines changed until the end`);
         },
     };
 }

@@ -126,7 +126,7 @@ registry.category("web_tour.tours").add("EvPosReprintRefundTour", {
             Chrome.startPoS(),
             ...ProductScreen.clickRefund(),
             TicketScreen.selectFilter("Paid"),
-            { content: "the bundle's order", trigger: '.ticket-screen .order-row:contains("2,900.00")', run: "click" },
+            { content: "the bundle's order", trigger: '.ticket-screen .order-row:contains("2,900.00")', run: "click", timeout: 30000 },
             ProductScreen.clickReview(),
             {
                 content: "the printer is the browser's: keep what it is asked to print",
