@@ -196,10 +196,11 @@ class EvPaySandboxOrder(models.Model):
     def _ev_wechatpay_signer(self, provider):
         """(serial, private key) the simulated platform signs with: the public-key id, or the certificate serial."""
         provider = provider.sudo()
-        if provider.wechatpay_verify_mode == "certificate" and provider.wechatpay_platform_certificate:
-            serial = keys.certificate_serial_hex(provider.wechatpay_platform_certificate)
+        in_use = provider._ev_wechatpay_keys()
+        if provider.wechatpay_verify_mode == "certificate" and in_use["wechatpay_platform_certificate"]:
+            serial = keys.certificate_serial_hex(keys.certificate_bundle(in_use["wechatpay_platform_certificate"])[0])
         else:
-            serial = provider.wechatpay_public_key_id
+            serial = in_use["wechatpay_public_key_id"]
         return serial, provider.ev_sandbox_platform_private_key
 
     @api.model
