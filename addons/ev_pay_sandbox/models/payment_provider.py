@@ -117,9 +117,12 @@ class PaymentProvider(models.Model):
 
     def _ev_uses_sandbox_keys(self):
         """Whether this provider signs with the simulator's keys: test state without an API base URL (the same
-        condition as the transport hook)."""
+        condition as the transport hook), or with one ending in the simulator's path (a proxy in front of it)."""
         self.ensure_one()
-        return self.state == "test" and not self.ev_api_base_url and self.code in EV_PROVIDER_CODES
+        if self.state != "test" or self.code not in EV_PROVIDER_CODES:
+            return False
+        base = (self.ev_api_base_url or "").rstrip("/")
+        return not base or base.endswith("%s/%s" % (SANDBOX_PREFIX, self.code))
 
     def _ev_wechatpay_keys(self):
         """Override: a provider talking to the simulator uses the simulator's keys, never its own fields."""
@@ -167,12 +170,12 @@ class PaymentProvider(models.Model):
             lambda provider: not provider._ev_uses_sandbox_keys())
         normalised = wechatpay.normalise_serial(serial)
         found |= self.sudo().search([
-            ("code", "=", "wechatpay"), ("state", "=", "test"), ("ev_api_base_url", "=", False),
-            ("ev_sandbox_api_v3_key", "!=", False),
+            ("code", "=", "wechatpay"), ("state", "=", "test"), ("ev_sandbox_api_v3_key", "!=", False),
+            "|", ("ev_api_base_url", "=", False), ("ev_api_base_url", "=like", "%" + SANDBOX_PREFIX + "/wechatpay%"),
             "|", "|", "|", ("ev_sandbox_public_key_id", "=", serial), ("ev_sandbox_trusted_serial", "=", normalised),
             ("ev_sandbox_trusted_serial", "=like", normalised + " %"),
             ("ev_sandbox_trusted_serial", "=like", "% " + normalised),
-        ], order="id")
+        ], order="id").filtered(lambda provider: provider._ev_uses_sandbox_keys())
         return found.sorted("id")
 
     def _ev_wechatpay_signers(self):
