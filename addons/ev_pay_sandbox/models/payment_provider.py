@@ -20,6 +20,7 @@ SANDBOX_PREFIX = "/ev_pay/sandbox"
 SANDBOX_PLATFORM_KEY_FIELDS = ("ev_sandbox_platform_private_key", "ev_sandbox_public_key_id",
                                "ev_sandbox_trusted_certificates", "ev_sandbox_api_v3_key")
 
+
 def _modulus(text, private=False):
     """The RSA modulus of a PEM key or certificate (None when empty or unreadable): what tells two keys apart."""
     if not text:
