@@ -7,7 +7,7 @@ WeChat Pay API v3 and the Alipay gateway (signed answers, encrypted callbacks, w
 platform (watermarked 数电票 of no legal value) and the sub-merchant onboarding review. A provider in state test
 without an API base URL of its own talks to them; an enabled one never does. Never install it in production.
 """,
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Hidden",
     "author": "EV Pay & Invoice",
     "website": "https://github.com/ev-pay-invoice",

@@ -457,7 +457,8 @@ class EvBooking(models.Model):
     def _ev_encryption_key(self):
         """WeChat Pay's public key the sensitive fields are sealed with."""
         wechat = self._ev_store_providers().filtered(lambda p: p.code == "wechatpay")[:1]
-        key = wechat and "wechatpay_public_key" in wechat._fields and wechat.wechatpay_public_key
+        key = wechat and "wechatpay_public_key" in wechat._fields and \
+            wechat._ev_wechatpay_keys()["wechatpay_public_key"]
         if not key:
             raise UserError(_("The WeChat Pay provider of %(company)s has no WeChat Pay public key to encrypt the "
                               "application with.", company=self.company_id.name))

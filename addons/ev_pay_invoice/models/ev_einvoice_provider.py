@@ -112,6 +112,14 @@ class EvEinvoiceProvider(models.Model):
                     "reached over HTTPS. Clear it to use Nuonuo's official endpoints.", name=provider.name, url=url,
                 ))
 
+    @api.constrains("state", "app_key", "app_secret")
+    def _check_credentials_when_enabled(self):
+        for provider in self.sudo().filtered(lambda p: p.state == "enabled"):
+            if not (provider.app_key and provider.app_secret):
+                raise ValidationError(_(
+                    "The e-invoice provider %(name)s cannot be enabled: enter the App Key and App Secret Nuonuo gave "
+                    "you first.", name=provider.name))
+
     def _compute_invoice_count(self):
         groups = self.env["ev.einvoice.submission"]._read_group(
             [("provider_id", "in", self.ids)], ["provider_id"], ["__count"],
@@ -175,6 +183,18 @@ class EvEinvoiceProvider(models.Model):
         else:
             self.sudo().write(vals)
 
+    def write(self, vals):
+        # A token belongs to the platform and the application that issued it: switching either starts afresh.
+        if {"state", "api_base_url", "app_key", "app_secret"} & set(vals):
+            vals = dict(vals, access_token=False, access_token_expires_at=False)
+        return super().write(vals)
+
+    def _ev_app_credentials(self):
+        """``(app key, app secret)`` in use: every token request and signed call reads them here. Hook: another
+        environment (a test platform) answers with its own, so switching modes never overwrites the fields."""
+        self.ensure_one()
+        return self.sudo().app_key, self.sudo().app_secret
+
     def _ev_get_token(self, force=False):
         self.ensure_one()
         provider = self.sudo()
@@ -182,9 +202,10 @@ class EvEinvoiceProvider(models.Model):
         if (not force and provider.access_token and provider.access_token_expires_at
                 and provider.access_token_expires_at - TOKEN_REFRESH_MARGIN > now):
             return provider.access_token
-        if not provider.app_key or not provider.app_secret:
+        app_key, app_secret = provider._ev_app_credentials()
+        if not app_key or not app_secret:
             raise UserError(_("The e-invoice provider %(name)s has no App Key or App Secret.", name=self.name))
-        token_request = nuonuo.token_request_self_use(provider.app_key, provider.app_secret)
+        token_request = nuonuo.token_request_self_use(app_key, app_secret)
         try:
             response = self._ev_request("POST", self._ev_token_url(), data=token_request.body,
                                         headers=dict(token_request.headers))
@@ -206,7 +227,7 @@ class EvEinvoiceProvider(models.Model):
         self.env.flush_all()
         for attempt in (1, 2):
             credentials = nuonuo.Credentials(
-                self.sudo().app_key, self.sudo().app_secret, self._ev_get_token(force=attempt == 2),
+                *self._ev_app_credentials(), self._ev_get_token(force=attempt == 2),
                 user_tax=(self.seller_tax_id or "").strip().upper(),
             )
             prepared = nuonuo.build_request(api_method, payload, credentials, url=self._ev_services_url())

@@ -73,6 +73,8 @@ class PaymentProvider(models.Model):
     # === CREDENTIALS AND THE SIGNED CALL === #
 
     def _ev_alipay_app(self):
+        """The application's keys in use: every signing and verifying step reads them here. Hook: another
+        environment (a test platform) answers with its own keys, so switching modes never overwrites the fields."""
         self.ensure_one()
         provider = self.sudo()
         return alipay.AlipayApp(app_id=provider.alipay_app_id, private_key_pem=provider.alipay_private_key,
@@ -99,7 +101,7 @@ class PaymentProvider(models.Model):
         status, _headers, answer = self._ev_send("POST", url, headers, body)
         try:
             payload = alipay.verify_response(answer.decode(alipay.CHARSET, errors="replace"), params["method"],
-                                             self.sudo().alipay_public_key)
+                                             self._ev_alipay_app().alipay_public_key_pem)
         except alipay.AlipaySignatureError as error:
             _logger.warning("Alipay answer to %s refused: %s (HTTP %s)", params["method"], error.reason, status)
             raise UserError(_("The answer of Alipay could not be verified (%(reason)s); nothing was recorded.",
@@ -124,7 +126,7 @@ class PaymentProvider(models.Model):
         refusal = EvNotificationRefused(400, "unknown app_id")
         for provider in candidates:
             try:
-                verified = alipay.verify_notification(form, provider.alipay_public_key or "")
+                verified = alipay.verify_notification(form, provider._ev_alipay_app().alipay_public_key_pem or "")
             except (alipay.AlipaySignatureError, ValueError) as error:
                 refusal = EvNotificationRefused(400, "signature: %s" % getattr(error, "reason", type(error).__name__))
                 continue

@@ -28,6 +28,13 @@ PAY_CODE = re.compile(r"1[0-5]\d{16}")
 # A bill not published yet (STATEMENT_CREATING) or a day without trade (NO_STATEMENT_EXIST): nothing to import.
 NO_BILL_ERRORS = ("NO_STATEMENT_EXIST", "STATEMENT_CREATING")
 
+# The credential fields whose values differ between a test platform and the live one (see ``_ev_wechatpay_keys``).
+WECHATPAY_KEY_FIELDS = ("wechatpay_serial_no", "wechatpay_private_key", "wechatpay_api_v3_key",
+                        "wechatpay_public_key_id", "wechatpay_public_key", "wechatpay_platform_certificate",
+                        "wechatpay_app_secret")
+# Those a callback is verified and decrypted with: providers sharing them share one merchant account's keys.
+WECHATPAY_PLATFORM_KEY_FIELDS = ("wechatpay_public_key", "wechatpay_platform_certificate", "wechatpay_api_v3_key")
+
 
 class PaymentProvider(models.Model):
     _inherit = "payment.provider"
@@ -142,25 +149,33 @@ class PaymentProvider(models.Model):
         return wechatpay.PartnerMerchant(sp_appid=self.wechatpay_appid, sp_mchid=self.wechatpay_mchid,
                                          sub_mchid=self.wechatpay_sub_mchid, sub_appid=self.wechatpay_sub_appid or None)
 
-    def _ev_wechatpay_credentials(self):
+    def _ev_wechatpay_keys(self):
+        """The keys in use, ``{credential field name: value}``: every signing, verifying, decrypting and OAuth step
+        reads them here. Hook: another environment (a test platform) answers with its own keys, so that switching
+        modes never overwrites the provider's fields."""
         self.ensure_one()
         provider = self.sudo()
-        return wechatpay.MerchantCredentials(mchid=provider.wechatpay_mchid, serial_no=provider.wechatpay_serial_no,
-                                             private_key_pem=provider.wechatpay_private_key)
+        return {name: provider[name] for name in WECHATPAY_KEY_FIELDS}
+
+    def _ev_wechatpay_credentials(self):
+        self.ensure_one()
+        return wechatpay.MerchantCredentials(mchid=self.sudo().wechatpay_mchid,
+                                             serial_no=self._ev_wechatpay_keys()["wechatpay_serial_no"],
+                                             private_key_pem=self._ev_wechatpay_keys()["wechatpay_private_key"])
 
     def _ev_wechatpay_verification_keys(self):
         """``{serial or PUB_KEY_ID: PEM}`` of every key WeChat Pay may sign with (both modes during migration)."""
         self.ensure_one()
-        provider = self.sudo()
+        in_use = self._ev_wechatpay_keys()
         found = {}
-        if provider.wechatpay_public_key_id and provider.wechatpay_public_key:
-            found[provider.wechatpay_public_key_id] = provider.wechatpay_public_key
+        if in_use["wechatpay_public_key_id"] and in_use["wechatpay_public_key"]:
+            found[in_use["wechatpay_public_key_id"]] = in_use["wechatpay_public_key"]
         # One certificate, or several during a rotation (downloaded from /v3/certificates).
-        for cert_pem in keys.certificate_bundle(provider.wechatpay_platform_certificate):
+        for cert_pem in keys.certificate_bundle(in_use["wechatpay_platform_certificate"]):
             try:
                 serial = keys.certificate_serial_hex(cert_pem)
             except ValueError:
-                _logger.warning("WeChat Pay provider %s: a platform certificate cannot be read", provider.id)
+                _logger.warning("WeChat Pay provider %s: a platform certificate cannot be read", self.id)
             else:
                 found[serial] = cert_pem
         return found
@@ -174,7 +189,8 @@ class PaymentProvider(models.Model):
         ``allowed_errors``; a 2xx answer whose signature does not verify always raises.
         """
         self.ensure_one()
-        serial = self.wechatpay_public_key_id if self.wechatpay_verify_mode == "public_key" else None
+        serial = (self._ev_wechatpay_keys()["wechatpay_public_key_id"] if self.wechatpay_verify_mode == "public_key"
+                  else None)
         prepared = wechatpay.prepare_request(api_request, self._ev_wechatpay_credentials(), host=self._ev_api_base(),
                                              wechatpay_serial=serial)
         status, headers, body = self._ev_send(prepared.method, prepared.url, prepared.headers, prepared.body or None)
@@ -206,23 +222,17 @@ class PaymentProvider(models.Model):
             wechatpay.HEADER_SERIAL.lower()) or "").strip()
         if not serial:
             raise EvNotificationRefused(401, "signature: %s" % wechatpay.WechatPaySignatureError.MISSING_HEADER)
-        normalised = wechatpay.normalise_serial(serial)
-        candidates = self.sudo().search([
-            ("code", "=", "wechatpay"), ("state", "!=", "disabled"), ("wechatpay_api_v3_key", "!=", False),
-            "|", "|", "|", ("wechatpay_public_key_id", "=", serial), ("wechatpay_platform_serial", "=", normalised),
-            ("wechatpay_platform_serial", "=like", normalised + " %"),
-            ("wechatpay_platform_serial", "=like", "% " + normalised),
-        ], order="id")
+        candidates = self.sudo()._ev_wechatpay_candidates_of_serial(serial)
         if not candidates:
             raise EvNotificationRefused(401, "signature: %s %s" % (wechatpay.WechatPaySignatureError.UNKNOWN_SERIAL,
                                                                    serial))
         refusal = None
-        for signer in candidates._ev_distinct_by(
-                ("wechatpay_public_key", "wechatpay_platform_certificate", "wechatpay_api_v3_key")):
+        for signer in candidates._ev_wechatpay_signers():
             signer = self.sudo().browse(signer.id)  # read one provider's keys, not every candidate's
             try:
                 notification = wechatpay.verify_and_parse_notification(
-                    headers, body, signer._ev_wechatpay_verification_keys(), signer.wechatpay_api_v3_key)
+                    headers, body, signer._ev_wechatpay_verification_keys(),
+                    signer._ev_wechatpay_keys()["wechatpay_api_v3_key"])
             except wechatpay.WechatPaySignatureError as error:
                 refusal = refusal or EvNotificationRefused(401, "signature: %s" % error.reason)
                 continue
@@ -236,11 +246,30 @@ class PaymentProvider(models.Model):
             return provider, notification
         raise refusal
 
+    @api.model
+    def _ev_wechatpay_candidates_of_serial(self, serial):
+        """Hook: the providers whose keys in use include the platform key or certificate ``serial`` names (one
+        indexed search); another environment adds the providers using its keys."""
+        normalised = wechatpay.normalise_serial(serial)
+        return self.sudo().search([
+            ("code", "=", "wechatpay"), ("state", "!=", "disabled"), ("wechatpay_api_v3_key", "!=", False),
+            "|", "|", "|", ("wechatpay_public_key_id", "=", serial), ("wechatpay_platform_serial", "=", normalised),
+            ("wechatpay_platform_serial", "=like", normalised + " %"),
+            ("wechatpay_platform_serial", "=like", "% " + normalised),
+        ], order="id")
+
+    def _ev_wechatpay_signers(self):
+        """Hook: one provider of ``self`` per distinct set of platform keys in use (compared in the database)."""
+        return self._ev_distinct_by(WECHATPAY_PLATFORM_KEY_FIELDS)
+
+    def _ev_wechatpay_sharing_keys(self, signer):
+        """Hook: the providers of ``self`` whose platform keys in use are those of ``signer``."""
+        return self.search([("id", "in", self.ids)] + [(name, "=", signer.sudo()[name])
+                                                       for name in WECHATPAY_PLATFORM_KEY_FIELDS])
+
     def _ev_wechatpay_merchant_of(self, resource, signer):
         """The provider among ``self`` (same platform key as ``signer``) whose merchant the resource names."""
-        key_domain = [("id", "in", self.ids), ("wechatpay_public_key", "=", signer.wechatpay_public_key),
-                      ("wechatpay_platform_certificate", "=", signer.wechatpay_platform_certificate),
-                      ("wechatpay_api_v3_key", "=", signer.wechatpay_api_v3_key)]
+        key_domain = [("id", "in", self._ev_wechatpay_sharing_keys(signer).ids)]
         if resource.get("sub_mchid") or resource.get("sp_mchid"):
             merchant_domain = [("wechatpay_mode", "=", "partner"),
                                ("wechatpay_mchid", "=", resource.get("sp_mchid") or signer.wechatpay_mchid),

@@ -47,7 +47,8 @@ class PaymentProvider(models.Model):
         if self.code != "wechatpay" or self.state == "disabled":
             return False
         provider = self.sudo()
-        return bool(provider.wechatpay_app_secret and provider._ev_wechatpay_merchant().oauth_appid())
+        return bool(provider._ev_wechatpay_keys()["wechatpay_app_secret"]
+                    and provider._ev_wechatpay_merchant().oauth_appid())
 
     def _ev_landing_redirect(self, order):
         """Override: with the official account's AppSecret, WeChat's browser signs the buyer in silently and pays
@@ -114,7 +115,8 @@ class PaymentProvider(models.Model):
         self.ensure_one()
         provider = self.sudo()
         _authorize_host, api_host = provider._ev_wechat_oauth_hosts()
-        url = wechatpay.oauth_access_token_url(provider._ev_wechat_oauth_appid(), provider.wechatpay_app_secret or "",
+        url = wechatpay.oauth_access_token_url(provider._ev_wechat_oauth_appid(),
+                                               provider._ev_wechatpay_keys()["wechatpay_app_secret"] or "",
                                                code, host=api_host)
         body = provider._ev_wechat_oauth_fetch(url)
         try:

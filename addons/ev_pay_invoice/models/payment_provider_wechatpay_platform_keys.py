@@ -52,7 +52,7 @@ class PaymentProvider(models.Model):
         self.ensure_one()
         if self.code != "wechatpay" or self.wechatpay_verify_mode != "certificate":
             return []
-        return keys.certificate_bundle(self.wechatpay_platform_certificate)
+        return keys.certificate_bundle(self._ev_wechatpay_keys()["wechatpay_platform_certificate"])
 
     def _ev_wechatpay_certificates_expiry(self):
         expiries = []
@@ -82,7 +82,8 @@ class PaymentProvider(models.Model):
         provider = self.sudo()
         _status, payload = provider._ev_wechatpay_call(wechatpay.certificates_request())
         try:
-            downloaded = wechatpay.decrypt_certificates(provider.wechatpay_api_v3_key, payload or {})
+            downloaded = wechatpay.decrypt_certificates(provider._ev_wechatpay_keys()["wechatpay_api_v3_key"],
+                                                        payload or {})
         except (wechatpay.WechatPayError, KeyError, ValueError) as error:
             raise UserError(_("The platform certificates sent by WeChat Pay could not be read (%(reason)s); the "
                               "trusted ones are kept.", reason=error)) from error
@@ -93,11 +94,16 @@ class PaymentProvider(models.Model):
         if not valid:
             raise UserError(_("WeChat Pay listed no valid platform certificate; the trusted ones are kept."))
         bundle = "\n".join(pem.strip() for _expiry, _serial, pem in valid) + "\n"
-        if bundle != provider.wechatpay_platform_certificate:
-            provider.write({"wechatpay_platform_certificate": bundle})
+        if bundle != provider._ev_wechatpay_keys()["wechatpay_platform_certificate"]:
+            provider._ev_wechatpay_trust_certificates(bundle)
             _logger.info("WeChat Pay provider %s: platform certificates %s", provider.id,
                          ", ".join(wechatpay.normalise_serial(serial) for _e, serial, _p in valid))
         return [serial for _expiry, serial, _pem in valid]
+
+    def _ev_wechatpay_trust_certificates(self, bundle):
+        """Hook: keep ``bundle`` as the trusted platform certificates (where ``_ev_wechatpay_keys`` reads them)."""
+        self.ensure_one()
+        self.sudo().write({"wechatpay_platform_certificate": bundle})
 
     def _ev_warn_expiring_platform_keys(self):
         """Tell the store manager, once per certificate, that the last platform certificate expires soon."""

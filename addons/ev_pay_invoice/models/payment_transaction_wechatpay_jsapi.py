@@ -105,4 +105,4 @@ class PaymentTransaction(models.Model):
         if not self.ev_jsapi_prepay_id:
             raise UserError(_("%(reference)s is not a WeChat in-app payment.", reference=self.reference))
         return wechatpay.jsapi_pay_params(self.ev_jsapi_appid, self.ev_jsapi_prepay_id,
-                                          self.provider_id.sudo().wechatpay_private_key)
+                                          self.provider_id._ev_wechatpay_credentials().private_key_pem)

@@ -2,8 +2,10 @@
 
 A provider in state 'test' without an API base URL of its own talks to the tax-platform simulator of this server
 (controllers/einvoice_sandbox.py), which speaks Nuonuo's protocol and issues watermarked invoices of no legal
-value. An enabled provider never does: its endpoints are Nuonuo's or a URL the administrator set, and one holding
-the simulator's credentials cannot be enabled.
+value, with an App Key and App Secret of its own (``sandbox_app_key`` / ``sandbox_app_secret``): the provider's
+App Key and App Secret are the live ones and the simulator never writes them. An enabled provider never talks to the
+simulator: its endpoints are Nuonuo's or a URL the administrator set, and one holding the simulator's credentials
+cannot be enabled.
 """
 import hashlib
 import hmac
@@ -45,6 +47,8 @@ class EvEinvoiceProvider(models.Model):
         help="How long the simulated bureau takes to issue and sign an invoice once it was accepted.",
     )
     sandbox_seller_name = fields.Char(related="company_id.name", string="Seller Name")
+    sandbox_app_key = fields.Char(string="Simulator App Key", groups="base.group_system", copy=False)
+    sandbox_app_secret = fields.Char(string="Simulator App Secret", groups="base.group_system", copy=False)
     sandbox_simulated = fields.Boolean(
         string="Simulated Tax Platform", compute="_compute_sandbox_simulated",
         help="Test state without an API base URL: this server's simulated tax platform answers. Its invoices have "
@@ -59,18 +63,39 @@ class EvEinvoiceProvider(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if vals.get("state", "test") == "test" and not vals.get("api_base_url"):
-                vals.setdefault("app_key", SANDBOX_APP_KEY_PREFIX + secrets.token_hex(8))
-                vals.setdefault("app_secret", secrets.token_hex(16))
+            vals.setdefault("sandbox_app_key", SANDBOX_APP_KEY_PREFIX + secrets.token_hex(8))
+            vals.setdefault("sandbox_app_secret", secrets.token_hex(16))
         return super().create(vals_list)
+
+    def _ev_app_credentials(self):
+        """Override: the simulated tax platform is reached with the simulator's App Key and App Secret."""
+        self.ensure_one()
+        if not self.sandbox_simulated:
+            return super()._ev_app_credentials()
+        provider = self.sudo()
+        if not (provider.sandbox_app_key and provider.sandbox_app_secret):
+            provider.write({"sandbox_app_key": SANDBOX_APP_KEY_PREFIX + secrets.token_hex(8),
+                            "sandbox_app_secret": secrets.token_hex(16)})
+        return provider.sandbox_app_key, provider.sandbox_app_secret
 
     @api.constrains("state", "app_key")
     def _check_no_simulator_when_enabled(self):
+        """Databases made before the credentials were kept apart hold the simulator's App Key in the provider's
+        own field: such a provider cannot be enabled either."""
         for provider in self.sudo().filtered(lambda p: p.state == "enabled"):
-            if (provider.app_key or "").startswith(SANDBOX_APP_KEY_PREFIX):
+            if (provider.app_key or "").startswith(SANDBOX_APP_KEY_PREFIX) or (
+                    provider.app_key and provider.app_key == provider.sandbox_app_key):
                 raise ValidationError(_(
                     "The e-invoice provider %(name)s cannot be enabled: its App Key is one of the simulated tax "
                     "platform. Enter the App Key and App Secret Nuonuo gave you first.", name=provider.name))
+
+    def _ev_move_simulator_credentials_to_the_sandbox(self):
+        """Databases made before the credentials were kept apart: the simulator's App Key and App Secret found in
+        a provider's own fields go to its sandbox fields and leave those fields."""
+        for provider in self.sudo():
+            if (provider.app_key or "").startswith(SANDBOX_APP_KEY_PREFIX):
+                provider.write({"sandbox_app_key": provider.app_key, "sandbox_app_secret": provider.app_secret,
+                                "app_key": False, "app_secret": False})
 
     # Transport hook ---------------------------------------------------------------------------------------------
 
@@ -126,14 +151,15 @@ class EvEinvoiceProvider(models.Model):
     def _ev_sandbox_for_app_key(self, app_key):
         if not app_key:
             return self.browse()
-        provider = self.sudo().search([("state", "=", "test"), ("app_key", "=", app_key)], limit=1)
+        provider = self.sudo().search([("state", "=", "test"), ("sandbox_app_key", "=", app_key)], limit=1)
         return provider if provider.sandbox_simulated else self.browse()
 
     def _ev_sandbox_issue_token(self, expires_at=None):
         """A stateless token: ``<expiry>.<HMAC(app secret)>``, so the simulator never writes while answering."""
         self.ensure_one()
         expiry = int(expires_at or time.time() + SANDBOX_TOKEN_LIFETIME)
-        mac = hmac.new(self.sudo().app_secret.encode(), f"token|{self.sudo().app_key}|{expiry}".encode(),
+        provider = self.sudo()
+        mac = hmac.new(provider.sandbox_app_secret.encode(), f"token|{provider.sandbox_app_key}|{expiry}".encode(),
                        hashlib.sha256).hexdigest()[:32]
         return f"{expiry}.{mac}"
 

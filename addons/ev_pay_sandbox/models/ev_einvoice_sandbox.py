@@ -36,7 +36,7 @@ class EvEinvoiceSandbox(models.AbstractModel):
 
     @api.model
     def _files_token(self, provider):
-        return hmac.new(provider.sudo().app_secret.encode(), b"files", hashlib.sha256).hexdigest()[:24]
+        return hmac.new(provider.sudo().sandbox_app_secret.encode(), b"files", hashlib.sha256).hexdigest()[:24]
 
     @api.model
     def _new_platform(self, provider):
@@ -232,7 +232,7 @@ class EvEinvoiceSandbox(models.AbstractModel):
         refused = self._serve_refused(provider)
         if refused:
             return refused
-        if form.get("grant_type") != "client_credentials" or form.get("client_secret") != provider.app_secret:
+        if form.get("grant_type") != "client_credentials" or form.get("client_secret") != provider.sandbox_app_secret:
             return 400, JSON, nuonuo_platform.envelope_body(
                 {"error": "070101", "error_description": "client_secret 错误"})
         return 200, JSON, nuonuo_platform.envelope_body(
@@ -251,7 +251,8 @@ class EvEinvoiceSandbox(models.AbstractModel):
         try:
             verified = nuonuo_platform.verify_request(
                 params=args, headers=dict(headers), body=body,
-                secret_for=lambda key: provider.app_secret if provider and provider.app_key == key else None,
+                secret_for=lambda key: (provider.sandbox_app_secret if provider and provider.sandbox_app_key == key
+                                        else None),
                 token_valid=lambda key, token: provider._ev_sandbox_token_valid(token),
                 path=path,
             )

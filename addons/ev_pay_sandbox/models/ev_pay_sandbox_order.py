@@ -168,6 +168,9 @@ class EvPaySandboxOrder(models.Model):
             return self._ev_wechatpay_error("SIGN_ERROR", "签名错误: %s" % error.reason)
         providers = self.env["payment.provider"].sudo().search([
             ("code", "=", "wechatpay"), ("state", "=", "test"), ("wechatpay_mchid", "=", fields_["mchid"])])
+        # A service provider's stores share its merchant number and keys: the sub-merchant the request names first.
+        sub_mchid = self._ev_requested_sub_mchid(url, body)
+        providers = providers.sorted(lambda candidate: candidate.wechatpay_sub_mchid != sub_mchid)
         provider, last_error = None, "unknown merchant"
         for candidate in providers:
             registered = candidate.ev_sandbox_merchant_public_key
@@ -196,10 +199,11 @@ class EvPaySandboxOrder(models.Model):
     def _ev_wechatpay_signer(self, provider):
         """(serial, private key) the simulated platform signs with: the public-key id, or the certificate serial."""
         provider = provider.sudo()
-        if provider.wechatpay_verify_mode == "certificate" and provider.wechatpay_platform_certificate:
-            serial = keys.certificate_serial_hex(provider.wechatpay_platform_certificate)
+        in_use = provider._ev_wechatpay_keys()
+        if provider.wechatpay_verify_mode == "certificate" and in_use["wechatpay_platform_certificate"]:
+            serial = keys.certificate_serial_hex(keys.certificate_bundle(in_use["wechatpay_platform_certificate"])[0])
         else:
-            serial = provider.wechatpay_public_key_id
+            serial = in_use["wechatpay_public_key_id"]
         return serial, provider.ev_sandbox_platform_private_key
 
     @api.model
@@ -242,6 +246,16 @@ class EvPaySandboxOrder(models.Model):
         if method == "GET" and segments[:3] == ["v3", "bill", "sub-merchant-fundflowbill"]:
             return 200, self._ev_wechatpay_sub_merchant_fundflowbill(provider, query)
         raise _Refused("PARAM_ERROR", "不支持的接口 %s %s" % (method, path))
+
+    @api.model
+    def _ev_requested_sub_mchid(self, url, body):
+        """The ``sub_mchid`` a request names (in its JSON body or its query), or None."""
+        try:
+            data = json.loads(body) if body else {}
+        except ValueError:
+            data = {}
+        named = data.get("sub_mchid") if isinstance(data, dict) else None
+        return named or dict(parse_qsl(urlsplit(url).query)).get("sub_mchid")
 
     def _ev_check_identity(self, provider, data):
         if provider.wechatpay_mode == "partner":

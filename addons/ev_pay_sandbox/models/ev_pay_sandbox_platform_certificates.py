@@ -1,7 +1,7 @@
 """The WeChat Pay sandbox, platform certificates: ``GET /v3/certificates`` and a rotation on demand.
 
 The simulated platform issues its certificates (``ev_sandbox_platform_certificates``, oldest first; empty: the
-provider's own platform certificate alone) and signs with the oldest, as WeChat Pay publishes a new certificate
+certificate the provider trusts alone) and signs with the oldest, as WeChat Pay publishes a new certificate
 before it signs with it. Serials are announced and sent as WeChat Pay writes them: 40 hex digits, zero-padded.
 ``_ev_sandbox_issue_platform_certificate`` publishes a new one; ``_ev_sandbox_retire_platform_certificate``
 retires the oldest, so that the new one signs.
@@ -23,7 +23,7 @@ class PaymentProvider(models.Model):
         self.ensure_one()
         provider = self.sudo()
         return keys.certificate_bundle(provider.ev_sandbox_platform_certificates
-                                       or provider.wechatpay_platform_certificate)
+                                       or provider._ev_wechatpay_keys()["wechatpay_platform_certificate"])
 
 
 class EvPaySandboxOrder(models.Model):

@@ -13,8 +13,11 @@ JSAPI_SHEET_PATH = WECHAT_OAUTH_SANDBOX_PREFIX + "/jsapi/pay"  # the simulated g
 class PaymentProvider(models.Model):
     _inherit = "payment.provider"
 
-    # What the simulated WeChat knows of the official account (test state only).
+    # What the simulated WeChat knows of the official account (test state only), and the AppSecret the sandbox
+    # account signs buyers in with (the provider's own field is the live one).
     ev_sandbox_app_secret = fields.Char(groups="base.group_system", copy=False)
+    ev_sandbox_merchant_app_secret = fields.Char(string="Sandbox Merchant AppSecret",
+                                                 groups="base.group_system", copy=False)
 
     def _ev_wechat_jsapi_ready(self):
         """Override: a sandbox made before JSAPI existed gets its simulated official account first. (An AppSecret
@@ -29,18 +32,14 @@ class PaymentProvider(models.Model):
         """Override: the simulated official account gets an AppSecret too (32 characters, as the real ones)."""
         super()._ev_ensure_sandbox_credentials()
         for provider in self.sudo().filtered(lambda p: p.state == "test" and p.code == "wechatpay"):
-            values = {}
-            if not provider.wechatpay_app_secret:
-                values["wechatpay_app_secret"] = secrets.token_hex(16)
             if not provider.ev_sandbox_app_secret:
-                values["ev_sandbox_app_secret"] = values.get("wechatpay_app_secret") or provider.wechatpay_app_secret
-            if values:
-                provider.write(values)
+                secret = secrets.token_hex(16)
+                provider.write({"ev_sandbox_app_secret": secret, "ev_sandbox_merchant_app_secret": secret})
 
     def action_ev_reset_sandbox_credentials(self):
         """Override: a new sandbox also means a new simulated official account secret."""
         if all(provider.state == "test" for provider in self):
-            self.sudo().write({"wechatpay_app_secret": False, "ev_sandbox_app_secret": False})
+            self.sudo().write({"ev_sandbox_app_secret": False, "ev_sandbox_merchant_app_secret": False})
         return super().action_ev_reset_sandbox_credentials()
 
     def _ev_wechat_oauth_hosts(self):

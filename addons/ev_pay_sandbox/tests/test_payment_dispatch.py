@@ -8,10 +8,12 @@ from ..protocols import alipay_platform
 from .payment_common import EvPaymentCommon
 
 # What a service provider's stores share: its merchant account, keys and API v3 key (each store has its sub_mchid).
+# In test state these keys are the sandbox account's (the simulator's), kept apart from the provider's own fields.
 SHARED_WECHATPAY_FIELDS = (
-    "wechatpay_mode", "wechatpay_appid", "wechatpay_mchid", "wechatpay_serial_no", "wechatpay_private_key",
-    "wechatpay_api_v3_key", "wechatpay_verify_mode", "wechatpay_public_key_id", "wechatpay_public_key",
-    "ev_sandbox_platform_private_key", "ev_sandbox_api_v3_key",
+    "wechatpay_mode", "wechatpay_appid", "wechatpay_mchid", "wechatpay_verify_mode",
+    "ev_sandbox_merchant_serial", "ev_sandbox_merchant_private_key", "ev_sandbox_merchant_public_key",
+    "ev_sandbox_api_v3_key", "ev_sandbox_public_key_id", "ev_sandbox_trusted_certificates",
+    "ev_sandbox_platform_private_key",
 )
 
 
@@ -99,8 +101,9 @@ class TestEvPaymentDispatch(EvPaymentCommon):
         others = self.env["payment.provider"].sudo().create([{
             "name": "Alipay (dealer %s)" % index, "code": "alipay", "state": "test", "sequence": 0,
             "company_id": other_company.id,
-            "alipay_app_id": isv.alipay_app_id, "alipay_private_key": isv.alipay_private_key,
-            "alipay_public_key": isv.alipay_public_key,
+            "alipay_app_id": isv.alipay_app_id,
+            "ev_sandbox_merchant_private_key": isv.ev_sandbox_merchant_private_key,
+            "ev_sandbox_merchant_public_key": isv.ev_sandbox_merchant_public_key,
             "ev_sandbox_platform_private_key": isv.ev_sandbox_platform_private_key,
             "alipay_app_auth_token": "token-%s" % index, "alipay_auth_app_id": "20210000000001%02d" % index,
             "payment_method_ids": [(6, 0, self.env.ref("payment.payment_method_alipay").ids)],

@@ -255,7 +255,7 @@ class TestEvWechatJsapi(EvPaymentCommon):
         self.assertEqual(answer.status_code, 409)
         self.assertEqual(answer.json()["code"], "SIGN_ERROR")
         self.assertEqual(self._sheet_pay(dict(params, package="prepay_id=wx1")).status_code, 409)
-        merchant_key = tx.provider_id.sudo().wechatpay_private_key
+        merchant_key = tx.provider_id._ev_wechatpay_credentials().private_key_pem
         other_app = wechatpay.jsapi_pay_params("wx0000000000000000", tx.ev_jsapi_prepay_id, merchant_key)
         self.assertEqual(self._sheet_pay(other_app).json()["code"], "PARAM_ERROR")
         stranger = self._sheet_pay(params, as_buyer=False)
@@ -373,13 +373,13 @@ class TestEvWechatJsapi(EvPaymentCommon):
         order = self._order(amount=350)
         native_tx, _alipay_tx = self._collect(order)
         provider = native_tx.provider_id.sudo()
-        provider.wechatpay_app_secret = "0" * 32
+        provider.ev_sandbox_merchant_app_secret = "0" * 32  # the sandbox account's AppSecret, mistyped
         page = self._get(self._oauth_return_url(order))
         self.assertIn("40125", page.text)
         self.assertIn("Try again", page.text)
         self.assertFalse(self._jsapi_txs(order))
 
-        provider.wechatpay_app_secret = False
+        provider.ev_sandbox_merchant_app_secret = False
         landing = self._get(self._landing_path(order), allow_redirects=False)
         self.assertEqual(landing.status_code, 303)
         self.assertEqual(landing.headers["Location"], native_tx.ev_qr_content, "QR only, as before JSAPI")

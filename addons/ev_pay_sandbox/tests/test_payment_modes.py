@@ -39,8 +39,10 @@ class TestEvPaymentModes(EvPaymentCommon):
         # An existing provider switched to certificate verification, without a public key (as on the platform).
         provider.write({"wechatpay_verify_mode": "certificate", "wechatpay_public_key": False,
                         "wechatpay_public_key_id": False})
-        self.assertTrue(provider.wechatpay_platform_certificate, "the sandbox issues a platform certificate")
-        serial = keys.certificate_serial_hex(provider.wechatpay_platform_certificate)
+        certificate = provider._ev_wechatpay_keys()["wechatpay_platform_certificate"]
+        self.assertTrue(certificate, "the sandbox issues a platform certificate")
+        self.assertFalse(provider.wechatpay_platform_certificate, "into its own account, not the provider's field")
+        serial = keys.certificate_serial_hex(certificate)
         self.assertEqual(list(provider._ev_wechatpay_verification_keys()), [serial])
 
         order = self._order(amount=1888)

@@ -19,14 +19,18 @@ class TestEvWechatPayPlatformKeys(EvPaymentCommon):
 
     def _trusted_serials(self):
         return sorted(keys.certificate_serial_hex(pem) for pem in
-                      keys.certificate_bundle(self.wechatpay.sudo().wechatpay_platform_certificate))
+                      keys.certificate_bundle(self._trusted_bundle()))
+
+    def _trusted_bundle(self):
+        """The certificates the provider trusts (in test state, those of its sandbox account)."""
+        return self.wechatpay._ev_wechatpay_keys()["wechatpay_platform_certificate"]
 
     def _collect_wechat(self):
         wechat_tx, _alipay_tx = self._collect(self._order(amount=99.0))
         return wechat_tx
 
     def test_rotation_downloaded_before_the_new_certificate_signs(self):
-        old_serial = keys.certificate_serial_hex(self.wechatpay.wechatpay_platform_certificate)
+        old_serial = keys.certificate_serial_hex(self._trusted_bundle())
         # WeChat Pay publishes a new certificate whose 40-digit serial starts with zeros…
         new_pem = self.sandbox._ev_sandbox_issue_platform_certificate(self.wechatpay, serial_number=0x7E57)
         new_serial = keys.certificate_serial_hex(new_pem)
@@ -45,12 +49,12 @@ class TestEvWechatPayPlatformKeys(EvPaymentCommon):
         self.assertEqual(self._trusted_serials(), [new_serial])
 
     def test_certificates_signed_by_an_unknown_key_are_refused(self):
-        before = self.wechatpay.sudo().wechatpay_platform_certificate
+        before = self._trusted_bundle()
         self.sandbox._ev_sandbox_issue_platform_certificate(self.wechatpay)
         self.sandbox._ev_sandbox_retire_platform_certificate(self.wechatpay)  # signs with a key we do not trust
         with self.assertRaisesRegex(UserError, "could not be verified"):
             self.wechatpay.action_ev_wechatpay_download_certificates()
-        self.assertEqual(self.wechatpay.sudo().wechatpay_platform_certificate, before, "the trusted one is kept")
+        self.assertEqual(self._trusted_bundle(), before, "the trusted one is kept")
 
     def test_public_key_mode_needs_no_download(self):
         self.wechatpay.wechatpay_verify_mode = "public_key"

@@ -77,5 +77,6 @@ class TestEvPaymentWebhookRefusals(EvPaymentCommon):
     def test_secrets_are_for_administrators(self):
         fields = self.env["payment.provider"]._fields
         for name in ("wechatpay_private_key", "wechatpay_api_v3_key", "alipay_private_key", "alipay_app_auth_token",
-                     "ev_sandbox_platform_private_key"):
+                     "ev_sandbox_platform_private_key", "ev_sandbox_merchant_private_key", "ev_sandbox_api_v3_key",
+                     "ev_sandbox_merchant_app_secret", "wechatpay_app_secret", "alipay_public_key"):
             self.assertEqual(fields[name].groups, "base.group_system", name)
