@@ -73,6 +73,19 @@ class EvPaymentCommon(AccountTestInvoicingHttpCommon):
         self.env.invalidate_all()
         return delivered
 
+    def _paid_tx(self, amount, channel):
+        """A collection of ``amount`` paid in the sandbox wallet by ``channel`` (its callback delivered, the
+        order confirmed and invoiced); returns the paid transaction."""
+        order = self._order(amount=amount)
+        wechat_tx, alipay_tx = self._collect(order)
+        tx = wechat_tx if channel == "wechatpay" else alipay_tx
+        self._wallet_pay(tx)
+        self._deliver()
+        order.ev_collection_state()
+        self.env.invalidate_all()
+        self.assertEqual(tx.state, "done")
+        return tx
+
     def _post(self, path, body, headers):
         """POST from this thread as the platform would (plain requests, plus the test server's cookie)."""
         self.env.flush_all()

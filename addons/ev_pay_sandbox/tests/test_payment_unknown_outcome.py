@@ -113,17 +113,6 @@ class TestEvPayUnknownOutcome(EvPaymentCommon):
 
     # === refunds === #
 
-    def _paid(self, provider, amount=100.0):
-        order = self._order(amount=amount)
-        wechat_tx, alipay_tx = self._collect(order)
-        tx = wechat_tx if provider == self.wechatpay else alipay_tx
-        self._wallet_pay(tx)
-        self._deliver()
-        order.ev_collection_state()
-        self.env.invalidate_all()
-        self.assertEqual(tx.state, "done")
-        return tx
-
     def _refund(self, tx, amount):
         wizard = self.env["payment.refund.wizard"].with_context(
             active_model="account.payment", active_id=self._payments(tx).id).create({})
@@ -138,7 +127,7 @@ class TestEvPayUnknownOutcome(EvPaymentCommon):
         self.env.invalidate_all()
 
     def test_wechat_refund_processing_with_lost_callback_is_settled_by_the_cron(self):
-        tx = self._paid(self.wechatpay)
+        tx = self._paid_tx(100.0, "wechatpay")
         self.env["ir.config_parameter"].sudo().set_param("ev_pay_sandbox.refund_processing", "1")
         refund = self._refund(tx, 40)
         self.assertEqual(refund.state, "pending", "PROCESSING: not refunded yet")
@@ -152,7 +141,7 @@ class TestEvPayUnknownOutcome(EvPaymentCommon):
         self.assertEqual(self._sandbox_order(tx).refunded_fen, 4000, "refunded once")
 
     def test_refund_stuck_over_a_day_is_listed_for_the_accountant(self):
-        tx = self._paid(self.wechatpay)
+        tx = self._paid_tx(100.0, "wechatpay")
         self.env["ir.config_parameter"].sudo().set_param("ev_pay_sandbox.refund_processing", "1")
         refund = self._refund(tx, 10)
         action = self.env.ref("ev_pay_invoice.payment_transaction_action_ev_refunds")
@@ -169,7 +158,7 @@ class TestEvPayUnknownOutcome(EvPaymentCommon):
         self.assertEqual(refund.state, "done", "the accountant's button asked WeChat Pay and settled it")
 
     def test_alipay_refund_answer_lost_is_checked_at_once(self):
-        tx = self._paid(self.alipay)
+        tx = self._paid_tx(100.0, "alipay")
         proxy = self._through_proxy(self.alipay, ["lose_answer"])
         refund = self._refund(tx, 30)
         self.assertEqual([line for _mode, line in proxy.seen][:1], ["POST /ev_pay/sandbox/alipay/gateway.do"])
@@ -179,7 +168,7 @@ class TestEvPayUnknownOutcome(EvPaymentCommon):
         self.assertEqual(len(self._payments(refund)), 1)
 
     def test_wechat_refund_never_received_is_sent_again_under_the_same_number(self):
-        tx = self._paid(self.wechatpay)
+        tx = self._paid_tx(100.0, "wechatpay")
         proxy = self._through_proxy(self.wechatpay, ["swallow"])
         refund = self._refund(tx, 25)
         self.assertEqual(refund.state, "pending", "the answer never came: 查询中, not failed")

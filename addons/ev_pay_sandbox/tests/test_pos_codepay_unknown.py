@@ -6,32 +6,17 @@ from random import randint
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.fields import Command
 from odoo.tests import tagged
 
-from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
-
 from .lossy_proxy import LossyProxy
-from .payment_common import EvPaymentCommon
+from .pos_common import EvPosCommon
 
 WECHAT_UNKNOWN_CODE, ALIPAY_UNKNOWN_CODE = "139912345678901234", "289912345678901234"
 WECHAT_CODE = "134567890123456789"
 
 
 @tagged("post_install", "-at_install")
-class TestPosCodepayUnknown(TestPointOfSaleHttpCommon, EvPaymentCommon):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.ev_method = cls.env["pos.payment.method"].create({
-            "name": "WeChat Pay / Alipay", "is_online_payment": True,
-            "online_payment_provider_ids": [Command.set((cls.wechatpay | cls.alipay).ids)],
-        })
-        cls.main_pos_config.write({"payment_method_ids": [Command.link(cls.ev_method.id)]})
-        cls.helmet = cls.env["product.product"].create({
-            "name": "EV Helmet", "available_in_pos": True, "list_price": 88.0, "taxes_id": [Command.clear()],
-        })
+class TestPosCodepayUnknown(EvPosCommon):
 
     def _draft_order(self, amount=88.0):
         self.main_pos_config.with_user(self.pos_user).open_ui()

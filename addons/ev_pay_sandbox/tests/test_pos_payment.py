@@ -8,30 +8,16 @@ from odoo.fields import Command
 from odoo.tests import tagged
 from odoo.tests.common import ChromeBrowser
 
-from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
-
-from .payment_common import EvPaymentCommon
+from .pos_common import EvPosCommon
 
 WECHAT_PAY_CODE, ALIPAY_PAY_CODE = "134567890123456789", "281234567890123456"
 
 
 @tagged("post_install", "-at_install")
-class TestPosEvPay(TestPointOfSaleHttpCommon, EvPaymentCommon):
+class TestPosEvPay(EvPosCommon):
     """WeChat Pay / Alipay in the Point of Sale (pos_online_payment's server half), against the sandbox
     simulators over real HTTP: QR paid by callback, pay codes polled until the buyer confirms, cancel, and
     exactly one account.payment per collection once the session is closed."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.ev_method = cls.env["pos.payment.method"].create({
-            "name": "WeChat Pay / Alipay", "is_online_payment": True,
-            "online_payment_provider_ids": [Command.set((cls.wechatpay | cls.alipay).ids)],
-        })
-        cls.main_pos_config.write({"payment_method_ids": [Command.link(cls.ev_method.id)]})
-        cls.helmet = cls.env["product.product"].create({
-            "name": "EV Helmet", "available_in_pos": True, "list_price": 88.0, "taxes_id": [Command.clear()],
-        })
 
     def _open_session(self):
         self.main_pos_config.with_user(self.pos_user).open_ui()

@@ -69,17 +69,6 @@ class TestSettlementSandboxBills(EvPaymentCommon):
     """The sandbox serves all three bills of a day: WeChat's trade and fund-flow bills (fees 0.6 %, the T+1
     withdrawal of the previous day's net) and Alipay's zipped GBK trade bill; the daily cron imports them."""
 
-    def _paid(self, amount, channel):
-        order = self._order(amount=amount)
-        wechat_tx, alipay_tx = self._collect(order)
-        tx = wechat_tx if channel == "wechatpay" else alipay_tx
-        self._wallet_pay(tx)
-        self._deliver()
-        order.ev_collection_state()
-        self.env.invalidate_all()
-        self.assertEqual(tx.state, "done")
-        return tx
-
     def _refund(self, tx, amount):
         wizard = self.env["payment.refund.wizard"].with_context(
             active_model="account.payment", active_id=tx.payment_id.id).create({})
@@ -99,11 +88,11 @@ class TestSettlementSandboxBills(EvPaymentCommon):
     def test_fundflow_and_alipay_bills_downloaded_by_the_cron(self):
         today = datetime.datetime.now(BEIJING).date()
         yesterday = today - datetime.timedelta(days=1)
-        early = self._paid(1000.0, "wechatpay")
+        early = self._paid_tx(1000.0, "wechatpay")
         self._to_yesterday(early)
-        sale = self._paid(2599.0, "wechatpay")
+        sale = self._paid_tx(2599.0, "wechatpay")
         refund = self._refund(sale, 500.0)
-        ali_sale = self._paid(88.8, "alipay")
+        ali_sale = self._paid_tx(88.8, "alipay")
         ali_refund = self._refund(ali_sale, 8.8)
         Provider = self.env["payment.provider"]
 
@@ -154,7 +143,7 @@ class TestSettlementSandboxBills(EvPaymentCommon):
     def test_download_wizard_by_day_and_late_rows_the_next_morning(self):
         today = datetime.datetime.now(BEIJING).date()
         yesterday = today - datetime.timedelta(days=1)
-        early = self._paid(1000.0, "wechatpay")
+        early = self._paid_tx(1000.0, "wechatpay")
         self._to_yesterday(early)
         Wizard = self.env["ev.settlement.download.wizard"]
         # Today has not ended: refused, nothing fetched.
@@ -174,7 +163,7 @@ class TestSettlementSandboxBills(EvPaymentCommon):
         entry = settlements.move_id
         # A payment of yesterday the platform published late: the next morning's run downloads yesterday again
         # and books it as an adjustment.
-        late = self._paid(500.0, "wechatpay")
+        late = self._paid_tx(500.0, "wechatpay")
         self._to_yesterday(late)
         with freeze_time(next_morning()):
             self.env["payment.provider"]._cron_ev_download_bills()
