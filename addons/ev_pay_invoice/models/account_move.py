@@ -176,8 +176,8 @@ class AccountMove(models.Model):
 
     def _ev_store(self):
         self.ensure_one()
-        company = self.company_id
-        return self.env["ev.store"].sudo().search([("company_id", "in", [company.id, company.root_id.id])], limit=1)
+        Store = self.env["ev.store"].sudo()
+        return Store.browse(Store._store_id_of_company(self.company_id.id))
 
     def _ev_einvoice_red_origin(self):
         """For a credit note: the blue invoice whose e-invoice it red-reverses."""

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 
 
 class EvStore(models.Model):
@@ -31,6 +31,28 @@ class EvStore(models.Model):
     _sql_constraints = [
         ("company_unique", "unique(company_id)", "A company holds one store; edit the existing store instead."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # _store_id_of_company
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if {"company_id", "active"} & set(vals):
+            self.env.registry.clear_cache()  # _store_id_of_company
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # _store_id_of_company
+        return super().unlink()
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _store_id_of_company(self, company_id):
+        """The id of the active store of the company (or of its root company), or False. Cached: a payment and
+        its invoice ask it a dozen times, and stores seldom change."""
+        company = self.env["res.company"].browse(company_id)
+        return self.sudo().search([("company_id", "in", [company.id, company.root_id.id])], limit=1).id
 
     @api.model
     def _get_current(self):
