@@ -4,7 +4,6 @@ import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_scre
 import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
 import * as PartnerList from "@point_of_sale/../tests/tours/utils/partner_list_util";
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
-import { refresh } from "@point_of_sale/../tests/tours/utils/common";
 import { registry } from "@web/core/registry";
 
 // A POS order paid with WeChat Pay in the sandbox: the popup shows the providers' QR codes, the sandbox wallet
@@ -118,10 +117,21 @@ registry.category("web_tour.tours").add("EvPosPaidUnfinishedTour", {
             },
             Dialog.confirm(),
             oneDoneWalletLine("paid, not finished"),
-            refresh(),
+            {
+                // The old page answers the next triggers until the browser unloads it: mark it, wait for a new one.
+                content: "reload the till",
+                trigger: "body",
+                run() {
+                    document.body.classList.add("o_ev_page_before_reload");
+                    window.location.reload();
+                },
+            },
             {
                 content: "after the reload, the order is on the till (its payment screen)",
-                trigger: ".pos .product-screen, .pos .payment-screen",
+                trigger:
+                    "body:not(.o_ev_page_before_reload) .pos .product-screen, " +
+                    "body:not(.o_ev_page_before_reload) .pos .payment-screen",
+                timeout: 30000,
                 run() {
                     if (!document.querySelector(".pos .payment-screen")) {
                         document.querySelector(".pos .pay-order-button").click();
