@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
+from psycopg2 import errors
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -14,6 +15,8 @@ from ..protocols.uscc import validate_taxpayer_id
 _logger = logging.getLogger(__name__)
 
 TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
+TOKEN_LOCK_WAIT = 15  # seconds a request waits for another one asking for the token
+TOKEN_LOCK_POLL = 0.2
 
 
 class EInvoiceUnavailable(Exception):
@@ -173,16 +176,6 @@ class EvEinvoiceProvider(models.Model):
         """Transport hook: one HTTP call to the platform."""
         return requests.request(method, url, params=params, data=data, headers=headers, timeout=self.timeout or 15)
 
-    def _ev_store_token(self, token, expires_at):
-        """Keep the token even if the current transaction rolls back: Nuonuo limits token calls (070306)."""
-        vals = {"access_token": token, "access_token_expires_at": expires_at}
-        if self.env["account.move"]._can_commit():
-            with self.pool.cursor() as cr:
-                self.with_env(self.env(cr=cr)).sudo().write(vals)
-            self.invalidate_recordset(["access_token", "access_token_expires_at"])
-        else:
-            self.sudo().write(vals)
-
     def write(self, vals):
         # A token belongs to the platform and the application that issued it: switching either starts afresh.
         if {"state", "api_base_url", "app_key", "app_secret"} & set(vals):
@@ -196,13 +189,50 @@ class EvEinvoiceProvider(models.Model):
         return self.sudo().app_key, self.sudo().app_secret
 
     def _ev_get_token(self, force=False):
+        """The access token for the services calls. ``force``: the one this transaction holds was refused."""
         self.ensure_one()
         provider = self.sudo()
-        now = fields.Datetime.now()
-        if (not force and provider.access_token and provider.access_token_expires_at
-                and provider.access_token_expires_at - TOKEN_REFRESH_MARGIN > now):
+        if not force and self._ev_token_is_fresh(provider.access_token, provider.access_token_expires_at):
             return provider.access_token
-        app_key, app_secret = provider._ev_app_credentials()
+        if not self.env["account.move"]._can_commit():  # tests and the demo history: one transaction
+            token, expires_at = self._ev_fetch_token()
+            provider.write({"access_token": token, "access_token_expires_at": expires_at})
+            return token
+        return self._ev_get_token_once(refused=provider.access_token if force else None)
+
+    @api.model
+    def _ev_token_is_fresh(self, token, expires_at):
+        return bool(token and expires_at and expires_at - TOKEN_REFRESH_MARGIN > fields.Datetime.now())
+
+    def _ev_get_token_once(self, refused=None):
+        """One token request at a time per provider, kept even if the caller's transaction rolls back: Nuonuo
+        limits token requests (070306), and the queue's threads and the other jobs that need a token at the same
+        moment (a new server, the day the token expires) would each ask for one and then fail to serialise as they
+        store it. The first locks the provider's row and asks; the others wait for its token."""
+        deadline = time.monotonic() + TOKEN_LOCK_WAIT
+        with self.pool.cursor() as cr:
+            while True:
+                try:
+                    cr.execute("""SELECT access_token, access_token_expires_at FROM ev_einvoice_provider
+                                   WHERE id = %s FOR UPDATE NOWAIT""", [self.id], log_exceptions=False)
+                    break
+                except (errors.LockNotAvailable, errors.SerializationFailure):
+                    cr.rollback()  # another request is asking for one: read what it stored, from a new snapshot
+                if time.monotonic() > deadline:
+                    raise EInvoiceUnavailable(_("The e-invoice platform's access token is being renewed: try again."))
+                time.sleep(TOKEN_LOCK_POLL)
+            token, expires_at = cr.fetchone()
+            if not self._ev_token_is_fresh(token, expires_at) or token == refused:
+                token, expires_at = self._ev_fetch_token()
+                cr.execute("""UPDATE ev_einvoice_provider SET access_token = %s, access_token_expires_at = %s,
+                                     write_date = now() AT TIME ZONE 'UTC' WHERE id = %s""",
+                           [token, expires_at, self.id])
+        self.invalidate_recordset(["access_token", "access_token_expires_at"])
+        return token
+
+    def _ev_fetch_token(self):
+        """Ask the platform for a new access token → ``(token, expires_at)``."""
+        app_key, app_secret = self._ev_app_credentials()
         if not app_key or not app_secret:
             raise UserError(_("The e-invoice provider %(name)s has no App Key or App Secret.", name=self.name))
         token_request = nuonuo.token_request_self_use(app_key, app_secret)
@@ -215,9 +245,7 @@ class EvEinvoiceProvider(models.Model):
             raise EInvoiceUnavailable(_("The e-invoice platform answered HTTP %(status)s.",
                                         status=response.status_code))
         token = nuonuo.parse_token_response(response.content, obtained_at=datetime.now(UTC))
-        expires_at = now + timedelta(seconds=token.expires_in or 3600)
-        self._ev_store_token(token.access_token, expires_at)
-        return token.access_token
+        return token.access_token, fields.Datetime.now() + timedelta(seconds=token.expires_in or 3600)
 
     def _ev_call(self, api_method, payload):
         """One signed services call → ``NuonuoResponse``. Network and HTTP errors raise ``EInvoiceUnavailable``;

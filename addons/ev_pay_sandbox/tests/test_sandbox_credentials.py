@@ -1,8 +1,10 @@
 """Credentials per environment (issue 14 item 2), with the simulators installed: test and live keys kept apart,
 no provider enabled on simulator keys or endpoints, the simulated tax platform never reached by a live store."""
+from unittest.mock import patch
+
 from odoo.exceptions import ValidationError
 from odoo.fields import Command
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 
 from odoo.addons.ev_pay_invoice.protocols import keys, nuonuo
 
@@ -196,3 +198,33 @@ class TestLiveKeysKeptApartFromTheSandbox(EvPaymentCommon):
         self.assertEqual(alipay_provider._ev_alipay_app(), alipay_app)
         self._pay_in_the_sandbox("wechatpay")
         self._pay_in_the_sandbox("alipay")
+
+
+@tagged("post_install", "-at_install")
+class TestTaxPlatformToken(HttpCase):
+    """HttpCase: the token is read and stored through a cursor of its own, which shares the test's transaction
+    only in the registry's test mode."""
+
+    def test_the_token_is_asked_for_once_and_kept(self):
+        """The queue's threads and the other jobs share one access token: the first asks the platform and stores
+        it (even if its own transaction rolls back), the others take the stored one; a refused token is replaced
+        once, by whoever still holds it."""
+        provider = self.env["ev.einvoice.provider"].sudo().create({
+            "name": "Nuonuo", "company_id": self.env.company.id, "state": "test", "seller_tax_id": SELLER_USCC,
+            "drawer": "王店长"}).with_context(ev_sandbox_in_process=True)
+        provider.flush_recordset()  # the token is read and stored through a cursor of its own
+        Provider = type(provider)
+        with patch.object(Provider, "_ev_request", autospec=True, side_effect=Provider._ev_request) as calls:
+            token = provider._ev_get_token_once()
+            self.assertEqual(calls.call_count, 1)
+            self.assertEqual(provider.access_token, token)
+            self.assertEqual(provider._ev_get_token_once(), token, "the stored token, not a new request")
+            self.assertEqual(provider._ev_get_token(), token)
+            self.assertEqual(calls.call_count, 1)
+            provider._ev_get_token_once(refused=token)
+            self.assertEqual(calls.call_count, 2, "a refused token is asked for again")
+            # Another job already replaced the refused token: that one is taken.
+            provider.access_token = "renewed-by-another-job"
+            provider.flush_recordset()
+            self.assertEqual(provider._ev_get_token_once(refused=token), "renewed-by-another-job")
+            self.assertEqual(calls.call_count, 2)
