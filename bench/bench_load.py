@@ -7,7 +7,7 @@ sandbox's pure-python simulator served by a process of its own (``nuonuo_platfor
 server. Odoo then runs as it would in production: ``--workers`` HTTP workers and two cron threads, on
 127.0.0.1:8076 (gevent 8077); the jobs all due at once in a fresh copy of the database (auto-vacuum...) run before
 the selling starts. SELLERS salespeople per store (threads) each loop through the whole cycle, over HTTP only,
-until DURATION seconds have passed:
+at a pace that offers RATE sales a minute in all, until DURATION seconds have passed:
 
   order (JSON-RPC ``sale.order.create``) -> QR (``action_ev_collect``: the server opens both wallets' orders at the
   sandbox) -> the buyer pays in the sandbox wallet (``/ev_pay/sandbox/wallet/<token>/pay``) -> the signed callback
@@ -27,7 +27,9 @@ Run: bash scripts/bench.sh bench/bench_load.py
 Tune: EVPAY_LOAD_STORES (4), EVPAY_LOAD_SELLERS (3 per store), EVPAY_LOAD_SECONDS (180), EVPAY_LOAD_WORKERS (4);
 EVPAY_LOAD_DB (evpay_bench_load), EVPAY_LOAD_HTTP_PORT (8076; gevent on the next port, the tax platform on the one
 after: EVPAY_LOAD_PLATFORM_PORT), EVPAY_LOAD_PLATFORM_IN_ODOO=1 (the sandbox addon's simulator served by the Odoo
-under test, as before: every simulated 200 ms then holds one of its HTTP workers).
+under test, as before: every simulated 200 ms then holds one of its HTTP workers); EVPAY_LOAD_RATE (130 sales a
+minute offered, all salespeople together: each starts a sale at its share of that pace; 0: each sells again as
+soon as its sale is done, which measures the server's capacity at saturation).
 """
 import collections
 import json
@@ -53,6 +55,9 @@ STORES = int(os.environ.get("EVPAY_LOAD_STORES", "4"))
 SELLERS = int(os.environ.get("EVPAY_LOAD_SELLERS", "3"))
 DURATION = int(os.environ.get("EVPAY_LOAD_SECONDS", "180"))
 WORKERS = int(os.environ.get("EVPAY_LOAD_WORKERS", "4"))
+# Sales offered per minute, all salespeople together (each starts a sale at its share of the pace, or at once when
+# it is behind); 0: each sells again as soon as its sale is done (the server's capacity, at saturation).
+RATE = float(os.environ.get("EVPAY_LOAD_RATE", "130"))
 DRAIN = 90
 HTTP_PORT = int(os.environ.get("EVPAY_LOAD_HTTP_PORT", "8076"))
 GEVENT_PORT = int(os.environ.get("EVPAY_LOAD_GEVENT_PORT", str(HTTP_PORT + 1)))
@@ -294,13 +299,19 @@ class Seller:
         self.call("sale.order", "ev_collection_state", [[order_id]])  # the screen polls once, as the cashier does
         self.results.sale(order_id, paid_at, webhook_seconds)
 
-    def run(self, stop_at):
+    def run(self, stop_at, interval):
         try:
             self.login()
         except Exception as error:
             self.results.error("login: %s" % error)
             return
-        while time.monotonic() < stop_at:
+        next_sale = time.monotonic() + random.uniform(0, interval)  # the salespeople do not start in step
+        while True:
+            if interval:
+                time.sleep(max(0.0, next_sale - time.monotonic()))
+                next_sale = max(next_sale, time.monotonic()) + interval  # when behind, no burst to catch up
+            if time.monotonic() >= stop_at:
+                return
             try:
                 self.sell_once()
             except Exception as error:
@@ -405,7 +416,8 @@ def main():
         watcher.start()
         started = time.monotonic()
         stop_at = started + DURATION
-        sellers = [threading.Thread(target=Seller(store, results).run, args=(stop_at,))
+        interval = 60.0 * STORES * SELLERS / RATE if RATE else 0.0
+        sellers = [threading.Thread(target=Seller(store, results).run, args=(stop_at, interval))
                    for store in stores for _seller in range(SELLERS)]
         for seller in sellers:
             seller.start()
@@ -431,8 +443,9 @@ def main():
     log_errors, first_log_errors = server_log_errors(logfile)
     delays = [issued_at[order_id] - paid for order_id, paid in orders.items() if order_id in issued_at]
     client_errors = sum(results.errors.values())
-    report("Load: %d stores x %d sellers, %d s, %d workers + 2 cron threads, e-invoice platform %d ms (%s)" % (
-        STORES, SELLERS, DURATION, WORKERS, LATENCY_MS,
+    report("Load: %d stores x %d sellers %s, %d s, %d workers + 2 cron threads, e-invoice platform %d ms (%s)" % (
+        STORES, SELLERS, "offering %g sales/min" % RATE if RATE else "each selling again at once", DURATION,
+        WORKERS, LATENCY_MS,
         "served by the Odoo under test" if PLATFORM_IN_ODOO else "a process of its own"), [
         ("sales paid", len(orders), ""),
         ("sales per minute (sustained)", len(orders) * 60 / selling_seconds, "target %s" % TARGETS["sales/min"]),
