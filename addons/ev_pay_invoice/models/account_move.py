@@ -361,8 +361,10 @@ class AccountMove(models.Model):
         provider = self.ev_einvoice_provider_id or self.env["ev.einvoice.provider"]._get_for_company(self.company_id)
         return nuonuo.InvoiceLine(self.ev_einvoice_type or provider.invoice_line or "pc")
 
-    def _ev_einvoice_check(self):
-        """Every problem that would make the platform refuse this invoice, in the user's language."""
+    def _ev_einvoice_check(self, with_payload=True):
+        """Every problem that would make the platform refuse this invoice, in the user's language. ``with_payload``:
+        also build the e-invoice data and check it against the platform's rules (the queue, which builds it to send
+        it anyway, reports those problems with ``_ev_einvoice_payload_error`` instead)."""
         self.ensure_one()
         errors = []
         provider = self.ev_einvoice_provider_id or self.env["ev.einvoice.provider"]._get_for_company(self.company_id)
@@ -415,16 +417,22 @@ class AccountMove(models.Model):
                 errors.append(error.args[0])
         if self.move_type == "out_refund":
             errors.extend(self._ev_einvoice_check_red())
-        if not errors and provider:
+        if not errors and provider and with_payload:
             try:
                 if self.move_type == "out_invoice":
                     nuonuo.build_billing_payload(self._ev_einvoice_blue_invoice(provider, order_no="CHECK"))
                 else:
                     nuonuo.build_red_confirm_payload(self._ev_einvoice_red_request(provider, "CHECK", "CHECK"))
             except (nuonuo.InvoiceDataError, rules.AmountError) as error:
-                errors.append(_("The e-invoice data breaks a rule of the tax platform: %(detail)s",
-                                detail="; ".join(getattr(error, "problems", [str(error)]))))
+                errors.append(self._ev_einvoice_payload_error(error))
         return errors
+
+    @api.model
+    def _ev_einvoice_payload_error(self, error):
+        """The user's message for e-invoice data refused by the protocol's rules (``InvoiceDataError``,
+        ``AmountError``)."""
+        return _("The e-invoice data breaks a rule of the tax platform: %(detail)s",
+                 detail="; ".join(getattr(error, "problems", [str(error)])))
 
     def _ev_einvoice_check_red(self):
         origin = self._ev_einvoice_red_origin()

@@ -1,3 +1,4 @@
+import collections
 import logging
 import secrets
 import threading
@@ -11,6 +12,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
+from ..protocols import einvoice_rules as rules
 from ..protocols import nuonuo
 from ..protocols.nuonuo import ApiMethod, InvoiceState, Outcome
 from .ev_einvoice_provider import EInvoiceUnavailable
@@ -37,6 +39,13 @@ WAIT_FOR_SOON_CHECK = 10
 # Submissions the cron worker handles side by side (threads, each with its own cursor): mostly waiting for the
 # platform's answers, they overlap.
 PARALLEL_SUBMISSIONS = 4
+# For this long (seconds) the threads also take the submissions that fall due while they work, then the cron call
+# ends and reports its progress.
+REFILL_SECONDS = 30
+# The due submissions in this order: a retry, then one the platform has accepted (its result, the e-invoice the
+# buyer waits for), then a new one ('failed' < 'issuing' < 'to_issue'); each kind the longest due first. Taking the
+# new ones first (their check date is empty) kept the accepted ones waiting for as long as invoices kept coming.
+DUE_ORDER = "state, next_check asc nulls first, id"
 # While it waits, the cron worker looks for newly due submissions this often (seconds).
 WAIT_SLICE = 0.25
 # A red form waiting for the other party's confirmation (up to 72 h) is asked about this often (seconds); the red
@@ -160,7 +169,7 @@ class EvEinvoiceSubmission(models.Model):
         by_cron_worker = bool(self.env.context.get("cron_id"))
         if by_cron_worker and not self.sudo().search_count(self._due_domain(), limit=1):
             self._wait_for_due(self._soon_check_wait())
-        due = self.sudo().search(self._due_domain(), order="next_check asc nulls first, id", limit=limit)
+        due = self.sudo().search(self._due_domain(), order=DUE_ORDER, limit=limit)
         prefetched = due._batch_query()
         if by_cron_worker and len(due) > 1 and self._can_commit():
             done, skipped = due._process_side_by_side(prefetched)
@@ -210,34 +219,65 @@ class EvEinvoiceSubmission(models.Model):
 
     def _process_side_by_side(self, prefetched):
         """Process the submissions ``self`` in PARALLEL_SUBMISSIONS threads of the cron worker, each with its own
-        database cursor and its own share of the submissions, one by one (``_process_each``). Most of a
-        submission's time is spent waiting for the platform's answer, so one worker issues several invoices in
-        the time of one. The guarantees are those of several workers running the queue at once: each step holds
-        its row lock, and an order number and its attempt are committed before any call. Returns (handled,
-        skipped)."""
+        database cursor. Most of a submission's time is spent waiting for the platform's answer, so one worker
+        issues several invoices in the time of one. Each thread takes the next submission from a shared queue, and
+        when the queue is empty it looks for those that fell due meanwhile (an invoice just paid, the platform's
+        callback), for up to REFILL_SECONDS: a submission due now is not kept waiting for the slowest step of a
+        batch. The guarantees are those of several workers running the queue at once: each step holds its row
+        lock, and an order number and its attempt are committed before any call. Returns (handled, skipped)."""
         for provider in self.provider_id.filtered(lambda p: p.state in ("test", "enabled")):
             try:  # one token call, not one per thread, when the token has expired: the platform limits them
                 provider._ev_get_token()
             except (EInvoiceUnavailable, nuonuo.NuonuoError, UserError):
                 pass  # each submission meets (and records) the problem itself
         self._commit()
-        shares = [share for share in (self[start::PARALLEL_SUBMISSIONS] for start in range(PARALLEL_SUBMISSIONS))
-                  if share]
+        queue = collections.deque(self.ids)
+        first_pass = set(self.ids)  # the batch query's answers are only fresh for their first step
+        in_progress, skipped_ids = set(), set()
+        queue_lock = threading.Lock()
+        refill_until = time.monotonic() + REFILL_SECONDS
         counts = []
         dbname, uid, context = self.env.cr.dbname, self.env.uid, dict(self.env.context)
 
-        def work(ids):
+        def next_submission(submissions):
+            with queue_lock:
+                if not queue and time.monotonic() < refill_until:
+                    # The thread's cursor has just committed: this search sees what was committed meanwhile.
+                    queue.extend(submissions.search(
+                        self._due_domain() + [("id", "not in", list(in_progress | skipped_ids))],
+                        order=DUE_ORDER, limit=PARALLEL_SUBMISSIONS).ids)
+                if not queue:
+                    return None, None
+                submission_id = queue.popleft()
+                in_progress.add(submission_id)
+                answers = prefetched if submission_id in first_pass else {}
+                first_pass.discard(submission_id)
+                return submissions.browse(submission_id), answers
+
+        def work():
             thread = threading.current_thread()
             thread.dbname, thread.uid = dbname, uid  # for the log lines
+            done = skipped = 0
             try:
                 with self.pool.cursor() as cr:
-                    env = api.Environment(cr, uid, context)
-                    counts.append(env[self._name].sudo().browse(ids)._process_each(prefetched))
+                    submissions = api.Environment(cr, uid, context)[self._name].sudo()
+                    while True:
+                        cr.commit()  # nothing pending (each step commits): a new snapshot for the next search
+                        submission, answers = next_submission(submissions)
+                        if not submission:
+                            break
+                        step_done, step_skipped = submission._process_each(answers)
+                        done, skipped = done + step_done, skipped + step_skipped
+                        with queue_lock:
+                            in_progress.discard(submission.id)
+                            if step_skipped:
+                                skipped_ids.add(submission.id)  # another worker holds it: not taken again here
             except Exception:
-                _logger.exception("E-invoice submissions %s: unexpected error", ids)
+                _logger.exception("E-invoice submissions: unexpected error in %s", thread.name)
+            counts.append((done, skipped))
 
-        threads = [threading.Thread(target=work, args=(share.ids,), name="einvoice-%d" % index, daemon=True)
-                   for index, share in enumerate(shares)]
+        threads = [threading.Thread(target=work, name="einvoice-%d" % index, daemon=True)
+                   for index in range(min(PARALLEL_SUBMISSIONS, len(self)))]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -391,8 +431,8 @@ class EvEinvoiceSubmission(models.Model):
             self.move_id.message_post(body=Markup("%s<br/>%s") % (
                 _("E-invoice paused: the tax bureau asks the drawer to log in again."), provider.tax_login_todo))
 
-    def _validation_errors(self):
-        return "\n".join(str(e) for e in self.move_id._ev_einvoice_check())
+    def _validation_errors(self, with_payload=True):
+        return "\n".join(str(e) for e in self.move_id._ev_einvoice_check(with_payload=with_payload))
 
     def _start_attempt(self, provider):
         """Commit the order number and the attempt BEFORE calling: after a crash or a timeout the next run finds
@@ -410,22 +450,26 @@ class EvEinvoiceSubmission(models.Model):
             # A reissue waits for the red-letter reversal of the invoice it replaces.
             self.next_check = fields.Datetime.now() + timedelta(seconds=POLL_MIN_DELAY)
             return
-        if not self.order_no:
-            errors = self._validation_errors()
-            if errors:
-                self._fail("validation", errors)
-                return
-            self.order_no = self._new_order_no()
-            move.message_post(body=_("E-invoice order number %(order_no)s reserved.", order_no=self.order_no))
         if not self.serial:
-            self._start_attempt(provider)
-            if self.attempts > 1 and self._query_blue(provider, by_order=True, retrying=retrying):
-                return
-            errors = self._validation_errors()
+            if self.attempts:
+                # An earlier attempt may have reached the platform: ask it first, whatever the invoice says now.
+                self._start_attempt(provider)
+                if self._query_blue(provider, by_order=True, retrying=retrying):
+                    return
+            # The data is checked as it is built to be sent: once per attempt.
+            order_no = self.order_no or self._new_order_no()
+            errors = self._validation_errors(with_payload=False)
+            if not errors:
+                try:
+                    payload = nuonuo.build_billing_payload(move._ev_einvoice_blue_invoice(provider, order_no=order_no))
+                except (nuonuo.InvoiceDataError, rules.AmountError) as error:
+                    errors = move._ev_einvoice_payload_error(error)
             if errors:
                 self._fail("validation", errors)
                 return
-            payload = nuonuo.build_billing_payload(move._ev_einvoice_blue_invoice(provider, order_no=self.order_no))
+            if not self.attempts:
+                self.order_no = order_no
+                self._start_attempt(provider)  # the order number and the attempt committed before the call
             answer = self._send(provider, ApiMethod.REQUEST_BILLING, payload)
             if answer is None:
                 return
@@ -435,7 +479,8 @@ class EvEinvoiceSubmission(models.Model):
                 return
             serial = nuonuo.parse_billing_response(answer)
             self.write({"serial": serial, "state": "issuing", "error": False, "error_kind": False})
-            move.message_post(body=_("E-invoice accepted by the platform (serial %(serial)s).", serial=serial))
+            move.message_post(body=_("E-invoice accepted by the platform (order number %(order_no)s, serial "
+                                     "%(serial)s).", order_no=self.order_no, serial=serial))
             self._poll_later(provider)
             return
         if not self._query_blue(provider, retrying=retrying, prefetched=prefetched):
