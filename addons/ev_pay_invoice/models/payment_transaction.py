@@ -129,8 +129,15 @@ class PaymentTransaction(models.Model):
         if not qr_content:
             raise UserError(_("%(provider)s answered without a QR code.", provider=provider.name))
         self.write({"ev_qr_content": qr_content, "ev_expires_at": expires_at})
-        self._set_pending()
-        self._log_sent_message()
+        self._set_pending()  # no note in the order's chatter (see _log_received_message)
+
+    def _log_received_message(self):
+        """Override of `payment`: a QR code shown is no news for the order's chatter. Every sale opens one per
+        wallet, and Odoo's notes (initiated, pending) made four of them before anything was paid; the payment,
+        the refusal and the closing of the wallet not used are still noted."""
+        shown = self.filtered(lambda tx: tx.provider_code in EV_PROVIDER_CODES and tx.state == "pending"
+                              and tx.ev_qr_content)
+        super(PaymentTransaction, self - shown)._log_received_message()
 
     # === CHANNEL HOOKS (overridden in payment_transaction_<code>.py) === #
 

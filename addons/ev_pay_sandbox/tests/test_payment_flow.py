@@ -35,6 +35,9 @@ class TestEvPaymentFlow(EvPaymentCommon):
         self.assertEqual((wechat_tx.state, alipay_tx.state), ("pending", "pending"))
         self.assertTrue(wechat_tx.ev_qr_content and alipay_tx.ev_qr_content)
         self.assertEqual(self._sandbox_order(wechat_tx).amount_fen, 259900)
+        notes = order.message_ids
+        self.assertFalse([body for body in notes.mapped("body") if wechat_tx.reference in body
+                          or alipay_tx.reference in body], "showing the QR codes notes nothing on the order")
 
         self._wallet_pay(wechat_tx)
         self.assertEqual(wechat_tx.state, "pending", "nothing changes before the callback is verified")
@@ -48,6 +51,8 @@ class TestEvPaymentFlow(EvPaymentCommon):
         self._assert_paid_and_invoiced(order, wechat_tx)
         self.assertEqual(alipay_tx.state, "cancel", "the other wallet's order is closed")
         self.assertEqual(self._sandbox_order(alipay_tx).state, "closed")
+        paid_notes = (order.message_ids - notes).filtered(lambda message: wechat_tx.reference in message.body)
+        self.assertTrue(paid_notes, "the payment is noted on the order")
 
     def test_paid_after_midnight_beijing_is_invoiced_on_the_stores_day(self):
         """Paid at 02:30 on 1 May in Beijing (18:30 UTC on 30 April), invoiced by a worker without a time zone:
