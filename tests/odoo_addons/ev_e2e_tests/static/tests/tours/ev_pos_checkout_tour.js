@@ -125,7 +125,9 @@ registry.category("web_tour.tours").add("EvPosReprintRefundTour", {
         [
             Chrome.startPoS(),
             ...ProductScreen.clickRefund(),
-            TicketScreen.selectFilter("Paid"),
+            // The refund list opens on the paid orders and fetches them: choosing "Paid" again started a second
+            // fetch while the first one's orders were being read, and the list stayed empty ("No orders found").
+            TicketScreen.filterIs("Paid"),
             { content: "the bundle's order", trigger: '.ticket-screen .order-row:contains("2,900.00")', run: "click", timeout: 30000 },
             ProductScreen.clickReview(),
             {
