@@ -78,10 +78,8 @@ class EvSubsidyClaimPack(models.TransientModel):
             lambda m: m.move_type == "out_invoice" and m.state == "posted")[-1:]
         if not invoice:
             return None, None
-        pdf = invoice.message_main_attachment_id if invoice.message_main_attachment_id.mimetype == "application/pdf" \
-            else self.env["ir.attachment"]
-        if pdf:
-            return pdf.raw, invoice
+        if invoice.ev_einvoice_pdf_id:
+            return invoice.ev_einvoice_pdf_id.raw, invoice
         content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf("account.account_invoices",
                                                                                invoice.ids)
         return content, invoice

@@ -428,7 +428,7 @@ class EvEinvoiceSubmission(models.Model):
             "next_check": fields.Datetime.now() + timedelta(seconds=TAX_LOGIN_RECHECK),
         })
         if first_time:
-            self.move_id.message_post(body=Markup("%s<br/>%s") % (
+            self.move_id._ev_einvoice_note(Markup("%s<br/>%s") % (
                 _("E-invoice paused: the tax bureau asks the drawer to log in again."), provider.tax_login_todo))
 
     def _validation_errors(self, with_payload=True):
@@ -479,7 +479,7 @@ class EvEinvoiceSubmission(models.Model):
                 return
             serial = nuonuo.parse_billing_response(answer)
             self.write({"serial": serial, "state": "issuing", "error": False, "error_kind": False})
-            move.message_post(body=_("E-invoice accepted by the platform (order number %(order_no)s, serial "
+            move._ev_einvoice_note(_("E-invoice accepted by the platform (order number %(order_no)s, serial "
                                      "%(serial)s).", order_no=self.order_no, serial=serial))
             self._poll_later(provider)
             return
@@ -573,17 +573,14 @@ class EvEinvoiceSubmission(models.Model):
                 }).id
         self.write(vals)
         move._portal_ensure_token()
-        # no_new_invoice: our own files, not a supplier document for Odoo to import into the (posted) invoice.
-        move.with_context(no_new_invoice=True).message_post(
-            body=_("Fully digital e-invoice %(number)s issued.", number=result.invoice_number),
-            attachment_ids=[a for a in (vals.get("pdf_id"), vals.get("xml_id")) if a],
-        )
+        move._ev_einvoice_note(_("Fully digital e-invoice %(number)s issued.", number=result.invoice_number),
+                               attachment_ids=[a for a in (vals.get("pdf_id"), vals.get("xml_id")) if a])
         if self.kind == "red":
             blue = self.blue_submission_id
             origin = blue.move_id
             reissue = origin.ev_einvoice_replaced_by_id
             blue.state = "replaced" if reissue else "red_reversed"
-            origin.message_post(body=_("Red-reversed by the red-letter e-invoice %(number)s (%(credit_note)s).",
+            origin._ev_einvoice_note(_("Red-reversed by the red-letter e-invoice %(number)s (%(credit_note)s).",
                                        number=result.invoice_number, credit_note=move.name))
             if reissue.ev_einvoice_submission_id:
                 reissue.ev_einvoice_submission_id.next_check = False
@@ -610,7 +607,7 @@ class EvEinvoiceSubmission(models.Model):
                     return
                 if answer.outcome is not Outcome.DUPLICATE_ORDER:
                     nuonuo.parse_red_confirm_saved(answer)
-                    move.message_post(body=_("Red-letter confirmation form requested (reason: %(reason)s).",
+                    move._ev_einvoice_note(_("Red-letter confirmation form requested (reason: %(reason)s).",
                                              reason=request.reason.label))
                 form = self._query_red_form(provider)
         else:
@@ -633,7 +630,7 @@ class EvEinvoiceSubmission(models.Model):
             if form.state is nuonuo.RedFormState.AWAITING_BUYER:
                 if self.error != record.todo:
                     self.error = record.todo
-                    self.move_id.message_post(body=record.todo)
+                    self.move_id._ev_einvoice_note(record.todo)
                 self.next_check = fields.Datetime.now() + timedelta(seconds=RED_FORM_WAIT_POLL)
             else:
                 self._poll_later(provider)
@@ -679,7 +676,7 @@ class EvEinvoiceSubmission(models.Model):
             "next_check": fields.Datetime.now() + timedelta(seconds=delay) if auto_retry else False,
         })
         if first_time:
-            self.move_id.message_post(body=Markup("%s<br/>%s") % (_("The e-invoice could not be issued:"), message))
+            self.move_id._ev_einvoice_note(Markup("%s<br/>%s") % (_("The e-invoice could not be issued:"), message))
 
     def _new_order_no(self, prefix="E"):
         """≤ 20 characters, unique: prefix + move id + random tail (never reused)."""
@@ -695,7 +692,7 @@ class EvEinvoiceSubmission(models.Model):
         no red e-invoice, so its application ID and red order number were never used for an invoice."""
         for submission in self.filtered(lambda s: s.kind == "red" and s.state == "failed"
                                         and s.red_form_id.bill_status in ("05", "06", "07", "08", "09", "10", "16")):
-            submission.move_id.message_post(body=_("A new red-letter confirmation form is requested; form "
+            submission.move_id._ev_einvoice_note(_("A new red-letter confirmation form is requested; form "
                                                    "%(form)s was voided.", form=submission.red_bill_no))
             submission.write({"red_bill_id": False, "red_bill_no": False, "red_form_state": False,
                               "red_form_id": False, "order_no": False, "attempts": 0})
