@@ -393,18 +393,30 @@ class PaymentTransaction(models.Model):
             ("is_post_processed", "=", False),
             ("last_state_change", ">=", fields.Datetime.now() - datetime.timedelta(days=4)),
         ])
+        # A payment of the last few seconds is left to its collection screen: the cron, woken for an older one,
+        # took it too, and held its worker for the post-processing the screen does at that very moment.
+        left_to_screen = fields.Datetime.now() - datetime.timedelta(seconds=POST_PROCESS_FALLBACK_DELAY)
         ev_txs = txs.filtered(lambda tx: tx.provider_code in EV_PROVIDER_CODES)
+        if not self:
+            ev_txs = ev_txs.filtered(lambda tx: tx.last_state_change <= left_to_screen)
+        commit = self.env["account.move"]._can_commit()  # each payment in its own transaction, except in tests
         for tx in ev_txs:
             try:
                 tx._ev_post_process_locked()
-                self.env.cr.commit()
+                if commit:
+                    self.env.cr.commit()
             except psycopg2.OperationalError:
+                if not commit:
+                    raise
                 self.env.cr.rollback()  # a concurrent request holds the order: the next run takes it
             except Exception:
+                if not commit:
+                    raise
                 _logger.exception("post-processing of %s failed", tx.reference)
                 self.env.cr.rollback()
-        if txs - ev_txs:
-            super(PaymentTransaction, txs - ev_txs)._cron_post_process()
+        others = txs.filtered(lambda tx: tx.provider_code not in EV_PROVIDER_CODES)
+        if others:
+            super(PaymentTransaction, others)._cron_post_process()
 
     def _post_process(self):
         """Override of `payment`: once one wallet is paid, close the other one's order; warn about late payments."""

@@ -54,6 +54,23 @@ class TestEvPaymentFlow(EvPaymentCommon):
         paid_notes = (order.message_ids - notes).filtered(lambda message: wechat_tx.reference in message.body)
         self.assertTrue(paid_notes, "the payment is noted on the order")
 
+    def test_closed_screen_payment_is_invoiced_by_the_fallback_cron(self):
+        """Paid while no collection screen polls: Odoo's post-processing cron leaves it to the screen for a few
+        seconds (it would race the screen's own post-processing), then confirms and invoices it."""
+        order = self._order()
+        wechat_tx, _alipay_tx = self._collect(order)
+        self._wallet_pay(wechat_tx)
+        self._deliver()
+        self.assertEqual(wechat_tx.state, "done")
+        Transaction = self.env["payment.transaction"].sudo()
+        Transaction._cron_post_process()
+        self.env.invalidate_all()
+        self.assertFalse(wechat_tx.is_post_processed, "just paid: left to the collection screen")
+        self.assertEqual(order.state, "draft")
+        with freeze_time(wechat_tx.last_state_change + datetime.timedelta(seconds=6)):
+            Transaction._cron_post_process()
+        self._assert_paid_and_invoiced(order, wechat_tx)
+
     def test_paid_after_midnight_beijing_is_invoiced_on_the_stores_day(self):
         """Paid at 02:30 on 1 May in Beijing (18:30 UTC on 30 April), invoiced by a worker without a time zone:
         the invoice, like its payment, is dated 1 May, the store's day, so it is in May's books and VAT."""
