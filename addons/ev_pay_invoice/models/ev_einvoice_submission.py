@@ -48,6 +48,8 @@ REFILL_SECONDS = 30
 DUE_ORDER = "state, next_check asc nulls first, id"
 # While it waits, the cron worker looks for newly due submissions this often (seconds).
 WAIT_SLICE = 0.25
+# A submission another worker held when a thread came to it is taken again after this long (seconds).
+SKIPPED_RETRY_AFTER = 1.0
 # A red form waiting for the other party's confirmation (up to 72 h) is asked about this often (seconds); the red
 # form cron also wakes the submission as soon as it sees the form change.
 RED_FORM_WAIT_POLL = 300
@@ -171,7 +173,7 @@ class EvEinvoiceSubmission(models.Model):
             self._wait_for_due(self._soon_check_wait())
         due = self.sudo().search(self._due_domain(), order=DUE_ORDER, limit=limit)
         prefetched = due._batch_query()
-        if by_cron_worker and len(due) > 1 and self._can_commit():
+        if by_cron_worker and due and self._can_commit():
             done, skipped = due._process_side_by_side(prefetched)
             self._commit()  # a new snapshot: count what the threads left due
         else:
@@ -223,8 +225,10 @@ class EvEinvoiceSubmission(models.Model):
         issues several invoices in the time of one. Each thread takes the next submission from a shared queue, and
         when the queue is empty it looks for those that fell due meanwhile (an invoice just paid, the platform's
         callback), for up to REFILL_SECONDS: a submission due now is not kept waiting for the slowest step of a
-        batch. The guarantees are those of several workers running the queue at once: each step holds its row
-        lock, and an order number and its attempt are committed before any call. Returns (handled, skipped)."""
+        batch, nor for the next cron call. A thread waits while a check is due within seconds or another thread
+        is at work (which may make one due); once nothing is, the call ends. The guarantees are those of several
+        workers running the queue at once: each step holds its row lock, and an order number and its attempt are
+        committed before any call. Returns (handled, skipped)."""
         for provider in self.provider_id.filtered(lambda p: p.state in ("test", "enabled")):
             try:  # one token call, not one per thread, when the token has expired: the platform limits them
                 provider._ev_get_token()
@@ -233,26 +237,33 @@ class EvEinvoiceSubmission(models.Model):
         self._commit()
         queue = collections.deque(self.ids)
         first_pass = set(self.ids)  # the batch query's answers are only fresh for their first step
-        in_progress, skipped_ids = set(), set()
+        in_progress, skipped_ids, skipped_until = set(), set(), {}
         queue_lock = threading.Lock()
         refill_until = time.monotonic() + REFILL_SECONDS
         counts = []
         dbname, uid, context = self.env.cr.dbname, self.env.uid, dict(self.env.context)
 
         def next_submission(submissions):
-            with queue_lock:
-                if not queue and time.monotonic() < refill_until:
-                    # The thread's cursor has just committed: this search sees what was committed meanwhile.
-                    queue.extend(submissions.search(
-                        self._due_domain() + [("id", "not in", list(in_progress | skipped_ids))],
-                        order=DUE_ORDER, limit=PARALLEL_SUBMISSIONS).ids)
-                if not queue:
-                    return None, None
-                submission_id = queue.popleft()
-                in_progress.add(submission_id)
-                answers = prefetched if submission_id in first_pass else {}
-                first_pass.discard(submission_id)
-                return submissions.browse(submission_id), answers
+            """The next submission for this thread, and the batch query's answers for it; (None, None) when the
+            refill time is over, or when nothing is due, nor due within seconds, and no other thread is at work."""
+            while True:
+                submissions.env.cr.commit()  # nothing pending (each step commits): a new snapshot for the search
+                with queue_lock:
+                    now = time.monotonic()
+                    if not queue and now < refill_until:
+                        held = [sid for sid, until in skipped_until.items() if until > now]
+                        queue.extend(submissions.search(
+                            self._due_domain() + [("id", "not in", list(in_progress) + held)],
+                            order=DUE_ORDER, limit=PARALLEL_SUBMISSIONS).ids)
+                    if queue:
+                        submission_id = queue.popleft()
+                        in_progress.add(submission_id)
+                        answers = prefetched if submission_id in first_pass else {}
+                        first_pass.discard(submission_id)
+                        return submissions.browse(submission_id), answers
+                    if now >= refill_until or not (in_progress or submissions._soon_check_wait()):
+                        return None, None
+                time.sleep(WAIT_SLICE)
 
         def work():
             thread = threading.current_thread()
@@ -262,22 +273,25 @@ class EvEinvoiceSubmission(models.Model):
                 with self.pool.cursor() as cr:
                     submissions = api.Environment(cr, uid, context)[self._name].sudo()
                     while True:
-                        cr.commit()  # nothing pending (each step commits): a new snapshot for the next search
                         submission, answers = next_submission(submissions)
                         if not submission:
                             break
                         step_done, step_skipped = submission._process_each(answers)
-                        done, skipped = done + step_done, skipped + step_skipped
+                        done += step_done
                         with queue_lock:
                             in_progress.discard(submission.id)
                             if step_skipped:
-                                skipped_ids.add(submission.id)  # another worker holds it: not taken again here
+                                # Another worker holds it (the platform's callback marking it due): not taken
+                                # again for a moment.
+                                skipped_until[submission.id] = time.monotonic() + SKIPPED_RETRY_AFTER
+                                skipped += submission.id not in skipped_ids
+                                skipped_ids.add(submission.id)
             except Exception:
                 _logger.exception("E-invoice submissions: unexpected error in %s", thread.name)
             counts.append((done, skipped))
 
         threads = [threading.Thread(target=work, name="einvoice-%d" % index, daemon=True)
-                   for index in range(min(PARALLEL_SUBMISSIONS, len(self)))]
+                   for index in range(PARALLEL_SUBMISSIONS)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -447,8 +461,9 @@ class EvEinvoiceSubmission(models.Model):
         move = self.move_id
         replaces = move.ev_einvoice_replaces_id
         if replaces and replaces.ev_einvoice_state != "replaced":
-            # A reissue waits for the red-letter reversal of the invoice it replaces.
-            self.next_check = fields.Datetime.now() + timedelta(seconds=POLL_MIN_DELAY)
+            # A reissue waits for the red-letter reversal of the invoice it replaces (days, when the buyer must
+            # confirm the red form): that reversal makes it due at once (see _mark_issued); this is the fallback.
+            self.next_check = fields.Datetime.now() + timedelta(seconds=RED_FORM_WAIT_POLL)
             return
         if not self.serial:
             if self.attempts:
