@@ -48,6 +48,8 @@ REFILL_SECONDS = 30
 DUE_ORDER = "state, next_check asc nulls first, id"
 # While it waits, the cron worker looks for newly due submissions this often (seconds).
 WAIT_SLICE = 0.25
+# The cron call ends once its threads have had nothing to do, nor anything due soon, for this long (seconds).
+IDLE_END_SECONDS = 1.0
 # A submission another worker held when a thread came to it is taken again after this long (seconds).
 SKIPPED_RETRY_AFTER = 1.0
 # A red form waiting for the other party's confirmation (up to 72 h) is asked about this often (seconds); the red
@@ -225,10 +227,10 @@ class EvEinvoiceSubmission(models.Model):
         issues several invoices in the time of one. Each thread takes the next submission from a shared queue, and
         when the queue is empty it looks for those that fell due meanwhile (an invoice just paid, the platform's
         callback), for up to REFILL_SECONDS: a submission due now is not kept waiting for the slowest step of a
-        batch, nor for the next cron call. A thread waits while a check is due within seconds or another thread
-        is at work (which may make one due); once nothing is, the call ends. The guarantees are those of several
-        workers running the queue at once: each step holds its row lock, and an order number and its attempt are
-        committed before any call. Returns (handled, skipped)."""
+        batch, nor for the next cron call. The threads wait while a check is due within seconds or one of them is
+        at work (which may make one due); once nothing is, for a second, they all end and so does the call. The
+        guarantees are those of several workers running the queue at once: each step holds its row lock, and an
+        order number and its attempt are committed before any call. Returns (handled, skipped)."""
         for provider in self.provider_id.filtered(lambda p: p.state in ("test", "enabled")):
             try:  # one token call, not one per thread, when the token has expired: the platform limits them
                 provider._ev_get_token()
@@ -238,6 +240,7 @@ class EvEinvoiceSubmission(models.Model):
         queue = collections.deque(self.ids)
         first_pass = set(self.ids)  # the batch query's answers are only fresh for their first step
         in_progress, skipped_ids, skipped_until = set(), set(), {}
+        idle_since = {}  # "at": since when no thread had anything to do, nor anything due soon
         queue_lock = threading.Lock()
         refill_until = time.monotonic() + REFILL_SECONDS
         counts = []
@@ -245,7 +248,8 @@ class EvEinvoiceSubmission(models.Model):
 
         def next_submission(submissions):
             """The next submission for this thread, and the batch query's answers for it; (None, None) when the
-            refill time is over, or when nothing is due, nor due within seconds, and no other thread is at work."""
+            refill time is over, or when for a second nothing was due, nor due within seconds, and no thread was at
+            work."""
             while True:
                 submissions.env.cr.commit()  # nothing pending (each step commits): a new snapshot for the search
                 with queue_lock:
@@ -256,12 +260,19 @@ class EvEinvoiceSubmission(models.Model):
                             self._due_domain() + [("id", "not in", list(in_progress) + held)],
                             order=DUE_ORDER, limit=PARALLEL_SUBMISSIONS).ids)
                     if queue:
+                        idle_since.clear()
                         submission_id = queue.popleft()
                         in_progress.add(submission_id)
                         answers = prefetched if submission_id in first_pass else {}
                         first_pass.discard(submission_id)
                         return submissions.browse(submission_id), answers
-                    if now >= refill_until or not (in_progress or submissions._soon_check_wait()):
+                    if now >= refill_until:
+                        return None, None
+                    if in_progress or submissions._soon_check_wait():
+                        idle_since.clear()
+                    elif now - idle_since.setdefault("at", now) >= IDLE_END_SECONDS:
+                        # All the threads end together: one ending at a lull between two sales left fewer and
+                        # fewer of them for the rest of the call.
                         return None, None
                 time.sleep(WAIT_SLICE)
 
