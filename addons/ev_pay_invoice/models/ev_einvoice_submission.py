@@ -239,8 +239,8 @@ class EvEinvoiceSubmission(models.Model):
         self._commit()
         queue = collections.deque(self.ids)
         first_pass = set(self.ids)  # the batch query's answers are only fresh for their first step
-        in_progress, skipped_ids, skipped_until = set(), set(), {}
-        idle_since = {}  # "at": since when no thread had anything to do, nor anything due soon
+        in_progress, skipped_until = set(), {}
+        idle_since = None  # since when no thread had anything to do, nor anything due soon
         queue_lock = threading.Lock()
         refill_until = time.monotonic() + REFILL_SECONDS
         counts = []
@@ -250,6 +250,7 @@ class EvEinvoiceSubmission(models.Model):
             """The next submission for this thread, and the batch query's answers for it; (None, None) when the
             refill time is over, or when for a second nothing was due, nor due within seconds, and no thread was at
             work."""
+            nonlocal idle_since
             while True:
                 submissions.env.cr.commit()  # nothing pending (each step commits): a new snapshot for the search
                 with queue_lock:
@@ -260,7 +261,7 @@ class EvEinvoiceSubmission(models.Model):
                             self._due_domain() + [("id", "not in", list(in_progress) + held)],
                             order=DUE_ORDER, limit=PARALLEL_SUBMISSIONS).ids)
                     if queue:
-                        idle_since.clear()
+                        idle_since = None
                         submission_id = queue.popleft()
                         in_progress.add(submission_id)
                         answers = prefetched if submission_id in first_pass else {}
@@ -269,8 +270,10 @@ class EvEinvoiceSubmission(models.Model):
                     if now >= refill_until:
                         return None, None
                     if in_progress or submissions._soon_check_wait():
-                        idle_since.clear()
-                    elif now - idle_since.setdefault("at", now) >= IDLE_END_SECONDS:
+                        idle_since = None
+                    elif idle_since is None:
+                        idle_since = now
+                    elif now - idle_since >= IDLE_END_SECONDS:
                         # All the threads end together: one ending at a lull between two sales left fewer and
                         # fewer of them for the rest of the call.
                         return None, None
@@ -294,9 +297,8 @@ class EvEinvoiceSubmission(models.Model):
                             if step_skipped:
                                 # Another worker holds it (the platform's callback marking it due): not taken
                                 # again for a moment.
+                                skipped += submission.id not in skipped_until
                                 skipped_until[submission.id] = time.monotonic() + SKIPPED_RETRY_AFTER
-                                skipped += submission.id not in skipped_ids
-                                skipped_ids.add(submission.id)
             except Exception:
                 _logger.exception("E-invoice submissions: unexpected error in %s", thread.name)
             counts.append((done, skipped))
